@@ -1,0 +1,73 @@
+"""stepstone: machine-learning pipelines that rerun only what changed.
+
+>>> from stepstone import step, pipeline
+>>> @step
+... def add(a: int, b: int) -> int:
+...     return a + b
+>>> add(1, 2)
+3
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stepstone.exceptions import (
+    ArtifactNotFoundError,
+    CacheError,
+    DefinitionError,
+    PipelineDefinitionError,
+    RunNotFoundError,
+    StepDefinitionError,
+    StepExecutionError,
+    StepstoneError,
+    StorageError,
+)
+from stepstone.pipeline import Pipeline, pipeline
+from stepstone.steps import Step, step
+
+if TYPE_CHECKING:
+    from stepstone.client import Client
+    from stepstone.models import Artifact, PipelineRun, StepRun
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Artifact",
+    "ArtifactNotFoundError",
+    "CacheError",
+    "Client",
+    "DefinitionError",
+    "Pipeline",
+    "PipelineDefinitionError",
+    "PipelineRun",
+    "RunNotFoundError",
+    "Step",
+    "StepDefinitionError",
+    "StepExecutionError",
+    "StepRun",
+    "StepstoneError",
+    "StorageError",
+    "__version__",
+    "pipeline",
+    "step",
+]
+
+_LAZY = {
+    "Client": "stepstone.client",
+    "Artifact": "stepstone.models",
+    "PipelineRun": "stepstone.models",
+    "StepRun": "stepstone.models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import read-side classes on first use, keeping ``import stepstone`` fast."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stepstone' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,84 @@
+"""The cache key of a step run, built from separately stored components.
+
+``key = hash(schema, code, parameters, inputs, output spec, cache_version, extras)``
+
+Each component is kept apart in :class:`KeyComponents` and stored with the step run, so a
+later run can say exactly which one changed. Inputs are keyed by the *content hash* of the
+artifact fed in, not by the run that produced it: an upstream step that reruns and returns
+identical bytes does not invalidate its consumers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stepstone.cache.encoding import encode_value
+from stepstone.cache.fingerprint import CodeFingerprint
+from stepstone.cache.hashing import digest
+
+KEY_SCHEMA_VERSION = 1
+"""Bump when the way keys are built changes, so no old entry is ever read with new meaning."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpecEntry:
+    """One declared output as it enters the key: name, declared type, materializer@version."""
+
+    name: str
+    declared_type: str
+    materializer: str
+
+    def as_tuple(self) -> tuple[str, str, str]:
+        return (self.name, self.declared_type, self.materializer)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyComponents:
+    """Everything a step's cache key is made of.
+
+    Attributes:
+        code: the step's code fingerprint.
+        parameters: parameter name -> hash of its canonical encoding.
+        inputs: input name -> content hash of the artifact fed in.
+        output_spec: the declared outputs.
+        cache_version: the manual version bump, if any.
+        extras: further named components (declared files, environment variables).
+    """
+
+    code: CodeFingerprint
+    parameters: dict[str, str]
+    inputs: dict[str, str]
+    output_spec: tuple[OutputSpecEntry, ...]
+    cache_version: str | None = None
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """The fixed-length key: a hash over every component."""
+        material = (
+            KEY_SCHEMA_VERSION,
+            self.code.digest,
+            sorted(self.parameters.items()),
+            sorted(self.inputs.items()),
+            [entry.as_tuple() for entry in self.output_spec],
+            self.cache_version,
+            sorted(self.extras.items()),
+        )
+        return digest(encode_value(material))
+
+    def to_record(self) -> dict[str, Any]:
+        """The components as JSON-able data, stored with the step run."""
+        return {
+            "schema": KEY_SCHEMA_VERSION,
+            "code": self.code.to_record(),
+            "parameters": dict(self.parameters),
+            "inputs": dict(self.inputs),
+            "output_spec": [list(entry.as_tuple()) for entry in self.output_spec],
+            "cache_version": self.cache_version,
+            "extras": dict(self.extras),
+        }
+
+
+def parameter_digest(value: Any) -> str:
+    """Hash of one parameter value's canonical encoding (raises if it has none)."""
+    return digest(encode_value(value))

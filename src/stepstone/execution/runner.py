@@ -1,0 +1,77 @@
+"""Run one step: load its inputs, call it, check and save its outputs.
+
+This is the only code that touches user values. It runs wherever the executor puts it
+(in the driver's process or on a Dask worker) and needs only the artifact store.
+Nothing the step produced is recorded unless every output was saved, so a failure can
+never leave a half-recorded step behind.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from stepstone.execution.capture import capture_output
+from stepstone.execution.task import StepResult, StepTask
+
+if TYPE_CHECKING:
+    from stepstone.artifacts import ArtifactStore, StoredArtifact
+
+
+class OutputMismatchError(Exception):
+    """The step returned something that does not fit its declared outputs."""
+
+
+def _split_outputs(task: StepTask, value: Any) -> dict[str, Any]:
+    names = task.output_names
+    if not names:
+        if value is not None:
+            raise OutputMismatchError(
+                f"declares no outputs (-> None) but returned a {type(value).__name__}. "
+                "Annotate the return type to store it."
+            )
+        return {}
+    if len(names) == 1:
+        return {names[0]: value}
+    if not isinstance(value, tuple | list) or len(value) != len(names):
+        count = f"{len(value)} values" if isinstance(value, tuple | list) else "one value"
+        raise OutputMismatchError(
+            f"returned {count} but declares {len(names)} outputs ({', '.join(names)}). "
+            "Return a tuple with one value per output, in the declared order."
+        )
+    return dict(zip(names, value, strict=True))
+
+
+def _format_error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
+    """Execute ``task`` and save its outputs to ``store``; never raises for user errors."""
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    saved: dict[str, StoredArtifact] = {}
+    error: BaseException | None = None
+    with capture_output() as logs:
+        try:
+            arguments = dict(task.parameters)
+            for name, ref in task.inputs.items():
+                arguments[name] = store.load(ref.uri, ref.materializer, ref.data_type)
+            outputs = _split_outputs(task, task.func(**arguments))
+            for name, value in outputs.items():
+                saved[name] = store.save(value, type_hint=task.output_hints.get(name))
+        except Exception as exc:
+            error = exc
+    duration = time.perf_counter() - clock
+    return StepResult(
+        invocation_id=task.invocation_id,
+        started_at=started_at,
+        ended_at=datetime.now(UTC),
+        duration=duration,
+        logs=logs.text,
+        outputs=saved if error is None else {},
+        error=error,
+        error_text=_format_error(error) if error is not None else None,
+    )

@@ -1,0 +1,110 @@
+"""Plain records that cross the metadata boundary.
+
+ORM rows never leave :mod:`stepstone.metadata`; stores take and return these frozen
+dataclasses, so the driver, the client, the CLI and the dashboard never hold a database
+session and never trigger a lazy load by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+RunStatus = Literal["running", "completed", "failed"]
+StepStatus = Literal["running", "completed", "cached", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord:
+    """One stored artifact version: the bytes at ``uri`` hash to ``content_hash``.
+
+    Two artifacts with the same content hash share their files; each production of a value
+    (and each external value passed into a pipeline) is its own record with its own producer.
+    """
+
+    id: str
+    content_hash: str
+    uri: str
+    data_type: str
+    materializer: str
+    materializer_version: str
+    size: int
+    producer_step_run_id: str | None
+    created_at: datetime
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunRecord:
+    """One step of one pipeline run, as recorded.
+
+    ``name`` is the invocation name inside the pipeline (``trainer``, ``trainer_2``);
+    ``step_name`` the name of the ``@step`` definition. ``cache_components`` holds every
+    part of the cache key separately (code, parameters, inputs, output spec, extras) so a
+    later run can say which one changed. ``cached_from`` is the id of the step run that
+    really executed and produced the outputs reused here.
+    """
+
+    id: str
+    run_id: str
+    name: str
+    step_name: str
+    status: str
+    position: int
+    started_at: datetime
+    ended_at: datetime | None
+    duration: float | None
+    cache_key: str | None
+    cache_components: dict[str, Any]
+    parameters: dict[str, Any]
+    cached_from: str | None = None
+    error: str | None = None
+    inputs: dict[str, ArtifactRecord] = field(default_factory=dict)
+    outputs: dict[str, ArtifactRecord] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRunRecord:
+    """One run of a pipeline."""
+
+    id: str
+    name: str
+    pipeline_name: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    step_count: int = 0
+    cached_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunWrite:
+    """Everything one step run adds to the store, written in one transaction.
+
+    Attributes:
+        step_run: the step run row, with its input and output artifacts as lineage edges.
+        new_artifacts: artifacts first recorded by this write (the outputs of an executed step,
+            external values passed in as inputs); already-recorded artifacts are only linked.
+        logs: the captured stdout, stderr and logging records, if the step executed.
+        cache_entry: insert ``cache_key -> step_run.id`` unless an entry for the key exists.
+    """
+
+    step_run: StepRunRecord
+    new_artifacts: tuple[ArtifactRecord, ...] = ()
+    logs: str | None = None
+    cache_entry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHit:
+    """A cache entry resolved to the step run that produced it and that run's outputs."""
+
+    cache_key: str
+    step_run_id: str
+    run_id: str
+    run_name: str
+    created_at: datetime
+    duration: float | None
+    outputs: dict[str, ArtifactRecord]

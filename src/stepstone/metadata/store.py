@@ -1,0 +1,98 @@
+"""The metadata store interface: what the driver and the client need from a database.
+
+One implementation (:mod:`stepstone.metadata.sql`) serves SQLite, PostgreSQL and MySQL through
+SQLAlchemy. The interface is small on purpose: the driver writes whole step runs in one
+transaction (:meth:`MetadataStore.record_step_runs`, batched when steps are cached) and looks
+cache keys up many at a time; everything else is reading.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from stepstone.metadata.records import (
+    CacheHit,
+    PipelineRunRecord,
+    StepRunRecord,
+    StepRunWrite,
+)
+
+
+class MetadataStore(ABC):
+    """Runs, step runs, artifacts, lineage edges, logs and cache entries."""
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_run(self, run: PipelineRunRecord) -> None:
+        """Record a new pipeline run (status ``running``), creating its pipeline if new."""
+
+    @abstractmethod
+    def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
+        """Set a run's final status (``completed`` or ``failed``) and end time."""
+
+    @abstractmethod
+    def record_step_runs(self, writes: Sequence[StepRunWrite]) -> None:
+        """Write step runs, their new artifacts, lineage edges, logs and cache entries.
+
+        All of ``writes`` go in one transaction. Cache entries are inserted only if no entry
+        with the same key exists (another process may have inserted it first: that is fine,
+        both entries name identical work). Re-recording an artifact id already stored is a no-op.
+        """
+
+    # -- the cache -------------------------------------------------------------------------
+
+    @abstractmethod
+    def lookup_cache(self, keys: Sequence[str]) -> dict[str, CacheHit]:
+        """Return the hits among ``keys``, each with the outputs of the producing step run."""
+
+    @abstractmethod
+    def delete_cache_entries(self, keys: Sequence[str]) -> int:
+        """Remove cache entries (e.g. whose artifacts are gone); return how many were removed."""
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def list_runs(
+        self,
+        pipeline_name: str | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[PipelineRunRecord]:
+        """Runs, newest first, optionally filtered by pipeline and status."""
+
+    @abstractmethod
+    def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:
+        """How many runs match the filters of :meth:`list_runs`."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> PipelineRunRecord | None:
+        """The run with exactly this id, or ``None``."""
+
+    @abstractmethod
+    def find_runs(self, query: str, limit: int = 10) -> list[PipelineRunRecord]:
+        """Runs whose id starts with ``query`` or whose name equals it, newest first."""
+
+    @abstractmethod
+    def run_names(self, limit: int = 1000) -> list[str]:
+        """Names of the most recent runs (for "did you mean" suggestions)."""
+
+    @abstractmethod
+    def get_step_runs(self, run_id: str) -> list[StepRunRecord]:
+        """A run's step runs in execution order, with their input and output artifacts."""
+
+    @abstractmethod
+    def get_step_run(self, step_run_id: str) -> StepRunRecord | None:
+        """One step run with its artifacts, or ``None``."""
+
+    @abstractmethod
+    def get_logs(self, step_run_id: str) -> str | None:
+        """The captured logs of a step run that executed, or ``None``."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

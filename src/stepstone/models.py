@@ -1,0 +1,132 @@
+"""What users get back: runs, step runs and artifacts, readable and loadable.
+
+These objects wrap the plain metadata records with access to the stores, so
+``run.steps["trainer"].output.load()`` works on a run just made and on one read back by
+:class:`~stepstone.Client` alike. Nothing is loaded until asked for: a fully cached run
+reads zero artifact bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from stepstone.metadata.records import ArtifactRecord, PipelineRunRecord, StepRunRecord
+
+if TYPE_CHECKING:
+    from stepstone.stores import Stores
+
+
+class Artifact:
+    """One stored output. ``load()`` reads it back from the artifact store."""
+
+    def __init__(self, name: str, record: ArtifactRecord, stores: Stores) -> None:
+        self.name = name
+        self.record = record
+        self._stores = stores
+
+    id = property(lambda self: self.record.id)
+    uri = property(lambda self: self.record.uri)
+    content_hash = property(lambda self: self.record.content_hash)
+    size = property(lambda self: self.record.size)
+    data_type = property(lambda self: self.record.data_type)
+    materializer = property(lambda self: self.record.materializer)
+    summary = property(lambda self: self.record.summary)
+    producer_step_run_id = property(lambda self: self.record.producer_step_run_id)
+
+    def load(self) -> Any:
+        """Load the value from the artifact store."""
+        record = self.record
+        return self._stores.artifacts.load(record.uri, record.materializer, record.data_type)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Artifact '{self.name}' {self.data_type} {self.size} bytes "
+            f"{self.content_hash[:12]}>"
+        )
+
+
+class StepRun:
+    """One step of a pipeline run.
+
+    ``status`` is ``completed`` (executed), ``cached`` (outputs reused from ``cached_from``),
+    or ``failed``.
+    """
+
+    def __init__(self, record: StepRunRecord, stores: Stores) -> None:
+        self.record = record
+        self._stores = stores
+        self.outputs = {n: Artifact(n, a, stores) for n, a in record.outputs.items()}
+        self.inputs = {n: Artifact(n, a, stores) for n, a in record.inputs.items()}
+
+    id = property(lambda self: self.record.id)
+    name = property(lambda self: self.record.name)
+    step_name = property(lambda self: self.record.step_name)
+    run_id = property(lambda self: self.record.run_id)
+    status = property(lambda self: self.record.status)
+    cached_from = property(lambda self: self.record.cached_from)
+    duration = property(lambda self: self.record.duration)
+    cache_key = property(lambda self: self.record.cache_key)
+    started_at = property(lambda self: self.record.started_at)
+    ended_at = property(lambda self: self.record.ended_at)
+    parameters = property(lambda self: self.record.parameters)
+    error = property(lambda self: self.record.error)
+    cache_components = property(lambda self: self.record.cache_components)
+
+    @property
+    def output(self) -> Artifact:
+        """The step's only output; use ``outputs[name]`` for a step with several."""
+        if len(self.outputs) != 1:
+            names = ", ".join(self.outputs) or "none"
+            raise AttributeError(
+                f"Step '{self.name}' has {len(self.outputs)} outputs ({names}); "
+                "use .outputs[name]."
+            )
+        return next(iter(self.outputs.values()))
+
+    @property
+    def logs(self) -> str | None:
+        """Captured stdout, stderr and log records of the execution that produced this result."""
+        return self._stores.metadata.get_logs(self.cached_from or self.id)
+
+    def __repr__(self) -> str:
+        return f"<StepRun '{self.name}' {self.status}>"
+
+
+class PipelineRun:
+    """One run of a pipeline: its status, timing and steps in execution order."""
+
+    def __init__(
+        self,
+        record: PipelineRunRecord,
+        stores: Stores,
+        steps: dict[str, StepRun] | None = None,
+    ) -> None:
+        self.record = record
+        self._stores = stores
+        self._steps = steps
+
+    id = property(lambda self: self.record.id)
+    name = property(lambda self: self.record.name)
+    pipeline_name = property(lambda self: self.record.pipeline_name)
+    status = property(lambda self: self.record.status)
+    started_at = property(lambda self: self.record.started_at)
+    ended_at = property(lambda self: self.record.ended_at)
+    parameters = property(lambda self: self.record.parameters)
+
+    @property
+    def duration(self) -> float | None:
+        """Wall-clock seconds from start to end (``None`` while running)."""
+        ended: datetime | None = self.record.ended_at
+        return None if ended is None else (ended - self.record.started_at).total_seconds()
+
+    @property
+    def steps(self) -> dict[str, StepRun]:
+        """Step name -> step run, in execution order."""
+        if self._steps is None:
+            records = self._stores.metadata.get_step_runs(self.record.id)
+            self._steps = {r.name: StepRun(r, self._stores) for r in records}
+        return self._steps
+
+    def __repr__(self) -> str:
+        return f"<PipelineRun '{self.name}' {self.status}>"

@@ -1,0 +1,411 @@
+"""The run driver: trace -> plan -> for each ready step: key -> lookup -> (reuse | execute) -> record.
+
+One driver per run, in the calling process. It owns the metadata store; executors only
+compute. The loop state:
+
+* ``waiting``  invocation id -> number of upstream invocations not yet done;
+* ``ready``    heap of (call index, id) whose upstreams are all done;
+* ``produced`` invocation id -> output name -> artifact record (from execution or a hit);
+* ``in_flight`` future -> planned step, for misses handed to the executor;
+* ``pending``  cached step-run writes not yet committed (batched: a cached step costs
+  one lookup, and its record rides along with the next write).
+
+Every ready batch is keyed and looked up in one query. Executed results are committed as
+soon as they arrive, so a killed process loses no finished work; a failure stops
+scheduling, waits for what is in flight, records everything, then raises.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+import uuid
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from datetime import UTC, datetime
+from typing import Any
+
+from stepstone.artifacts import StoredArtifact
+from stepstone.cache import KeyComponents
+from stepstone.exceptions import CacheMissWarning, StepExecutionError
+from stepstone.execution import InputRef, StepResult, StepTask, execute_step
+from stepstone.metadata.records import (
+    ArtifactRecord,
+    CacheHit,
+    PipelineRunRecord,
+    StepRunRecord,
+    StepRunWrite,
+)
+from stepstone.models import PipelineRun, StepRun
+from stepstone.orchestrators.events import (
+    CachedResultUnusable,
+    Event,
+    Listener,
+    RunFinished,
+    RunStarted,
+    StepCached,
+    StepFailed,
+    StepFinished,
+    StepStarted,
+    log_to_console,
+)
+from stepstone.orchestrators.executors import LocalExecutor
+from stepstone.orchestrators.planning import PlannedStep, cache_enabled_by_environment, plan_run
+from stepstone.pipeline import Pipeline, PipelineGraph
+from stepstone.stores import Stores, get_stores
+
+
+def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
+    return ArtifactRecord(
+        id=uuid.uuid4().hex,
+        content_hash=stored.content_hash,
+        uri=stored.uri,
+        data_type=stored.data_type,
+        materializer=stored.materializer,
+        materializer_version=stored.materializer_version,
+        size=stored.size,
+        producer_step_run_id=producer,
+        created_at=now,
+        summary=stored.summary,
+    )
+
+
+class RunDriver:
+    """Drives one pipeline run to completion. Use :func:`run_pipeline`."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        graph: PipelineGraph,
+        parameters: dict[str, Any],
+        stores: Stores,
+        executor: Executor,
+        listeners: list[Listener],
+    ) -> None:
+        self.pipeline = pipeline
+        self.graph = graph
+        self.stores = stores
+        self.executor = executor
+        self.listeners = listeners
+        cache_on = stores.settings.cache_enabled and cache_enabled_by_environment()
+        self.plan = plan_run(pipeline, graph, cache_on)
+        self.started_at = datetime.now(UTC)
+        self.clock = time.perf_counter()
+        self.run = PipelineRunRecord(
+            id=uuid.uuid4().hex,
+            name=f"{pipeline.name}-{self.started_at:%Y_%m_%d-%H_%M_%S_%f}",
+            pipeline_name=pipeline.name,
+            status="running",
+            started_at=self.started_at,
+            ended_at=None,
+            parameters=parameters,
+        )
+        self.produced: dict[str, dict[str, ArtifactRecord]] = {}
+        self.producer_runs: dict[str, str] = {}  # invocation id -> step run id
+        self.records: list[StepRunRecord] = []
+        self.pending: list[StepRunWrite] = []
+        self.ran: list[str] = []
+        self.cached: list[str] = []
+        self.saved_seconds = 0.0
+        self.failure: tuple[str, BaseException | None, str] | None = None
+
+    # -- events and records ---------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def flush(self, extra: StepRunWrite | None = None) -> None:
+        writes = [*self.pending, extra] if extra is not None else self.pending
+        if writes:
+            self.stores.metadata.record_step_runs(writes)
+        self.pending = []
+
+    # -- keys and the cache ---------------------------------------------------------------
+
+    def _inputs_of(self, planned: PlannedStep) -> dict[str, ArtifactRecord]:
+        return {
+            name: self.produced[handle.invocation_id][handle.output_name]
+            for name, handle in planned.invocation.inputs.items()
+        }
+
+    def _external_inputs(self, planned: PlannedStep) -> dict[str, ArtifactRecord]:
+        """Store values passed straight into the pipeline as artifacts (once per run)."""
+        now = datetime.now(UTC)
+        records = {}
+        for name, value in planned.external_inputs.items():
+            stored = self.stores.artifacts.save(value)
+            records[name] = _artifact_record(stored, None, now)
+        return records
+
+    def _components(self, planned: PlannedStep, inputs: dict[str, ArtifactRecord]) -> KeyComponents:
+        return KeyComponents(
+            code=planned.code,
+            parameters=planned.parameter_digests,
+            inputs={name: record.content_hash for name, record in inputs.items()},
+            output_spec=planned.output_spec,
+            cache_version=planned.cache_version,
+        )
+
+    def _usable(self, planned: PlannedStep, hit: CacheHit) -> bool:
+        """A hit is usable only if it has every declared output and their files exist."""
+        expected = {entry.name for entry in planned.output_spec}
+        missing = sorted(expected - set(hit.outputs))
+        if not missing:
+            artifacts = self.stores.artifacts
+            missing = [n for n, record in hit.outputs.items() if not artifacts.exists(record.uri)]
+        if not missing:
+            return True
+        reason = (
+            f"outputs {', '.join(missing)} of run {hit.run_name} are missing from the "
+            "artifact store"
+        )
+        warnings.warn(
+            f"Step '{planned.name}': cached {reason}; executing the step again.",
+            CacheMissWarning,
+            stacklevel=4,
+        )
+        self.stores.metadata.delete_cache_entries([hit.cache_key])
+        self.emit(CachedResultUnusable(self.run.id, planned.name, reason))
+        return False
+
+    # -- step outcomes --------------------------------------------------------------------
+
+    def _step_record(
+        self,
+        planned: PlannedStep,
+        components: KeyComponents,
+        inputs: dict[str, ArtifactRecord],
+        **fields: Any,
+    ) -> StepRunRecord:
+        manifest = components.to_record()
+        manifest["input_producers"] = {
+            name: self.producer_runs.get(handle.invocation_id)
+            for name, handle in planned.invocation.inputs.items()
+        }
+        manifest["enable_cache"] = planned.enable_cache
+        return StepRunRecord(
+            run_id=self.run.id,
+            name=planned.name,
+            step_name=planned.invocation.step.name,
+            position=len(self.records),
+            cache_key=components.key(),
+            cache_components=manifest,
+            parameters=planned.parameter_display,
+            inputs=inputs,
+            **fields,
+        )
+
+    def _finish(self, planned: PlannedStep, record: StepRunRecord) -> None:
+        self.records.append(record)
+        self.produced[planned.name] = record.outputs
+        self.producer_runs[planned.name] = record.cached_from or record.id
+
+    def use_hit(
+        self, planned: PlannedStep, components: KeyComponents, inputs: dict[str, Any], hit: CacheHit
+    ) -> None:
+        now = datetime.now(UTC)
+        record = self._step_record(
+            planned,
+            components,
+            inputs,
+            id=uuid.uuid4().hex,
+            status="cached",
+            started_at=now,
+            ended_at=now,
+            duration=0.0,
+            cached_from=hit.step_run_id,
+            outputs=hit.outputs,
+        )
+        self.pending.append(StepRunWrite(record))
+        self._finish(planned, record)
+        self.cached.append(planned.name)
+        self.saved_seconds += hit.duration or 0.0
+        self.emit(StepCached(self.run.id, planned.name, hit.run_name, hit.duration or 0.0))
+
+    def submit(
+        self, planned: PlannedStep, components: KeyComponents, inputs: dict[str, ArtifactRecord]
+    ) -> Future[StepResult]:
+        task = StepTask(
+            run_id=self.run.id,
+            invocation_id=planned.name,
+            func=planned.invocation.step.func,
+            parameters={**planned.parameters, **planned.external_inputs},
+            inputs={
+                name: InputRef(r.uri, r.materializer, r.data_type, r.content_hash)
+                for name, r in inputs.items()
+                if name not in planned.external_inputs
+            },
+            output_names=planned.invocation.step.signature.output_names,
+            output_hints={o.name: o.annotation for o in planned.invocation.step.signature.outputs},
+        )
+        self.emit(StepStarted(self.run.id, planned.name))
+        return self.executor.submit(execute_step, task, self.stores.artifacts)
+
+    def record_result(
+        self,
+        planned: PlannedStep,
+        components: KeyComponents,
+        inputs: dict[str, ArtifactRecord],
+        result: StepResult,
+    ) -> None:
+        step_run_id = uuid.uuid4().hex
+        outputs = {
+            name: _artifact_record(stored, step_run_id, result.ended_at)
+            for name, stored in result.outputs.items()
+        }
+        external = tuple(inputs[name] for name in planned.external_inputs)
+        record = self._step_record(
+            planned,
+            components,
+            inputs,
+            id=step_run_id,
+            status="completed" if result.succeeded else "failed",
+            started_at=result.started_at,
+            ended_at=result.ended_at,
+            duration=result.duration,
+            error=result.error_text,
+            outputs=outputs,
+        )
+        self.flush(
+            StepRunWrite(
+                record,
+                new_artifacts=(*external, *outputs.values()),
+                logs=result.logs,
+                cache_entry=result.succeeded and planned.enable_cache,
+            )
+        )
+        self._finish(planned, record)
+        if result.succeeded:
+            self.ran.append(planned.name)
+            self.emit(StepFinished(self.run.id, planned.name, result.duration))
+        else:
+            error = result.error
+            summary = f"{type(error).__name__}: {error}" if error else (result.error_text or "")
+            self.failure = (planned.name, error, summary)
+            self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def drive(self) -> None:
+        invocations = self.graph.invocations
+        downstream = self.graph.downstream()
+        waiting = {name: len(inv.upstream) for name, inv in invocations.items()}
+        ready = [(inv.index, name) for name, inv in invocations.items() if not waiting[name]]
+        heapq.heapify(ready)
+        in_flight: dict[Future[StepResult], tuple[PlannedStep, KeyComponents, dict[str, Any]]] = {}
+
+        def done(name: str) -> None:
+            for consumer in downstream[name]:
+                waiting[consumer] -= 1
+                if not waiting[consumer]:
+                    heapq.heappush(ready, (invocations[consumer].index, consumer))
+
+        while (ready or in_flight) and self.failure is None:
+            batch = [self.plan[heapq.heappop(ready)[1]] for _ in range(len(ready))]
+            keyed = []
+            for planned in batch:
+                inputs = {**self._inputs_of(planned), **self._external_inputs(planned)}
+                keyed.append((planned, self._components(planned, inputs), inputs))
+            lookups = [c.key() for p, c, _ in keyed if p.enable_cache]
+            hits = self.stores.metadata.lookup_cache(lookups) if lookups else {}
+            for planned, components, inputs in keyed:
+                if self.failure is not None:
+                    break
+                hit = hits.get(components.key()) if planned.enable_cache else None
+                if hit is not None and self._usable(planned, hit):
+                    self.use_hit(planned, components, inputs, hit)
+                    done(planned.name)
+                    continue
+                future = self.submit(planned, components, inputs)
+                in_flight[future] = (planned, components, inputs)
+                if future.done():  # a synchronous executor: record before the next step
+                    self._collect(future, in_flight, done)
+            if not ready and in_flight:
+                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self._collect(future, in_flight, done)
+        if in_flight:  # a failure stopped scheduling: let running steps finish and record them
+            for future in wait(list(in_flight)).done:
+                self._collect(future, in_flight, done)
+
+    def _collect(self, future: Future[StepResult], in_flight: dict[Any, Any], done: Any) -> None:
+        planned, components, inputs = in_flight.pop(future)
+        self.record_result(planned, components, inputs, future.result())
+        if self.failure is None or self.failure[0] != planned.name:
+            done(planned.name)
+
+    def execute(self) -> PipelineRun:
+        self.stores.metadata.create_run(self.run)
+        self.emit(RunStarted(self.run.id, self.run.name, self.pipeline.name, self.graph.order))
+        status = "failed"
+        try:
+            self.drive()
+            status = "completed" if self.failure is None else "failed"
+        finally:
+            ended_at = datetime.now(UTC)
+            try:
+                self.flush()
+            finally:
+                self.stores.metadata.finish_run(self.run.id, status, ended_at)
+            self.run = PipelineRunRecord(
+                id=self.run.id,
+                name=self.run.name,
+                pipeline_name=self.run.pipeline_name,
+                status=status,
+                started_at=self.started_at,
+                ended_at=ended_at,
+                parameters=self.run.parameters,
+                step_count=len(self.records),
+                cached_count=len(self.cached),
+            )
+        self.emit(
+            RunFinished(
+                self.run.id,
+                self.run.name,
+                self.pipeline.name,
+                status,
+                time.perf_counter() - self.clock,
+                tuple(self.ran),
+                tuple(self.cached),
+                self.saved_seconds,
+            )
+        )
+        steps = {r.name: StepRun(r, self.stores) for r in self.records}
+        if self.failure is not None:
+            name, error, summary = self.failure
+            raise StepExecutionError(
+                name,
+                self.run.id,
+                f"Step '{name}' failed in run {self.run.name}: {summary}\n"
+                f"Fix the step and run the pipeline again: the "
+                f"{len(self.ran) + len(self.cached)} step(s) that finished are reused from the "
+                "cache.",
+            ) from error
+        return PipelineRun(self.run, self.stores, steps)
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    *,
+    executor: Executor | None = None,
+    listeners: list[Listener] | None = None,
+    stores: Stores | None = None,
+) -> PipelineRun:
+    """Trace, plan and run ``pipeline`` with the given call arguments."""
+    kwargs = kwargs or {}
+    from stepstone.cache import display_value
+
+    parameters = {k: display_value(v) for k, v in pipeline.bind(*args, **kwargs).items()}
+    graph = pipeline.trace(*args, **kwargs)
+    driver = RunDriver(
+        pipeline,
+        graph,
+        parameters,
+        stores or get_stores(),
+        executor or LocalExecutor(),
+        [log_to_console] if listeners is None else listeners,
+    )
+    return driver.execute()

@@ -1,0 +1,141 @@
+"""Events of a run, published by the driver as they happen.
+
+The console log, the live progress table and tests all consume the same frozen events,
+so what a user sees and what a test asserts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    step_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    run_id: str
+    step_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    run_id: str
+    step_name: str
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepCached:
+    run_id: str
+    step_name: str
+    source_run_name: str
+    saved_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResultUnusable:
+    """A cache entry matched but its artifacts were missing; the step executes instead."""
+
+    run_id: str
+    step_name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepFailed:
+    run_id: str
+    step_name: str
+    duration: float
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    status: str
+    duration: float
+    ran: tuple[str, ...]
+    cached: tuple[str, ...]
+    saved_seconds: float
+
+
+Event = (
+    RunStarted
+    | StepStarted
+    | StepFinished
+    | StepCached
+    | CachedResultUnusable
+    | StepFailed
+    | RunFinished
+)
+Listener = Callable[[Event], None]
+
+logger = logging.getLogger("stepstone")
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at emit time (so redirection keeps working)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def _ensure_console_handler() -> None:
+    if not logger.handlers:
+        handler = _StdoutHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def console_line(event: Event) -> str | None:
+    """The one-line log text of an event (``None`` for events that print nothing)."""
+    match event:
+        case RunStarted(run_name=run_name, pipeline_name=pipeline_name):
+            return f"Initiating a new run for the pipeline: `{pipeline_name}` ({run_name})."
+        case StepStarted(step_name=name):
+            return f"Step `{name}` has started."
+        case StepFinished(step_name=name, duration=duration):
+            return f"Step `{name}` has finished in {duration:.3f}s."
+        case StepCached(step_name=name, source_run_name=source, saved_seconds=saved):
+            return f"Using cached version of step `{name}` (from run {source}, saved {saved:.3f}s)."
+        case CachedResultUnusable(step_name=name, reason=reason):
+            return f"Cached result of step `{name}` cannot be used ({reason}); running it again."
+        case StepFailed(step_name=name, duration=duration, error=error):
+            return f"Step `{name}` failed after {duration:.3f}s: {error}"
+        case RunFinished(run_name=run_name, status=status, duration=duration) as finished:
+            verb = "has finished" if status == "completed" else "has failed"
+            return (
+                f"Pipeline run `{run_name}` {verb} in {duration:.3f}s: "
+                f"{len(finished.ran)} step(s) ran, {len(finished.cached)} cached "
+                f"(saved {finished.saved_seconds:.3f}s)."
+            )
+    return None
+
+
+def log_to_console(event: Event) -> None:
+    """The default listener: one plain line per event on stdout."""
+    line = console_line(event)
+    if line is not None:
+        _ensure_console_handler()
+        if isinstance(event, StepFailed | CachedResultUnusable):
+            logger.warning(line)
+        else:
+            logger.info(line)

@@ -1,0 +1,232 @@
+"""Tracing a pipeline function into a graph of invocations.
+
+The pipeline function runs once with a :class:`PipelineTracer` active. Each step call is
+bound to the step's signature (unknown and missing arguments are caught here, naming the
+step), given a unique id, and recorded. The result is a :class:`PipelineGraph`.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+from stepstone.exceptions import PipelineDefinitionError, StepDefinitionError, did_you_mean
+from stepstone.steps.definition import Step
+from stepstone.steps.invocation import ACTIVE_TRACER, Invocation, OutputHandle
+
+
+def _contains_handle(value: Any) -> bool:
+    if isinstance(value, OutputHandle):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_contains_handle(item) for item in value)
+    if isinstance(value, dict):
+        return any(_contains_handle(item) for item in value.values())
+    return False
+
+
+class PipelineTracer:
+    """Records step calls made while a pipeline function runs."""
+
+    def __init__(self, pipeline_name: str) -> None:
+        self.pipeline_name = pipeline_name
+        self.invocations: dict[str, Invocation] = {}
+
+    def _new_id(self, step: Step[Any, Any], requested: str | None) -> str:
+        if requested is not None:
+            if not isinstance(requested, str) or not requested.isidentifier():
+                raise StepDefinitionError(
+                    step.name, f"id={requested!r} must be a Python identifier string."
+                )
+            if requested in self.invocations:
+                raise PipelineDefinitionError(
+                    self.pipeline_name, f"two step calls use id '{requested}'; ids are unique."
+                )
+            return requested
+        candidate, counter = step.name, 1
+        while candidate in self.invocations:
+            counter += 1
+            candidate = f"{step.name}_{counter}"
+        return candidate
+
+    def _bind(
+        self, step: Step[Any, Any], args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        parameters = step.signature.signature.parameters
+        for name in kwargs:
+            if name not in parameters:
+                known = ", ".join(parameters) or "none"
+                raise StepDefinitionError(
+                    step.name,
+                    f"has no input or parameter named '{name}'.{did_you_mean(name, parameters)} "
+                    f"It takes: {known}.",
+                )
+        try:
+            bound = step.signature.signature.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise StepDefinitionError(step.name, f"cannot be called this way: {exc}.") from exc
+        missing = [
+            name
+            for name, parameter in parameters.items()
+            if name not in bound.arguments and parameter.default is parameter.empty
+        ]
+        if missing:
+            raise StepDefinitionError(
+                step.name,
+                f"missing input '{missing[0]}'. Pass it a step output or a value, "
+                f"e.g. {step.name}({missing[0]}=...).",
+            )
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def record(
+        self,
+        step: Step[Any, Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        invocation_id: str | None,
+        after: Sequence[Any],
+    ) -> Invocation:
+        arguments = self._bind(step, args, kwargs)
+        inputs: dict[str, OutputHandle] = {}
+        literals: dict[str, Any] = {}
+        for name, value in arguments.items():
+            if isinstance(value, OutputHandle):
+                if value.invocation_id not in self.invocations:
+                    raise StepDefinitionError(
+                        step.name, f"input '{name}' comes from a different pipeline's step."
+                    )
+                inputs[name] = value
+            elif _contains_handle(value):
+                raise StepDefinitionError(
+                    step.name,
+                    f"argument '{name}' holds step outputs inside a container. Each step output "
+                    "must be passed as its own argument so it can be stored as an artifact.",
+                )
+            elif isinstance(value, Step):
+                raise StepDefinitionError(
+                    step.name,
+                    f"argument '{name}' is the step '{value.name}' itself; call it: "
+                    f"{value.name}(...).",
+                )
+            else:
+                literals[name] = value
+        after_ids = []
+        for item in after:
+            if isinstance(item, OutputHandle):
+                after_ids.append(item.invocation_id)
+            elif isinstance(item, tuple) and all(isinstance(h, OutputHandle) for h in item):
+                after_ids.extend(handle.invocation_id for handle in item)
+            elif isinstance(item, str):
+                after_ids.append(item)
+            else:
+                raise StepDefinitionError(
+                    step.name, f"after= takes step ids or step outputs, not {item!r}."
+                )
+        invocation = Invocation(
+            id=self._new_id(step, invocation_id),
+            step=step,
+            inputs=inputs,
+            literals=literals,
+            after=tuple(dict.fromkeys(after_ids)),
+            index=len(self.invocations),
+        )
+        invocation.outputs = tuple(
+            OutputHandle(invocation.id, name) for name in step.signature.output_names
+        )
+        self.invocations[invocation.id] = invocation
+        return invocation
+
+
+@dataclass(frozen=True)
+class PipelineGraph:
+    """A traced pipeline: its invocations by id, in an order every dependency respects."""
+
+    pipeline_name: str
+    invocations: dict[str, Invocation]
+    order: tuple[str, ...]
+
+    def downstream(self) -> dict[str, set[str]]:
+        """Invocation id -> ids of the invocations that wait for it."""
+        consumers: dict[str, set[str]] = {name: set() for name in self.invocations}
+        for invocation in self.invocations.values():
+            for upstream in invocation.upstream:
+                consumers[upstream].add(invocation.id)
+        return consumers
+
+
+def _execution_order(pipeline_name: str, invocations: dict[str, Invocation]) -> tuple[str, ...]:
+    """Topological order; among ready invocations, the one called first goes first."""
+    for invocation in invocations.values():
+        for name in invocation.after:
+            if name not in invocations:
+                raise PipelineDefinitionError(
+                    pipeline_name,
+                    f"step '{invocation.id}' runs after '{name}', which is not a step of this "
+                    f"pipeline.{did_you_mean(name, invocations)}",
+                )
+    sorter = TopologicalSorter({i.id: i.upstream for i in invocations.values()})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise PipelineDefinitionError(
+            pipeline_name, f"steps depend on each other in a cycle: {cycle}. Remove one edge."
+        ) from exc
+    waiting = {i.id: len(i.upstream) for i in invocations.values()}
+    consumers: dict[str, list[str]] = {name: [] for name in invocations}
+    for invocation in invocations.values():
+        for upstream in invocation.upstream:
+            consumers[upstream].append(invocation.id)
+    ready = [(i.index, i.id) for i in invocations.values() if not waiting[i.id]]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for consumer in consumers[name]:
+            waiting[consumer] -= 1
+            if not waiting[consumer]:
+                heapq.heappush(ready, (invocations[consumer].index, consumer))
+    return tuple(order)
+
+
+@contextmanager
+def _tracing(tracer: PipelineTracer) -> Iterator[None]:
+    token = ACTIVE_TRACER.set(tracer)
+    try:
+        yield
+    finally:
+        ACTIVE_TRACER.reset(token)
+
+
+def trace(
+    pipeline_name: str, func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+) -> PipelineGraph:
+    """Run ``func`` once with tracing on and return the graph of its step calls."""
+    if ACTIVE_TRACER.get() is not None:
+        raise PipelineDefinitionError(
+            pipeline_name, "pipelines cannot be called inside another pipeline being traced."
+        )
+    tracer = PipelineTracer(pipeline_name)
+    with _tracing(tracer):
+        try:
+            func(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            if "unpack" not in str(exc) or not tracer.invocations:
+                raise
+            last = list(tracer.invocations.values())[-1]
+            names = ", ".join(last.step.signature.output_names) or "none"
+            raise PipelineDefinitionError(
+                pipeline_name,
+                f"step '{last.id}' has {len(last.outputs)} outputs ({names}), but the pipeline "
+                f"unpacks its result into a different number of names ({exc}).",
+            ) from exc
+    if not tracer.invocations:
+        raise PipelineDefinitionError(pipeline_name, "calls no steps. Call @step functions in it.")
+    order = _execution_order(pipeline_name, tracer.invocations)
+    return PipelineGraph(pipeline_name, dict(tracer.invocations), order)

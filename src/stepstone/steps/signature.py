@@ -1,0 +1,170 @@
+"""Reading a step function's signature: its arguments and its named outputs.
+
+Outputs come from the return annotation:
+
+* no annotation, or any single type -> one output named ``output``;
+* ``Annotated[T, "name"]`` -> one output named ``name``;
+* ``tuple[Annotated[A, "a"], Annotated[B, "b"]]`` (or ``typing.Tuple``) -> outputs ``a`` and ``b``;
+* ``None`` -> no outputs;
+* ``tuple[A, B]`` without names is refused: a tuple could be one value or several, and
+  guessing wrong would store the wrong artifacts.
+
+Arguments are split into input artifacts and parameters only when the step is called
+(by what is passed), so the signature records names, defaults and annotations.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+from stepstone.exceptions import StepDefinitionError
+
+RESERVED_ARGUMENTS = frozenset({"id", "after"})
+"""Keyword arguments a step call takes for itself: the invocation id and ordering."""
+
+SINGLE_OUTPUT_NAME = "output"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One declared output: its name and its annotated type (``Any`` if unannotated)."""
+
+    name: str
+    annotation: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StepSignature:
+    """What a step function takes and returns."""
+
+    signature: inspect.Signature
+    outputs: tuple[OutputSpec, ...]
+    annotations: dict[str, Any]
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        return tuple(self.signature.parameters)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(output.name for output in self.outputs)
+
+    @property
+    def returns_tuple(self) -> bool:
+        """True when the function returns its outputs as a tuple (several declared outputs)."""
+        return len(self.outputs) > 1
+
+
+def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(func, include_extras=True)
+    except Exception:  # unresolvable forward references: fall back to the raw annotations
+        return dict(getattr(func, "__annotations__", {}))
+
+
+def _annotated_name(annotation: Any) -> tuple[Any, str | None]:
+    """Split ``Annotated[T, "name", ...]`` into ``(T, "name")``; other types give ``(T, None)``."""
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        names = [extra for extra in extras if isinstance(extra, str)]
+        return base, (names[0] if names else None)
+    return annotation, None
+
+
+def _is_tuple(annotation: Any) -> bool:
+    return get_origin(annotation) is tuple
+
+
+def parse_outputs(step_name: str, annotation: Any) -> tuple[OutputSpec, ...]:
+    """Turn a return annotation into output specs, refusing ambiguous ones."""
+    if annotation is inspect.Signature.empty:
+        return (OutputSpec(SINGLE_OUTPUT_NAME, Any),)
+    if annotation is None or annotation is type(None):
+        return ()
+    base, name = _annotated_name(annotation)
+    if name is not None:
+        return (OutputSpec(name, base),)
+    if not _is_tuple(annotation):
+        return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
+    members = get_args(annotation)
+    if not members or (len(members) == 2 and members[1] is Ellipsis):
+        return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
+    outputs = []
+    for position, member in enumerate(members):
+        member_type, member_name = _annotated_name(member)
+        if member_name is None:
+            shown = getattr(member, "__name__", repr(member))
+            raise StepDefinitionError(
+                step_name,
+                f"output {position} ({shown}) has no name. A step with several outputs names "
+                f"each one: tuple[Annotated[{shown}, 'name'], ...]. To return one tuple as a "
+                f"single artifact, annotate it as Annotated[tuple[...], 'name'].",
+            )
+        outputs.append(OutputSpec(member_name, member_type))
+    names = [output.name for output in outputs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise StepDefinitionError(step_name, f"output name '{duplicates[0]}' is used twice.")
+    return tuple(outputs)
+
+
+def _returned_tuple_lengths(func: Callable[..., Any]) -> set[int]:
+    """Lengths of the tuple literals the function's own body returns (nested defs excluded)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(func))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    function = tree.body[0] if tree.body else None
+    if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        return set()
+    lengths: set[int] = set()
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            if not any(isinstance(elt, ast.Starred) for elt in node.value.elts):
+                lengths.add(len(node.value.elts))
+        pending.extend(ast.iter_child_nodes(node))
+    return lengths
+
+
+def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
+    """Read and check a step function's signature at decoration time."""
+    signature = inspect.signature(func)
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise StepDefinitionError(
+                step_name,
+                f"argument '{parameter.name}' is variadic (*args/**kwargs). Steps need named "
+                "arguments so each input and parameter can be recorded; list them explicitly.",
+            )
+        if parameter.name in RESERVED_ARGUMENTS:
+            raise StepDefinitionError(
+                step_name,
+                f"argument name '{parameter.name}' is reserved: a step call uses "
+                f"'{parameter.name}=' for itself. Rename the argument.",
+            )
+    hints = _resolve_hints(func)
+    return_annotation = hints.get("return", signature.return_annotation)
+    if "return" not in hints and signature.return_annotation is inspect.Signature.empty:
+        return_annotation = inspect.Signature.empty
+    outputs = parse_outputs(step_name, return_annotation)
+    if len(outputs) > 1:
+        for length in _returned_tuple_lengths(func):
+            if length != len(outputs):
+                raise StepDefinitionError(
+                    step_name,
+                    f"returns {length} values but declares {len(outputs)} outputs "
+                    f"({', '.join(o.name for o in outputs)}). Return one value per output.",
+                )
+    annotations = {name: hints[name] for name in signature.parameters if name in hints}
+    return StepSignature(signature=signature, outputs=outputs, annotations=annotations)
