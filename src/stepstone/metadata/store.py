@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
+from types import TracebackType
 
 from stepstone.metadata.records import (
     CacheHit,
@@ -96,3 +97,14 @@ class MetadataStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    def __enter__(self) -> MetadataStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,266 @@
+"""``SqlMetadataStore``: the metadata store on SQLite, PostgreSQL or MySQL.
+
+Layout of the work:
+
+* opening — :mod:`.engine` makes the engine (SQLite pragmas, error wrapping) and
+  :mod:`.schema` brings the database to the code's schema revision;
+* writing and the cache lookup — here, as hand-written SQL on the one driver connection of
+  :mod:`.hotpath` (these run once per step of every run, so microseconds count);
+* reading — :mod:`.reads`, SQLAlchemy Core on pooled connections (client, CLI, dashboard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from stepstone.exceptions import RunNotFoundError
+from stepstone.metadata.records import (
+    CacheHit,
+    PipelineRunRecord,
+    StepRunRecord,
+    StepRunWrite,
+)
+from stepstone.metadata.sql import hotpath, reads
+from stepstone.metadata.sql.codec import (
+    ARTIFACT_COLUMNS,
+    artifact_from_row,
+    artifact_row,
+    encode_json,
+    step_run_row,
+)
+from stepstone.metadata.sql.engine import (
+    flavor_of,
+    is_memory_sqlite,
+    make_engine,
+    mask_url,
+    wrapped,
+)
+from stepstone.metadata.sql.hotpath import DriverConnection, chunks
+from stepstone.metadata.sql.schema import ensure_schema
+from stepstone.metadata.store import MetadataStore
+
+
+class SqlMetadataStore(MetadataStore):
+    """The metadata store on any SQLAlchemy URL of SQLite, PostgreSQL or MySQL.
+
+    Opening creates or upgrades the schema when needed (safe with several processes opening at
+    once). Instances are safe to share between threads.
+
+    Example:
+        >>> store = SqlMetadataStore("sqlite://")
+        >>> store.lookup_cache(["0" * 64])
+        {}
+        >>> store.close()
+
+    Raises:
+        MetadataStoreError: the database cannot be reached or migrated, or has a newer schema.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._engine, self._url = make_engine(url)
+        try:
+            flavor = flavor_of(self._engine)
+            ensure_schema(self._engine, self._url)
+        except BaseException:
+            self._engine.dispose()
+            raise
+        shared = is_memory_sqlite(self._url)
+        self._hot = DriverConnection(self._engine, self._url, flavor, shared=shared)
+        # A shared (in-memory) connection serves reads too, so they must take the same lock.
+        self._read_lock: Any = self._hot.lock if shared else nullcontext()
+        self._pipeline_of_run: dict[str, str] = {}
+        self._closed = False
+        self._insert_step_run = flavor.sql(hotpath.INSERT_STEP_RUN)
+        self._insert_artifact = flavor.insert_if_absent("artifacts", ARTIFACT_COLUMNS)
+        self._insert_edge = flavor.sql(hotpath.INSERT_EDGE)
+        self._insert_log = flavor.sql(hotpath.INSERT_LOG)
+        self._insert_cache = flavor.insert_if_absent("cache_entries", hotpath.CACHE_COLUMNS)
+        self._insert_pipeline = flavor.insert_if_absent("pipelines", hotpath.PIPELINE_COLUMNS)
+        self._select_pipeline_id = flavor.sql(hotpath.SELECT_PIPELINE_ID)
+        self._insert_run = flavor.sql(hotpath.INSERT_RUN)
+        self._finish_run = flavor.sql(hotpath.FINISH_RUN)
+        self._lookup_array = flavor.sql(hotpath.LOOKUP_CACHE_ARRAY)
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return mask_url(self._url)
+
+    def __repr__(self) -> str:
+        return f"SqlMetadataStore({self.url!r})"
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create_run(self, run: PipelineRunRecord) -> None:
+        dt_in = self._hot.dt_in
+        action = f"record the start of run '{run.name}'"
+        with self._hot.transaction(action, pipelined=True) as cursor:
+            cursor.execute(self._insert_pipeline, (run.pipeline_name, dt_in(datetime.now(UTC))))
+            cursor.execute(self._select_pipeline_id, (run.pipeline_name,))
+            pipeline_id = cursor.fetchone()[0]
+            row = (run.id, run.name, pipeline_id, run.status, dt_in(run.started_at))
+            cursor.execute(
+                self._insert_run, (*row, dt_in(run.ended_at), encode_json(run.parameters))
+            )
+        self._pipeline_of_run[run.id] = run.pipeline_name
+
+    def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
+        with self._hot.transaction(f"record the end of run {run_id}") as cursor:
+            cursor.execute(self._finish_run, (status, self._hot.dt_in(ended_at), run_id))
+            if cursor.rowcount == 0:
+                raise RunNotFoundError(run_id)
+
+    def record_step_runs(self, writes: Sequence[StepRunWrite]) -> None:
+        if not writes:
+            return
+        dt_in = self._hot.dt_in
+        step_rows, edge_rows, log_rows = [], [], []
+        artifact_rows: dict[str, tuple[Any, ...]] = {}
+        cache_rows: list[tuple[str, str, str, str]] = []
+        for write in writes:
+            step_run = write.step_run
+            step_rows.append(step_run_row(step_run, dt_in))
+            for artifact in write.new_artifacts:
+                if artifact.id not in artifact_rows:
+                    artifact_rows[artifact.id] = artifact_row(artifact, dt_in)
+            for name, artifact in step_run.inputs.items():
+                edge_rows.append((step_run.id, artifact.id, "input", name))
+            for name, artifact in step_run.outputs.items():
+                edge_rows.append((step_run.id, artifact.id, "output", name))
+            if write.logs is not None:
+                log_rows.append((step_run.id, write.logs))
+            if write.cache_entry:
+                if step_run.cache_key is None:
+                    raise ValueError(
+                        f"step run {step_run.name!r} asks for a cache entry but has no cache_key"
+                    )
+                cache_rows.append(
+                    (step_run.cache_key, step_run.id, step_run.run_id, step_run.step_name)
+                )
+        action = f"record {len(writes)} step run(s) of run {writes[0].step_run.run_id}"
+        with self._hot.transaction(action, pipelined=True) as cursor:
+            cursor.executemany(self._insert_step_run, step_rows)
+            if artifact_rows:
+                cursor.executemany(self._insert_artifact, list(artifact_rows.values()))
+            if edge_rows:
+                cursor.executemany(self._insert_edge, edge_rows)
+            if log_rows:
+                cursor.executemany(self._insert_log, log_rows)
+            if cache_rows:
+                pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
+                now = dt_in(datetime.now(UTC))
+                cursor.executemany(
+                    self._insert_cache,
+                    [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in cache_rows],
+                )
+
+    def _pipeline_names(self, cursor: Any, run_ids: set[str]) -> dict[str, str]:
+        """Pipeline name of each run (remembered from ``create_run``, else read)."""
+        missing = sorted(run_ids - self._pipeline_of_run.keys())
+        for part in chunks(missing):
+            cursor.execute(
+                self._hot.sql_for("pipeline_of_runs", len(part), hotpath.pipeline_of_runs),
+                list(part),
+            )
+            self._pipeline_of_run.update(cursor.fetchall())
+        return self._pipeline_of_run
+
+    # -- the cache -------------------------------------------------------------------------
+
+    def lookup_cache(self, keys: Sequence[str]) -> dict[str, CacheHit]:
+        unique = list(dict.fromkeys(keys))
+        hits: dict[str, CacheHit] = {}
+        dt_out = self._hot.dt_out
+        by_array = self._hot.flavor.name == "postgresql"
+        for part in chunks(unique):
+            params: Sequence[Any]
+            if by_array and len(part) > 1:
+                statement, params = self._lookup_array, [list(part)]
+            else:
+                statement = self._hot.sql_for("lookup", len(part), hotpath.lookup_cache)
+                params = part
+            for row in self._hot.query("look up cache keys", statement, params):
+                hit = hits.get(row[0])
+                if hit is None:
+                    hit = hits[row[0]] = CacheHit(
+                        cache_key=row[0],
+                        step_run_id=row[1],
+                        run_id=row[2],
+                        run_name=row[3],
+                        created_at=dt_out(row[4]),  # type: ignore[arg-type]
+                        duration=row[5],
+                        outputs={},
+                    )
+                if row[6] is not None:
+                    hit.outputs[row[6]] = artifact_from_row(row[7:], dt_out)
+        return hits
+
+    def delete_cache_entries(self, keys: Sequence[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return 0
+        removed = 0
+        with self._hot.transaction(f"delete {len(unique)} cache entries") as cursor:
+            for part in chunks(unique):
+                statement = self._hot.sql_for("delete", len(part), hotpath.delete_cache_entries)
+                cursor.execute(statement, list(part))
+                removed += max(cursor.rowcount, 0)
+        return removed
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self, action: str) -> Iterator[Connection]:
+        with self._read_lock, wrapped(action, self._url), self._engine.connect() as connection:
+            yield connection
+
+    def list_runs(
+        self,
+        pipeline_name: str | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[PipelineRunRecord]:
+        with self._reading("list runs") as connection:
+            return reads.list_runs(connection, pipeline_name, status, limit, offset)
+
+    def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:
+        with self._reading("count runs") as connection:
+            return reads.count_runs(connection, pipeline_name, status)
+
+    def get_run(self, run_id: str) -> PipelineRunRecord | None:
+        with self._reading(f"read run {run_id}") as connection:
+            return reads.get_run(connection, run_id)
+
+    def find_runs(self, query: str, limit: int = 10) -> list[PipelineRunRecord]:
+        with self._reading(f"find runs matching '{query}'") as connection:
+            return reads.find_runs(connection, query, limit)
+
+    def run_names(self, limit: int = 1000) -> list[str]:
+        with self._reading("list run names") as connection:
+            return reads.run_names(connection, limit)
+
+    def get_step_runs(self, run_id: str) -> list[StepRunRecord]:
+        with self._reading(f"read the step runs of run {run_id}") as connection:
+            return reads.get_step_runs(connection, run_id)
+
+    def get_step_run(self, step_run_id: str) -> StepRunRecord | None:
+        with self._reading(f"read step run {step_run_id}") as connection:
+            return reads.get_step_run(connection, step_run_id)
+
+    def get_logs(self, step_run_id: str) -> str | None:
+        with self._reading(f"read the logs of step run {step_run_id}") as connection:
+            return reads.get_logs(connection, step_run_id)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._hot.close()
+        self._engine.dispose()
