@@ -1,0 +1,433 @@
+"""The artifact store: values in, content-addressed immutable directories out.
+
+``save`` picks a materializer, lets it write into a fresh staging directory through a
+hashing writer, hashes the manifest of the files written (the *content hash*), and
+publishes the directory at ``<root>/<hash[:2]>/<hash>/`` atomically (see
+:mod:`stepstone.artifacts.backends`). Equal values give equal bytes, so they land in the
+same directory and are stored once; saving is idempotent and safe from many threads and
+processes at once. ``load`` finds the materializer by the name recorded at save time.
+
+A uri is resolved by the content hash it ends with (a bare hash works too), so uris
+recorded before a store was moved, or through another mount of it, still load.
+
+Error policy: what fails inside a materializer is a
+:class:`~stepstone.exceptions.MaterializerError` naming the type and the materializer
+(``__cause__`` holds the original); what fails in the store's own IO (creating the
+staging directory, publishing) is an :class:`~stepstone.exceptions.ArtifactStoreError`;
+missing artifacts are :class:`~stepstone.exceptions.ArtifactNotFoundError`. Whatever
+fails, the staging directory is removed and nothing appears at the final path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from blake3 import blake3
+
+from stepstone.artifacts.backends import FsspecBackend, LocalBackend
+from stepstone.artifacts.files import ArtifactReader, ArtifactWriter, write_new_file
+from stepstone.artifacts.hashing import (
+    MANIFEST_NAME,
+    decode_manifest,
+    encode_manifest,
+    hash_bytes,
+    is_content_hash,
+)
+from stepstone.artifacts.materializer import Materializer, qualname_of
+from stepstone.artifacts.registry import (
+    fallback_materializer,
+    get_materializer,
+    materializer_for_type,
+    remember_materializer,
+    select_for_value,
+)
+from stepstone.exceptions import ArtifactNotFoundError, ArtifactStoreError, MaterializerError
+
+__all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
+
+Backend = LocalBackend | FsspecBackend
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArtifact:
+    """What :meth:`ArtifactStore.save` returns: enough to record and to load the value.
+
+    Attributes:
+        content_hash: BLAKE3 (64 hex) of the artifact's manifest, i.e. of its bytes.
+        uri: where it is stored; pass it to :meth:`ArtifactStore.load`.
+        size: total bytes of the artifact's files.
+        data_type: ``"module.QualName"`` of the saved value's type.
+        materializer: name of the materializer that wrote it (``"numpy.npy"``).
+        materializer_version: that materializer's format version.
+        summary: small JSON-able description (shape and dtype, length, short repr);
+            compared but not hashed, so records can go in sets.
+    """
+
+    content_hash: str
+    uri: str
+    size: int
+    data_type: str
+    materializer: str
+    materializer_version: str
+    summary: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+def _local_root(root: str) -> tuple[str, str, str] | None:
+    """``(absolute path, uri prefix, uri separator)`` for a local root, None for a URL."""
+    if root.startswith("file://"):
+        path = root[len("file://") :]
+        if path.startswith("localhost/"):
+            path = path[len("localhost") :]
+        path = os.path.abspath(path)
+        return path, "file://" + path.replace(os.sep, "/"), "/"
+    if "://" in root or "::" in root:
+        return None
+    path = os.path.abspath(os.path.expanduser(root))
+    return path, path, os.sep
+
+
+class ArtifactStore:
+    """Content-addressed store of step outputs under a local path or an fsspec URL.
+
+    Args:
+        root: a directory (``".stepstone/artifacts"``), a ``file://`` URL, or any fsspec
+            URL (``"s3://bucket/prefix"``). Local roots use plain ``os`` calls.
+        backend: ``"auto"`` (local for paths and ``file://``, fsspec otherwise), or force
+            ``"local"`` / ``"fsspec"`` (e.g. to test the remote code path on disk).
+        staging_dir: local directory for staging uploads (fsspec backend only; the local
+            backend always stages in ``<root>/.staging`` so publishing is a rename).
+        storage_options: passed to fsspec (credentials, endpoint URL).
+
+    Example:
+        >>> import tempfile
+        >>> store = ArtifactStore(tempfile.mkdtemp())
+        >>> stored = store.save({"lr": 0.01, "layers": (64, 32)})
+        >>> stored.materializer, stored.summary
+        ('builtins.json', {'type': 'dict', 'length': 2})
+        >>> store.load(stored.uri, stored.materializer)
+        {'layers': (64, 32), 'lr': 0.01}
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        backend: Literal["auto", "local", "fsspec"] = "auto",
+        staging_dir: str | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        root = os.fspath(root)
+        local = _local_root(root) if backend != "fsspec" else None
+        self._backend: Backend
+        if local is not None:
+            self._backend = LocalBackend(*local)
+            self.root = local[1]
+        elif backend == "local":
+            raise ArtifactStoreError(f"Artifact store root {root!r} is not a local path.")
+        else:
+            try:
+                self._backend = FsspecBackend(root, staging_dir, storage_options)
+            except (ImportError, ValueError, OSError) as exc:
+                raise ArtifactStoreError(
+                    f"Cannot open the artifact store at {root!r}: {exc}. Check the URL and that "
+                    "the fsspec package for its protocol is installed (e.g. s3fs for s3://)."
+                ) from exc
+            self.root = self._backend.root_uri
+
+    @property
+    def staging_dir(self) -> str:
+        """Local directory where unfinished artifacts are written (empty when idle)."""
+        return self._backend.staging_dir
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.root!r})"
+
+    # -- writing ---------------------------------------------------------------------
+
+    def save(
+        self,
+        value: Any,
+        *,
+        materializer: type[Materializer] | str | None = None,
+        type_hint: object | None = None,
+    ) -> StoredArtifact:
+        """Store ``value`` and return where and what it is.
+
+        The materializer is ``materializer`` if given (a class or a registered name); else
+        the one registered for ``type_hint`` (an annotation) if it can save this value;
+        else the one registered for the value's type; else cloudpickle, with a
+        :class:`~stepstone.exceptions.PickleFallbackWarning` once per type.
+
+        Raises:
+            MaterializerError: the chosen materializer cannot save the value or failed.
+            ArtifactStoreError: the store could not be written.
+        """
+        cls = self._choose(value, materializer, type_hint)
+        instance = cls()
+        backend = self._backend
+        writer = ArtifactWriter(self._new_staging)
+        try:
+            try:
+                instance.save(value, writer)
+                entries = writer.finish()
+            except ArtifactStoreError:
+                raise
+            except Exception as exc:
+                raise self._save_error(value, cls, exc) from exc
+            manifest = encode_manifest(entries)
+            content_hash = hash_bytes(manifest)
+            if backend.holds(content_hash, len(manifest), entries):
+                # Stored before (identical output): nothing to write, maybe nothing written.
+                writer.discard()
+            else:
+                staging = writer.materialize()
+                write_new_file(staging + os.sep + MANIFEST_NAME, manifest)
+                backend.commit(staging, content_hash, manifest, entries)
+        except BaseException as exc:
+            writer.discard()
+            if isinstance(exc, OSError):
+                raise ArtifactStoreError(
+                    f"Cannot write to the artifact store at {self.root!r}: {exc}"
+                ) from exc
+            raise
+        return StoredArtifact(
+            content_hash=content_hash,
+            uri=backend.uri(content_hash),
+            size=sum(e.size for e in entries),
+            data_type=qualname_of(type(value)),
+            materializer=cls.name,
+            materializer_version=cls.version,
+            summary=_summary(instance, value),
+        )
+
+    def _new_staging(self) -> str:
+        try:
+            return self._backend.new_staging()
+        except OSError as exc:
+            raise ArtifactStoreError(
+                f"Cannot write to the artifact store at {self.root!r}: {exc}"
+            ) from exc
+
+    def _choose(
+        self, value: Any, materializer: type[Materializer] | str | None, type_hint: object | None
+    ) -> type[Materializer]:
+        if materializer is not None:
+            cls = get_materializer(materializer) if isinstance(materializer, str) else materializer
+            if not (isinstance(cls, type) and issubclass(cls, Materializer)):
+                raise TypeError(
+                    f"materializer must be a Materializer subclass or name, not {cls!r}"
+                )
+            if not cls().can_save(value):
+                raise MaterializerError(
+                    f"Materializer {cls.name!r} cannot save a value of type "
+                    f"{qualname_of(type(value))!r}. Pick another materializer, or leave it "
+                    "out to choose one by the value's type."
+                )
+            return remember_materializer(cls)
+        if type_hint is not None:
+            hinted = materializer_for_type(type_hint)
+            if hinted is not None and hinted().can_save(value):
+                return hinted
+        return select_for_value(value, stacklevel=4)
+
+    @staticmethod
+    def _save_error(value: Any, cls: type[Materializer], exc: Exception) -> MaterializerError:
+        data_type = qualname_of(type(value))
+        if cls is fallback_materializer():
+            hint = (
+                f" Register a materializer for it with @register_materializer"
+                f"({type(value).__name__}) on a stepstone.artifacts.Materializer subclass."
+            )
+        else:
+            hint = " Fix the materializer, or choose another with save(..., materializer=...)."
+        return MaterializerError(
+            f"Could not save a value of type {data_type!r} with materializer {cls.name!r} "
+            f"(version {cls.version}): {type(exc).__name__}: {exc}.{hint}"
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    def load(self, uri: str, materializer: str, data_type: str | None = None) -> Any:
+        """Load the value stored at ``uri`` with the materializer recorded at save time.
+
+        Raises:
+            ArtifactNotFoundError: nothing (or only part of an artifact) is stored there.
+            MaterializerError: the materializer is unknown or failed to read the files.
+        """
+        cls = get_materializer(materializer)
+        content_hash = self._hash_of(uri)
+        reader = self._backend.reader(content_hash, uri)
+        try:
+            return cls().load(reader, data_type)
+        except FileNotFoundError as exc:
+            # Missing artifact files, unless the artifact is complete and the materializer
+            # tripped over a file of its own.
+            if not self._backend.exists(content_hash) or content_hash in str(exc):
+                raise self._not_found(uri, content_hash, exc) from exc
+            raise self._load_error(uri, data_type, cls, exc) from exc
+        except ArtifactNotFoundError:
+            raise
+        except Exception as exc:
+            raise self._load_error(uri, data_type, cls, exc) from exc
+        finally:
+            reader.close()
+
+    @staticmethod
+    def _load_error(
+        uri: str, data_type: str | None, cls: type[Materializer], exc: Exception
+    ) -> MaterializerError:
+        return MaterializerError(
+            f"Could not load artifact {uri!r} (type {data_type or 'unknown'}) with "
+            f"materializer {cls.name!r} (version {cls.version}): {type(exc).__name__}: {exc}"
+        )
+
+    def open_reader(self, uri: str) -> ArtifactReader:
+        """Return a reader of the artifact's files; use it as a context manager.
+
+        Raises:
+            ArtifactNotFoundError: no artifact is stored at ``uri``.
+        """
+        content_hash = self._hash_of(uri)
+        if not self._backend.exists(content_hash):
+            raise self._not_found(uri, content_hash)
+        return self._backend.reader(content_hash, uri)
+
+    def exists(self, uri: str) -> bool:
+        """Whether a complete artifact is stored at ``uri`` (locally: one ``stat``)."""
+        tail = uri.rstrip("/\\")[-64:]
+        return is_content_hash(tail) and self._backend.exists(tail)
+
+    def size_of(self, uri: str) -> int:
+        """Total bytes of the artifact's files, from its manifest."""
+        content_hash = self._hash_of(uri)
+        try:
+            manifest = self._backend.read_manifest(content_hash)
+        except FileNotFoundError as exc:
+            raise self._not_found(uri, content_hash) from exc
+        return sum(e.size for e in decode_manifest(manifest))
+
+    def verify(self, uri: str) -> bool:
+        """Re-hash the artifact's files: True only if every byte matches its content hash.
+
+        Cheap checks (:meth:`exists`) trust the files; this reads them all, for callers
+        that must never use damaged data (a cache hit is then treated as a miss).
+        """
+        content_hash = self._hash_of(uri)
+        try:
+            manifest = self._backend.read_manifest(content_hash)
+            if hash_bytes(manifest) != content_hash:
+                return False
+            with self._backend.reader(content_hash, uri) as reader:
+                for entry in decode_manifest(manifest):
+                    hasher = blake3(max_threads=blake3.AUTO)
+                    size = 0
+                    with reader.open(entry.name) as file:
+                        while chunk := file.read(8 << 20):
+                            hasher.update(chunk)
+                            size += len(chunk)
+                    if size != entry.size or hasher.hexdigest() != entry.blake3:
+                        return False
+        except (OSError, ValueError, KeyError):
+            return False
+        return True
+
+    def uri_for(self, content_hash: str) -> str:
+        """The uri an artifact with this content hash has (or would have) in this store."""
+        return self._backend.uri(content_hash)
+
+    # -- maintenance -------------------------------------------------------------------
+
+    def delete(self, uri: str, *, missing_ok: bool = False) -> None:
+        """Remove an artifact; it disappears atomically, then its files are removed.
+
+        Artifacts are shared by content: every record with this content hash loses its
+        bytes. A garbage collector must delete only hashes no record references, and only
+        ones older than any save in flight (a concurrent save of the same bytes may have
+        just returned this uri).
+
+        Raises:
+            ArtifactNotFoundError: nothing is stored at ``uri`` (unless ``missing_ok``).
+        """
+        content_hash = self._hash_of(uri)
+        try:
+            deleted = self._backend.delete(content_hash)
+        except OSError as exc:
+            raise ArtifactStoreError(f"Could not delete artifact {uri!r}: {exc}") from exc
+        if not deleted and not missing_ok:
+            raise self._not_found(uri, content_hash)
+
+    def iter_hashes(self) -> Iterator[str]:
+        """Content hashes of every complete artifact in the store, sorted (for gc)."""
+        return self._backend.iter_hashes()
+
+    def purge_staging(self, older_than: float = 86400.0) -> int:
+        """Remove staging leftovers of crashed writers older than ``older_than`` seconds.
+
+        A staging directory's age is that of its last created file, so a live writer's is
+        younger than any sensible threshold; the default (a day) leaves even very long
+        uploads alone. Returns the number of entries removed.
+        """
+        limit = time.time() - older_than
+        removed = 0
+        for path, mtime in self._backend.staging_entries():
+            if mtime < limit:
+                self._backend.discard(path)
+                removed += 1
+        return removed
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _hash_of(self, uri: str) -> str:
+        tail = uri.rstrip("/\\")[-64:]
+        if not is_content_hash(tail):
+            raise ArtifactNotFoundError(
+                f"{uri!r} is not an artifact uri: it should end with a 64-digit content hash "
+                f"(as returned by save()), e.g. {self.uri_for('0' * 64)!r}."
+            )
+        return tail
+
+    def _not_found(
+        self, uri: str, content_hash: str, exc: BaseException | None = None
+    ) -> ArtifactNotFoundError:
+        if exc is not None and self._backend.exists(content_hash):
+            return ArtifactNotFoundError(
+                f"Artifact {uri!r} in the artifact store at {self.root!r} is incomplete "
+                f"({exc}). Delete it (ArtifactStore.delete) and rerun the step that produced it."
+            )
+        return ArtifactNotFoundError(
+            f"No artifact {uri!r} in the artifact store at {self.root!r}. It may have been "
+            "garbage-collected, or written to another artifact store (check STEPSTONE_* "
+            "settings); rerun the step that produced it to recreate it."
+        )
+
+
+def _summary(materializer: Materializer, value: Any) -> dict[str, Any]:
+    """The materializer's summary if it is a small JSON object, else ``{}``.
+
+    A summary is cosmetic: never worth failing a save. It must survive any metadata
+    store's JSON column, so non-JSON values (and NaN, which PostgreSQL rejects) drop it.
+    """
+    try:
+        summary = materializer.summary(value)
+        if not isinstance(summary, dict):
+            return {}
+        json.dumps(summary, allow_nan=False)
+    except Exception:
+        return {}
+    return summary
+
+
+def open_artifact_store(root: str | os.PathLike[str]) -> ArtifactStore:
+    """Open the artifact store at ``root`` (a local path, ``file://`` or fsspec URL).
+
+    Example:
+        >>> import tempfile
+        >>> open_artifact_store(tempfile.mkdtemp()).exists("0" * 64)
+        False
+    """
+    return ArtifactStore(root)
