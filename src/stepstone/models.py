@@ -41,8 +41,7 @@ class Artifact:
 
     def __repr__(self) -> str:
         return (
-            f"<Artifact '{self.name}' {self.data_type} {self.size} bytes "
-            f"{self.content_hash[:12]}>"
+            f"<Artifact '{self.name}' {self.data_type} {self.size} bytes {self.content_hash[:12]}>"
         )
 
 
@@ -79,8 +78,7 @@ class StepRun:
         if len(self.outputs) != 1:
             names = ", ".join(self.outputs) or "none"
             raise AttributeError(
-                f"Step '{self.name}' has {len(self.outputs)} outputs ({names}); "
-                "use .outputs[name]."
+                f"Step '{self.name}' has {len(self.outputs)} outputs ({names}); use .outputs[name]."
             )
         return next(iter(self.outputs.values()))
 

@@ -146,8 +146,10 @@ def display_value(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, dict):
         return {str(k): display_value(v, _depth + 1) for k, v in list(value.items())[:50]}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: display_value(getattr(value, f.name), _depth + 1)
-                for f in dataclasses.fields(value)}
+        return {
+            f.name: display_value(getattr(value, f.name), _depth + 1)
+            for f in dataclasses.fields(value)
+        }
     if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
         return display_value(value.model_dump(mode="python"), _depth + 1)
     text = repr(value) if not isinstance(value, pathlib.PurePath) else str(value)

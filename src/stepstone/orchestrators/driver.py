@@ -1,4 +1,4 @@
-"""The run driver: trace -> plan -> for each ready step: key -> lookup -> (reuse | execute) -> record.
+"""The run driver: trace, plan, then per ready step: key, lookup, reuse or execute, record.
 
 One driver per run, in the calling process. It owns the metadata store; executors only
 compute. The loop state:
@@ -217,7 +217,8 @@ class RunDriver:
             cached_from=hit.step_run_id,
             outputs=hit.outputs,
         )
-        self.pending.append(StepRunWrite(record))
+        external = tuple(inputs[name] for name in planned.external_inputs)
+        self.pending.append(StepRunWrite(record, new_artifacts=external))
         self._finish(planned, record)
         self.cached.append(planned.name)
         self.saved_seconds += hit.duration or 0.0

@@ -4,4 +4,12 @@ from stepstone.steps.definition import Step, StepOptions, step
 from stepstone.steps.invocation import Invocation, OutputHandle
 from stepstone.steps.signature import OutputSpec, StepSignature
 
-__all__ = ["Invocation", "OutputHandle", "OutputSpec", "Step", "StepOptions", "StepSignature", "step"]
+__all__ = [
+    "Invocation",
+    "OutputHandle",
+    "OutputSpec",
+    "Step",
+    "StepOptions",
+    "StepSignature",
+    "step",
+]

@@ -26,9 +26,11 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.lists(children, max_size=4).map(tuple)
-    | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=4).map(tuple)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -40,7 +42,7 @@ def same(a: object, b: object) -> bool:
     if isinstance(a, float):
         return (math.isnan(a) and math.isnan(b)) or a == b  # type: ignore[arg-type]
     if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))  # type: ignore[arg-type]
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))  # type: ignore[arg-type]
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)  # type: ignore[union-attr,index]
     return a == b
@@ -103,11 +105,21 @@ def test_unencodable_values_are_refused() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
-    max_leaves=10,
-), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False)
+            | st.text(max_size=10),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+            max_leaves=10,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_encoding_is_the_same_in_another_process(batch: list[object]) -> None:
     payload = json.dumps(batch)
     code = (
@@ -116,7 +128,11 @@ def test_encoding_is_the_same_in_another_process(batch: list[object]) -> None:
     )
     # A fresh interpreter has a different string-hash seed: set iteration order differs there.
     other = subprocess.run(
-        [sys.executable, "-c", code], input=payload, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONHASHSEED": "random", "PATH": ""},
     )
     here = [encode_value(v).hex() for v in json.loads(payload)]

@@ -65,7 +65,9 @@ def test_unknown_input_suggests_the_close_name() -> None:
         a, b = source()
         combine(a, b, scael=2.0)
 
-    with pytest.raises(StepDefinitionError, match="no input or parameter named 'scael'. Did you mean 'scale'"):
+    with pytest.raises(
+        StepDefinitionError, match=r"no input or parameter named 'scael'\. Did you mean 'scale'"
+    ):
         typo.trace()
 
 
@@ -82,7 +84,7 @@ def test_missing_input_names_the_step_and_the_input() -> None:
 def test_unpacking_the_wrong_number_of_outputs_names_the_step() -> None:
     @pipeline
     def bad_unpack():
-        a, b, c = source()
+        _a, _b, _c = source()
 
     with pytest.raises(PipelineDefinitionError, match="step 'source' has 2 outputs \\(a, b\\)"):
         bad_unpack.trace()

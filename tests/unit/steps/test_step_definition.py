@@ -100,5 +100,5 @@ def test_variadic_and_reserved_arguments_are_refused() -> None:
     with pytest.raises(StepDefinitionError, match="argument name 'id' is reserved"):
 
         @step
-        def reserved(id: int) -> int:  # noqa: A002
+        def reserved(id: int) -> int:
             return id

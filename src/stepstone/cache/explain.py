@@ -1,0 +1,258 @@
+"""Why a step ran again, or why it was reused: comparing two stored key manifests.
+
+Every step run stores its cache key's components separately (code objects, parameters,
+inputs and who produced them, output spec, extras) plus the decision the driver took.
+:func:`explain` compares a step run with an earlier run of the same step and turns every
+difference into a :class:`Reason` with a plain sentence:
+
+* ``code changed: features.scale (features.py)``
+* ``parameter lr: 0.001 → 0.01``
+* ``input X_train changed because step normalizer ran again``
+* ``cache disabled for this step`` / ``cached result expired`` / ``no earlier run``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ReasonKind = Literal[
+    "cached",
+    "no_earlier_run",
+    "cache_disabled",
+    "cache_off",
+    "refresh",
+    "expired",
+    "artifacts_missing",
+    "failed_before",
+    "code",
+    "library",
+    "parameter",
+    "input",
+    "output_spec",
+    "cache_version",
+    "extra",
+    "same_key",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StepRunFacts:
+    """What explain needs of one step run (taken from its record)."""
+
+    id: str
+    run_id: str
+    run_name: str
+    name: str
+    status: str
+    cache_key: str | None
+    components: dict[str, Any]
+    parameters: dict[str, Any]
+    cached_from: str | None = None
+    producer_statuses: dict[str, str] = field(default_factory=dict)
+    """Input name -> status in this run of the step that fed it (``completed``, ``cached``)."""
+    producer_names: dict[str, str] = field(default_factory=dict)
+    """Input name -> name of the step that fed it in this run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One difference or decision, as data and as a sentence."""
+
+    kind: ReasonKind
+    message: str
+    subject: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a step run executed or was cached, compared with ``against`` (if any)."""
+
+    step_name: str
+    run_name: str
+    status: str
+    against_run: str | None
+    reasons: tuple[Reason, ...]
+
+    def __str__(self) -> str:
+        verb = {"cached": "was cached", "completed": "ran", "failed": "ran and failed"}.get(
+            self.status, self.status
+        )
+        against = f" (compared with run {self.against_run})" if self.against_run else ""
+        lines = [f"Step '{self.step_name}' in run {self.run_name} {verb}{against}:"]
+        lines += [f"  - {reason.message}" for reason in self.reasons]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), default=str, indent=2)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _location(name: str, files: dict[str, str]) -> str:
+    file = files.get(name)
+    return f" ({os.path.basename(file)})" if file else ""
+
+
+def _code_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
+    objects, previous = now.get("objects", {}), before.get("objects", {})
+    files = {**before.get("files", {}), **now.get("files", {})}
+    reasons = []
+    for name in sorted(set(objects) | set(previous)):
+        old, new = previous.get(name), objects.get(name)
+        if old == new:
+            continue
+        if name.startswith("library:"):
+            library = name.split(":", 1)[1]
+            reasons.append(
+                Reason(
+                    "library",
+                    f"library {library}: {old or 'not used'} → {new or 'not used'}",
+                    library,
+                    old,
+                    new,
+                )
+            )
+            continue
+        shown = name.removeprefix("module:")
+        if old is None:
+            message = f"code added: {shown}{_location(name, files)}"
+        elif new is None:
+            message = f"code no longer used: {shown}{_location(name, files)}"
+        else:
+            message = f"code changed: {shown}{_location(name, files)}"
+        reasons.append(Reason("code", message, shown, old, new))
+    if not reasons and now.get("digest") != before.get("digest"):
+        reasons.append(
+            Reason("code", "code changed", None, before.get("digest"), now.get("digest"))
+        )
+    return reasons
+
+
+def _parameter_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Reason]:
+    now = current.components.get("parameters", {})
+    before = previous.components.get("parameters", {})
+    reasons = []
+    for name in sorted(set(now) | set(before)):
+        if now.get(name) == before.get(name):
+            continue
+        old = previous.parameters.get(name, "not set")
+        new = current.parameters.get(name, "not set")
+        if old == new:  # equal renderings, different values (e.g. a long list cut short)
+            message = f"parameter {name} changed"
+        else:
+            message = f"parameter {name}: {_short(old)} → {_short(new)}"
+        reasons.append(Reason("parameter", message, name, old, new))
+    return reasons
+
+
+def _input_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Reason]:
+    now = current.components.get("inputs", {})
+    before = previous.components.get("inputs", {})
+    reasons = []
+    for name in sorted(set(now) | set(before)):
+        if now.get(name) == before.get(name):
+            continue
+        producer = current.producer_names.get(name)
+        status = current.producer_statuses.get(name)
+        if name not in before:
+            message = f"input {name} is new"
+        elif name not in now:
+            message = f"input {name} is no longer passed"
+        elif producer and status == "completed":
+            message = f"input {name} changed because step {producer} ran again"
+        elif producer:
+            message = f"input {name} changed (step {producer} returned different data)"
+        else:
+            message = f"input {name} changed (a different value was passed in)"
+        reasons.append(Reason("input", message, name, before.get(name), now.get(name)))
+    return reasons
+
+
+def _other_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
+    reasons = []
+    if now.get("output_spec") != before.get("output_spec"):
+        reasons.append(
+            Reason(
+                "output_spec",
+                "declared outputs or their materializers changed",
+                None,
+                before.get("output_spec"),
+                now.get("output_spec"),
+            )
+        )
+    if now.get("cache_version") != before.get("cache_version"):
+        old, new = before.get("cache_version"), now.get("cache_version")
+        reasons.append(Reason("cache_version", f"cache_version: {old} → {new}", None, old, new))
+    extras, old_extras = now.get("extras", {}), before.get("extras", {})
+    for name in sorted(set(extras) | set(old_extras)):
+        if extras.get(name) != old_extras.get(name):
+            kind, _, subject = name.partition(":")
+            label = {"file": "declared file", "env": "environment variable"}.get(kind, kind)
+            reasons.append(
+                Reason(
+                    "extra",
+                    f"{label} {subject} changed",
+                    name,
+                    old_extras.get(name),
+                    extras.get(name),
+                )
+            )
+    return reasons
+
+
+_DECISIONS: dict[str, tuple[ReasonKind, str]] = {
+    "disabled": ("cache_disabled", "cache disabled for this step"),
+    "cache_off": ("cache_off", "caching is off for this process (STEPSTONE_CACHE=off)"),
+    "refresh": ("refresh", "refresh was requested for this step"),
+    "expired": ("expired", "cached result expired"),
+    "artifacts_missing": ("artifacts_missing", "cached outputs were missing from the store"),
+}
+
+
+def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation:
+    """Explain ``current`` against ``previous`` (the most recent earlier run of the step)."""
+    reasons: list[Reason] = []
+    decision = current.components.get("decision")
+    if current.status == "cached":
+        reasons.append(
+            Reason(
+                "cached",
+                "same code, parameters and inputs as an earlier run: its outputs were reused",
+                None,
+                None,
+                current.cached_from,
+            )
+        )
+    elif decision in _DECISIONS:
+        kind, message = _DECISIONS[decision]
+        reasons.append(Reason(kind, message))
+    if previous is None:
+        if current.status != "cached":
+            reasons.append(Reason("no_earlier_run", "no earlier run"))
+        return Explanation(current.name, current.run_name, current.status, None, tuple(reasons))
+    differences = [
+        *_code_reasons(current.components.get("code", {}), previous.components.get("code", {})),
+        *_parameter_reasons(current, previous),
+        *_input_reasons(current, previous),
+        *_other_reasons(current.components, previous.components),
+    ]
+    reasons.extend(differences)
+    if current.status != "cached" and not differences and decision not in _DECISIONS:
+        if previous.status == "failed":
+            reasons.append(Reason("failed_before", "the earlier run of this step failed"))
+        else:
+            reasons.append(Reason("same_key", "nothing changed, but no usable cache entry existed"))
+    return Explanation(
+        current.name, current.run_name, current.status, previous.run_name, tuple(reasons)
+    )

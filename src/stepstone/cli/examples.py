@@ -1,0 +1,73 @@
+"""``stepstone example``: list the packaged examples, copy one to edit, or run one.
+
+The registry in :mod:`stepstone.examples` does the work; these commands only choose the
+destination folder and print what happened. An unknown name raises
+:class:`~stepstone.examples.ExampleNotFoundError`, which the root group turns into a
+"did you mean" line and exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+example_app = typer.Typer(
+    help="List, copy and run the packaged examples.",
+    no_args_is_help=True,
+)
+
+DEFAULT_PULL_DIR = Path("stepstone_examples")
+"""Where ``pull`` puts examples unless told otherwise: one sub-folder per example."""
+
+
+@example_app.command("list")
+def list_examples() -> None:
+    """List the packaged examples."""
+    from stepstone.cli import render
+    from stepstone.examples import list_examples as registry
+
+    render.print_examples(registry())
+
+
+@example_app.command("pull")
+def pull(
+    name: Annotated[str, typer.Argument(help="The example to copy, e.g. 'caching'.")],
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--path",
+            help="Folder to copy into; the example lands in PATH/NAME.",
+            file_okay=False,
+        ),
+    ] = DEFAULT_PULL_DIR,
+    force: Annotated[
+        bool,
+        typer.Option("--force", "-f", help="Overwrite files that are already there."),
+    ] = False,
+) -> None:
+    """Copy an example's files into a folder of your own, to read, edit and run."""
+    from stepstone.cli import render
+    from stepstone.examples import ExampleError, get_example, pull_example
+
+    example = get_example(name)
+    dest = path / example.name
+    try:
+        files = pull_example(example.name, dest, force=force)
+    except OSError as exc:
+        if isinstance(exc, ExampleError):
+            raise
+        # A folder we cannot write to is the user's to fix, not a bug worth a traceback.
+        raise ExampleError(f"Cannot copy example '{name}' to {dest}: {exc}") from exc
+    render.print_pulled(example.name, files, dest)
+
+
+@example_app.command("run")
+def run(
+    name: Annotated[str, typer.Argument(help="The example to run, e.g. 'caching'.")],
+) -> None:
+    """Run a packaged example here, recording its runs in the current stepstone home."""
+    from stepstone.examples import run_example
+
+    run_example(name)

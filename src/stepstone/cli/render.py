@@ -1,0 +1,318 @@
+"""Rendering for the CLI: Rich tables for people, plain JSON for scripts.
+
+Two views of the same facts: ``*_to_dict`` builds the JSON documents (stable keys, ISO
+times, full ids and hashes) and ``print_*`` draws tables from the same objects (local
+times, short ids, human sizes). Keeping both here means a field added to one is easy to
+add to the other, and the command modules stay free of formatting.
+
+Anything a user or a step wrote (run names, parameters, error text) is escaped before Rich
+sees it: a ``[red]`` inside a parameter must print as text, not as colour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from stepstone.config import Settings
+    from stepstone.examples import Example
+    from stepstone.models import Artifact, PipelineRun, StepRun
+
+CacheSource = tuple[str, str]
+"""(run id, run name) of the run whose step a cached step reused."""
+
+WIDE_TABLE = 140
+"""Terminal width from which ``runs list`` adds the pipeline and start-time columns."""
+
+_STATUS_STYLES = {
+    "completed": "green",
+    "cached": "cyan",
+    "running": "yellow",
+    "failed": "bold red",
+}
+
+
+def console() -> Console:
+    """A console on the current stdout (made per call: test runners swap ``sys.stdout``)."""
+    return Console(highlight=False)
+
+
+def print_json(data: Any) -> None:
+    """Plain JSON on stdout: no colour, no wrapping, so ``jq`` and ``json.loads`` read it."""
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def format_duration(seconds: float | None) -> str:
+    """``0.4 ms``, ``2.420 s``, ``3 min 05 s``; ``-`` when unknown (a run still going)."""
+    if seconds is None:
+        return "-"
+    if seconds < 1.0:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 60.0:
+        return f"{seconds:.3f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def format_size(size: int | None) -> str:
+    """Bytes in binary units: ``912 B``, ``11.2 KiB``, ``3.4 MiB``."""
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
+
+
+def format_time(moment: datetime | None) -> str:
+    """A stored (UTC) time in the user's local zone, to the second."""
+    if moment is None:
+        return "-"
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_parameters(parameters: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in parameters.items()) or "-"
+
+
+def status_markup(status: str) -> str:
+    style = _STATUS_STYLES.get(status, "")
+    text = escape(status)
+    return f"[{style}]{text}[/{style}]" if style else text
+
+
+def short_type(data_type: str) -> str:
+    """``numpy.ndarray`` -> ``ndarray``: the module is noise in a table (JSON keeps it)."""
+    return data_type.rsplit(".", 1)[-1]
+
+
+# -- JSON documents --------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def artifact_to_dict(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "id": artifact.id,
+        "data_type": artifact.data_type,
+        "materializer": artifact.materializer,
+        "size": artifact.size,
+        "content_hash": artifact.content_hash,
+        "uri": artifact.uri,
+        "producer_step_run_id": artifact.producer_step_run_id,
+    }
+
+
+def step_to_dict(step: StepRun, sources: Mapping[str, CacheSource]) -> dict[str, Any]:
+    source = sources.get(step.cached_from) if step.cached_from else None
+    return {
+        "id": step.id,
+        "name": step.name,
+        "step_name": step.step_name,
+        "status": step.status,
+        "started_at": _iso(step.started_at),
+        "ended_at": _iso(step.ended_at),
+        "duration": step.duration,
+        "cache_key": step.cache_key,
+        "cached_from": None
+        if not step.cached_from
+        else {
+            "step_run_id": step.cached_from,
+            "run_id": source[0] if source else None,
+            "run_name": source[1] if source else None,
+        },
+        "parameters": step.parameters,
+        "error": step.error,
+        "outputs": {name: artifact_to_dict(a) for name, a in step.outputs.items()},
+    }
+
+
+def run_to_dict(
+    run: PipelineRun, sources: Mapping[str, CacheSource] | None = None
+) -> dict[str, Any]:
+    """A run as JSON; with ``sources`` (as ``runs show`` passes) its steps too."""
+    document: dict[str, Any] = {
+        "id": run.id,
+        "name": run.name,
+        "pipeline_name": run.pipeline_name,
+        "status": run.status,
+        "started_at": _iso(run.started_at),
+        "ended_at": _iso(run.ended_at),
+        "duration": run.duration,
+        "parameters": run.parameters,
+        "step_count": run.record.step_count,
+        "cached_count": run.record.cached_count,
+    }
+    if sources is not None:
+        document["steps"] = [step_to_dict(step, sources) for step in run.steps.values()]
+    return document
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+
+def print_runs(runs: list[PipelineRun], total: int, *, filtered: bool, hint: str = "") -> None:
+    """The ``runs list`` table, or a sentence saying why there is nothing to show."""
+    out = console()
+    if not runs:
+        what = "No runs match these filters." if filtered else "No runs recorded yet."
+        out.print(f"{what} {escape(hint)}".strip())
+        if not filtered:
+            out.print("Run a pipeline, or try 'stepstone example run caching'.")
+        return
+    # A run's name already starts with its pipeline and its start time, so a narrow
+    # terminal leaves those two columns out; the name then folds, the short columns never.
+    wide = out.width >= WIDE_TABLE
+    table = Table(title="Pipeline runs", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name", overflow="fold", min_width=16)
+    table.add_column("id", no_wrap=True)
+    if wide:
+        table.add_column("pipeline", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("steps", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("started", no_wrap=True)
+    table.add_column("duration", justify="right", no_wrap=True)
+    for run in runs:
+        record = run.record
+        cells = [escape(run.name), run.id[:8]]
+        if wide:
+            cells.append(escape(run.pipeline_name))
+        cells += [status_markup(run.status), f"{record.step_count} ({record.cached_count} cached)"]
+        if wide:
+            cells.append(format_time(run.started_at))
+        cells.append(format_duration(run.duration))
+        table.add_row(*cells)
+    out.print(table)
+    if total > len(runs):
+        out.print(f"Showing the newest {len(runs)} of {total} runs; see more with --limit.")
+
+
+def _source_cell(step: StepRun, sources: Mapping[str, CacheSource]) -> str:
+    if not step.cached_from:
+        return "-"
+    source = sources.get(step.cached_from)
+    return escape(source[1]) if source else f"step run {step.cached_from[:12]}"
+
+
+def _run_header(run: PipelineRun) -> Table:
+    header = Table.grid(padding=(0, 2))
+    header.add_column(style="bold")
+    header.add_column()
+    header.add_row("Run", escape(run.name))
+    header.add_row("ID", run.id)
+    header.add_row("Pipeline", escape(run.pipeline_name))
+    header.add_row("Status", status_markup(run.status))
+    header.add_row("Started", format_time(run.started_at))
+    header.add_row("Duration", format_duration(run.duration))
+    header.add_row("Parameters", escape(format_parameters(run.parameters)))
+    return header
+
+
+def _steps_table(run: PipelineRun, sources: Mapping[str, CacheSource]) -> Table:
+    table = Table(title="Steps", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("step", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("duration", justify="right", no_wrap=True)
+    table.add_column("cached from run", overflow="fold")
+    for position, step in enumerate(run.steps.values(), start=1):
+        table.add_row(
+            str(position),
+            escape(step.name),
+            status_markup(step.status),
+            # A cached step executed nothing; its recorded zero would read as "instant".
+            "-" if step.status == "cached" else format_duration(step.duration),
+            _source_cell(step, sources),
+        )
+    return table
+
+
+def _outputs_table(run: PipelineRun) -> Table | None:
+    """One row per output artifact: outputs get their own table so each fits on one line."""
+    rows = [(step, name, a) for step in run.steps.values() for name, a in step.outputs.items()]
+    if not rows:
+        return None
+    table = Table(title="Outputs", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("step", overflow="fold")
+    table.add_column("output", overflow="fold")
+    table.add_column("type", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("hash", no_wrap=True)
+    for step, name, artifact in rows:
+        table.add_row(
+            escape(step.name),
+            escape(name),
+            escape(short_type(artifact.data_type)),
+            format_size(artifact.size),
+            artifact.content_hash[:12],
+        )
+    return table
+
+
+def print_run_detail(run: PipelineRun, sources: Mapping[str, CacheSource]) -> None:
+    """The ``runs show`` view: the run's facts, its steps, their outputs, then any errors."""
+    out = console()
+    out.print(_run_header(run))
+    out.print()
+    out.print(_steps_table(run, sources))
+    outputs = _outputs_table(run)
+    if outputs is not None:
+        out.print(outputs)
+    for step in run.steps.values():
+        if step.status == "failed":
+            out.print(f"[bold red]Step '{escape(step.name)}' failed:[/bold red]")
+            out.print(escape((step.error or "no error recorded").rstrip()))
+
+
+def print_init(home: Path, settings: Settings, *, already: bool) -> None:
+    """Say what ``init`` made and where runs will be stored from now on."""
+    out = console()
+    verb = "Already initialized" if already else "Initialized"
+    out.print(f"{verb} stepstone project stores in {escape(str(home))}")
+    if settings.home != home:
+        out.print(
+            f"[yellow]Note:[/yellow] STEPSTONE_HOME is set, so runs are stored in "
+            f"{escape(str(settings.home))} until you unset it."
+        )
+    out.print(f"  metadata:  {escape(settings.metadata_url)}")
+    out.print(f"  artifacts: {escape(settings.artifact_root)}")
+    out.print("List runs with 'stepstone runs list'.")
+
+
+def print_examples(examples: Iterable[Example]) -> None:
+    table = Table(title="Examples", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    table.add_column("description", ratio=2)
+    table.add_column("path", overflow="fold", ratio=1)
+    for example in examples:
+        table.add_row(escape(example.name), escape(example.description), escape(str(example.path)))
+    console().print(table)
+    console().print(
+        "Copy one with 'stepstone example pull NAME'; run it with 'stepstone example run NAME'."
+    )
+
+
+def print_pulled(name: str, files: list[Path], dest: Path) -> None:
+    out = console()
+    out.print(f"Copied example '{escape(name)}' to {escape(str(dest))}:")
+    for path in files:
+        out.print(f"  {escape(path.name)}")
+    out.print(f"Run it with: cd {escape(str(dest))} && python run.py")

@@ -1,0 +1,184 @@
+"""Packaged examples: list them, copy one into a folder to edit, or run it in place.
+
+Each example is a folder in this package with a ``run.py`` (whose ``main()`` runs it) and a
+``README.md`` for a new user. The registry below is the single list the CLI shows
+(``stepstone example list``); an example missing from it is not offered, so a half-written
+one cannot leak into a release.
+
+An example's ``run.py`` is self-contained on purpose: a pulled copy must run as
+``python run.py`` from any folder, without importing anything from its packaged original,
+so that editing the copy really changes what runs.
+
+>>> [example.name for example in list_examples()]
+['caching']
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stepstone.exceptions import StepstoneError, did_you_mean
+
+__all__ = [
+    "Example",
+    "ExampleError",
+    "ExampleExistsError",
+    "ExampleNotFoundError",
+    "get_example",
+    "list_examples",
+    "pull_example",
+    "run_example",
+]
+
+_HERE = Path(__file__).resolve().parent
+
+# Only what a user edits is pulled: the package marker and bytecode stay behind.
+_PULLED_SUFFIXES = (".py", ".md")
+_NOT_PULLED = frozenset({"__init__.py"})
+
+
+class ExampleError(StepstoneError):
+    """An example cannot be found, copied or run."""
+
+
+class ExampleNotFoundError(ExampleError, LookupError):
+    """No packaged example has this name. ``.name`` is what was asked for."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"No example named '{name}'.{did_you_mean(name, known)} "
+            f"Available examples: {', '.join(known)} (see 'stepstone example list')."
+        )
+
+
+class ExampleExistsError(ExampleError, FileExistsError):
+    """Pulling an example would overwrite files; ``.paths`` lists them."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        shown = ", ".join(str(path) for path in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        super().__init__(
+            f"Pulling would overwrite {shown}{more}. Choose another folder, or pass "
+            "--force (force=True) to overwrite them."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One packaged example.
+
+    Attributes:
+        name: what ``stepstone example pull NAME`` takes.
+        description: one line for ``stepstone example list``.
+        path: the packaged folder (read it, do not edit it: pull a copy instead).
+        requires: importable modules the example needs beyond stepstone's own dependencies.
+    """
+
+    name: str
+    description: str
+    path: Path
+    requires: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        """The module whose ``main()`` runs the example."""
+        return f"{__name__}.{self.name}.run"
+
+    def files(self) -> list[Path]:
+        """The files a pull copies, sorted by name."""
+        return sorted(
+            path
+            for path in self.path.iterdir()
+            if path.is_file() and path.suffix in _PULLED_SUFFIXES and path.name not in _NOT_PULLED
+        )
+
+
+_REGISTRY: tuple[Example, ...] = (
+    Example(
+        name="caching",
+        description=(
+            "Train a digits classifier three times; see which steps rerun and which come "
+            "from the cache."
+        ),
+        path=_HERE / "caching",
+        requires=("sklearn",),
+    ),
+)
+
+
+def list_examples() -> list[Example]:
+    """Every packaged example, in the order ``stepstone example list`` shows them."""
+    return list(_REGISTRY)
+
+
+def get_example(name: str) -> Example:
+    """The example called ``name``.
+
+    Raises:
+        ExampleNotFoundError: no example has that name (the message suggests a close one).
+    """
+    for example in _REGISTRY:
+        if example.name == name:
+            return example
+    raise ExampleNotFoundError(name, [example.name for example in _REGISTRY])
+
+
+def pull_example(name: str, dest: str | Path, *, force: bool = False) -> list[Path]:
+    """Copy an example's files into ``dest`` (created if missing) and return the new paths.
+
+    Nothing is copied if any target file exists and ``force`` is false, so a pull never
+    leaves a folder half old, half new.
+
+    Raises:
+        ExampleNotFoundError: unknown ``name``.
+        ExampleExistsError: a target file exists and ``force`` is false.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     sorted(p.name for p in pull_example("caching", folder))
+        ['README.md', 'run.py']
+    """
+    example = get_example(name)
+    dest = Path(dest)
+    sources = example.files()
+    targets = [dest / source.name for source in sources]
+    if not force:
+        existing = [target for target in targets if target.exists()]
+        if existing:
+            raise ExampleExistsError(existing)
+    dest.mkdir(parents=True, exist_ok=True)
+    for source, target in zip(sources, targets, strict=True):
+        # copyfile, not copy2: an installed package may be read-only, its copy must not be.
+        shutil.copyfile(source, target)
+    return targets
+
+
+def _check_requirements(example: Example) -> None:
+    missing = [module for module in example.requires if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ExampleError(
+            f"Example '{example.name}' needs {', '.join(missing)}, which is not installed. "
+            "Install the examples' extras: pip install 'stepstone[examples]'."
+        )
+
+
+def run_example(name: str) -> Any:
+    """Run a packaged example in this process and return what its ``main()`` returns.
+
+    Raises:
+        ExampleNotFoundError: unknown ``name``.
+        ExampleError: a library the example needs is not installed.
+    """
+    example = get_example(name)
+    _check_requirements(example)
+    module = importlib.import_module(example.module)
+    return module.main()

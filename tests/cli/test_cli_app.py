@@ -1,0 +1,142 @@
+"""The root command: help, version, init, error handling, and the installed executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stepstone import __version__
+from stepstone.cli.app import app
+from stepstone.exceptions import RunNotFoundError
+
+
+def test_help_lists_every_command(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("init", "version", "runs", "example"):
+        assert command in result.stdout
+
+
+def test_version_command_and_flag(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["version"])
+    assert result.exit_code == 0
+    assert f"stepstone {__version__}" in result.stdout
+    assert "Python" in result.stdout
+    flag = runner.invoke(app, ["--version"])
+    assert flag.exit_code == 0
+    assert flag.stdout.strip() == f"stepstone {__version__}"
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with no STEPSTONE_HOME set, so the home is found from the folder."""
+    monkeypatch.delenv("STEPSTONE_HOME", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    return project
+
+
+def test_init_creates_the_project_stores_and_says_where(
+    runner: CliRunner, project_dir: Path
+) -> None:
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    home = project_dir / ".stepstone"
+    assert (home / "artifacts").is_dir()
+    assert (home / "metadata.db").is_file()  # init opens the database, creating the schema
+    assert "Initialized" in result.stdout
+    assert str(home) in result.stdout
+    assert "metadata.db" in result.stdout
+    assert str(home / "artifacts") in result.stdout
+
+
+def test_init_is_idempotent(runner: CliRunner, project_dir: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    marker = project_dir / ".stepstone" / "artifacts" / "keep-me"
+    marker.write_text("user data")
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 0, again.output
+    assert "Already initialized" in again.stdout
+    assert marker.read_text() == "user data"
+
+
+def test_init_takes_a_path(runner: CliRunner, project_dir: Path) -> None:
+    result = runner.invoke(app, ["init", "sub/project"])
+    assert result.exit_code == 0, result.output
+    assert (project_dir / "sub" / "project" / ".stepstone" / "metadata.db").is_file()
+
+
+def test_init_warns_when_stepstone_home_points_elsewhere(
+    runner: CliRunner, tmp_path: Path, isolated_home: Path
+) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "elsewhere")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "elsewhere" / ".stepstone").is_dir()
+    assert "STEPSTONE_HOME is set" in result.stdout
+    assert str(isolated_home) in result.stdout
+
+
+def test_user_errors_exit_2_with_one_line_and_no_traceback(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["runs", "show", "no-such-run"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: No run matches 'no-such-run'.")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_debug_flag_lets_the_exception_through(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--debug", "runs", "show", "no-such-run"])
+    assert isinstance(result.exception, RunNotFoundError)
+    assert result.exit_code != 0
+
+
+def _stepstone_executable() -> str | None:
+    beside_python = Path(sys.executable).parent / "stepstone"
+    if beside_python.is_file():
+        return str(beside_python)
+    return shutil.which("stepstone")
+
+
+@pytest.mark.slow
+def test_installed_executable_inits_and_lists_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable = _stepstone_executable()
+    if executable is None:
+        pytest.skip("the stepstone executable is not installed (pip install -e .)")
+    monkeypatch.delenv("STEPSTONE_HOME", raising=False)
+    env = {**os.environ, "COLUMNS": "200"}
+
+    def stepstone(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [executable, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    init = stepstone("init")
+    assert init.returncode == 0, init.stderr
+    assert str(tmp_path / ".stepstone") in init.stdout
+    listed = stepstone("runs", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "No runs recorded yet." in listed.stdout
+    as_json = stepstone("runs", "list", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {"total": 0, "limit": 20, "runs": []}
+    missing = stepstone("runs", "show", "latest")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Error: No run matches 'latest'.")
+    assert "Traceback" not in missing.stderr
