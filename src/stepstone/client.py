@@ -9,12 +9,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stepstone.config import Settings, load_settings
-from stepstone.exceptions import RunNotFoundError
-from stepstone.metadata.records import PipelineRunRecord
-from stepstone.models import PipelineRun, StepRun
+from stepstone.exceptions import ArtifactNotFoundError, RunNotFoundError, StepNotFoundError
+from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
+from stepstone.models import Artifact, PipelineRun, StepRun
 from stepstone.stores import Stores, get_stores
+
+if TYPE_CHECKING:
+    from stepstone.cache.explain import Explanation
 
 
 class Client:
@@ -106,3 +110,58 @@ class Client:
         if record is None:
             raise RunNotFoundError(step_run_id, [])
         return StepRun(record, self.stores)
+
+    def get_step(self, run: str | PipelineRun, step_name: str) -> StepRun:
+        """The step run named ``step_name`` in ``run`` (a run object or anything get_run takes).
+
+        Raises:
+            StepNotFoundError: the run has no such step (with a "did you mean").
+        """
+        pipeline_run = run if isinstance(run, PipelineRun) else self.get_run(run)
+        steps = pipeline_run.steps
+        if step_name not in steps:
+            raise StepNotFoundError(step_name, pipeline_run.name, list(steps))
+        return steps[step_name]
+
+    def explain(
+        self, run: str | PipelineRun, step_name: str, against: str | PipelineRun | None = None
+    ) -> Explanation:
+        """Why ``step_name`` ran or was cached in ``run``.
+
+        Compared with ``against`` if given, else with the most recent earlier run of the same
+        step in the same pipeline.
+        """
+        pipeline_run = run if isinstance(run, PipelineRun) else self.get_run(run)
+        step_run = self.get_step(pipeline_run, step_name)
+        if against is None:
+            return step_run.explain()
+        other = against if isinstance(against, PipelineRun) else self.get_run(against)
+        return step_run.explain(against=self.get_step(other, step_name))
+
+    def list_artifacts(
+        self, run: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Artifact]:
+        """Artifacts newest first; with ``run``, those its steps produced or used."""
+        run_id = self.get_run(run).id if run is not None else None
+        records = self.stores.metadata.list_artifacts(run_id, limit=limit, offset=offset)
+        return [Artifact(record.id, record, self.stores) for record in records]
+
+    def get_artifact(self, id_or_prefix: str) -> Artifact:
+        """An artifact by id, or by a unique prefix of its id or content hash."""
+        metadata = self.stores.metadata
+        record = metadata.get_artifact(id_or_prefix)
+        if record is None:
+            matches = metadata.find_artifacts(id_or_prefix, limit=5)
+            if len(matches) != 1:
+                hint = (
+                    f" It matches {len(matches)} artifacts; give more characters."
+                    if matches
+                    else " List artifacts with 'stepstone artifacts list'."
+                )
+                raise ArtifactNotFoundError(f"No single artifact matches '{id_or_prefix}'.{hint}")
+            record = matches[0]
+        return Artifact(record.id, record, self.stores)
+
+    def artifact_lineage(self, artifact_id: str) -> list[ArtifactLink]:
+        """Every step run that produced or consumed the artifact, across runs, oldest first."""
+        return self.stores.metadata.artifact_links(artifact_id)

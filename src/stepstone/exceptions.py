@@ -14,7 +14,8 @@
     │   ├── ArtifactStoreError
     │   ├── MaterializerError        no materializer, or one that failed to save/load
     │   ├── MetadataStoreError
-    │   └── RunNotFoundError         .query .suggestions
+    │   ├── RunNotFoundError         .query .suggestions
+    │   └── StepNotFoundError        .step_name .run_name .suggestions
     ├── ConfigError                  an unreadable config file or a bad setting
     └── OrchestratorError
 
@@ -108,6 +109,18 @@ class RunNotFoundError(StorageError):
         else:
             message += " List recorded runs with 'stepstone runs list'."
         super().__init__(message)
+
+
+class StepNotFoundError(StorageError):
+    """A run has no step of the given name."""
+
+    def __init__(self, step_name: str, run_name: str, known: Iterable[str] = ()) -> None:
+        known = list(known)
+        self.step_name = step_name
+        self.run_name = run_name
+        self.suggestions = difflib.get_close_matches(step_name, known, n=3)
+        hint = did_you_mean(step_name, known) or f" Its steps: {', '.join(known) or 'none'}."
+        super().__init__(f"Run {run_name} has no step '{step_name}'.{hint}")
 
 
 class ConfigError(StepstoneError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stepstone.metadata.records import ArtifactRecord, PipelineRunRecord, StepRunRecord
 
 if TYPE_CHECKING:
+    from stepstone.cache.explain import Explanation, StepRunFacts
     from stepstone.stores import Stores
 
 
@@ -86,6 +87,51 @@ class StepRun:
     def logs(self) -> str | None:
         """Captured stdout, stderr and log records of the execution that produced this result."""
         return self._stores.metadata.get_logs(self.cached_from or self.id)
+
+    def _facts(self) -> StepRunFacts:
+        from stepstone.cache.explain import StepRunFacts
+
+        metadata = self._stores.metadata
+        run = metadata.get_run(self.run_id)
+        siblings = {r.name: r for r in metadata.get_step_runs(self.run_id)}
+        input_steps = self.record.cache_components.get("input_steps", {})
+        return StepRunFacts(
+            id=self.id,
+            run_id=self.run_id,
+            run_name=run.name if run else self.run_id,
+            name=self.name,
+            status=self.status,
+            cache_key=self.cache_key,
+            components=self.record.cache_components,
+            parameters=self.record.parameters,
+            cached_from=self.cached_from,
+            producer_names=dict(input_steps),
+            producer_statuses={
+                name: siblings[step].status
+                for name, step in input_steps.items()
+                if step in siblings
+            },
+        )
+
+    def explain(self, against: StepRun | None = None) -> Explanation:
+        """Why this step ran or was cached.
+
+        Compared with ``against`` if given, else with the most recent earlier run of the same
+        step in the same pipeline. ``str(explanation)`` reads as sentences;
+        ``explanation.to_dict()`` gives the same as data.
+        """
+        from stepstone.cache.explain import explain
+
+        if against is None:
+            run = self._stores.metadata.get_run(self.run_id)
+            previous = None
+            if run is not None:
+                record = self._stores.metadata.previous_step_run(
+                    run.pipeline_name, self.name, before=run.started_at, exclude_run_id=self.run_id
+                )
+                previous = StepRun(record, self._stores) if record is not None else None
+            against = previous
+        return explain(self._facts(), against._facts() if against is not None else None)
 
     def __repr__(self) -> str:
         return f"<StepRun '{self.name}' {self.status}>"

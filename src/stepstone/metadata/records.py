@@ -108,3 +108,44 @@ class CacheHit:
     created_at: datetime
     duration: float | None
     outputs: dict[str, ArtifactRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntryRecord:
+    """One cache entry with the step run and run it points to."""
+
+    cache_key: str
+    step_run_id: str
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    step_name: str
+    created_at: datetime
+    duration: float | None
+    output_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactLink:
+    """An edge of the lineage graph: a step run that produced or consumed an artifact."""
+
+    artifact_id: str
+    step_run_id: str
+    step_name: str
+    step_status: str
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    direction: Literal["input", "output"]
+    name: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedRun:
+    """What deleting a run removed."""
+
+    run_id: str
+    step_runs: int
+    cache_entries: int
+    artifacts: int

@@ -14,7 +14,11 @@ from datetime import datetime
 from types import TracebackType
 
 from stepstone.metadata.records import (
+    ArtifactLink,
+    ArtifactRecord,
+    CacheEntryRecord,
     CacheHit,
+    DeletedRun,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
@@ -93,6 +97,73 @@ class MetadataStore(ABC):
     @abstractmethod
     def get_logs(self, step_run_id: str) -> str | None:
         """The captured logs of a step run that executed, or ``None``."""
+
+    @abstractmethod
+    def previous_step_run(
+        self, pipeline_name: str, name: str, before: datetime, exclude_run_id: str | None = None
+    ) -> StepRunRecord | None:
+        """The most recent run of step ``name`` in ``pipeline_name`` started before ``before``.
+
+        Used by explain: "compared with the most recent earlier run of the same step".
+        """
+
+    # -- artifacts and lineage ---------------------------------------------------------------
+
+    @abstractmethod
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord | None:
+        """One artifact by exact id, or ``None``."""
+
+    @abstractmethod
+    def find_artifacts(self, query: str, limit: int = 10) -> list[ArtifactRecord]:
+        """Artifacts whose id or content hash starts with ``query``, newest first."""
+
+    @abstractmethod
+    def list_artifacts(
+        self, run_id: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[ArtifactRecord]:
+        """Artifacts newest first; with ``run_id``, those the run's step runs produced or used."""
+
+    @abstractmethod
+    def artifact_links(self, artifact_id: str) -> list[ArtifactLink]:
+        """Every step run that produced or consumed the artifact, across all runs, oldest first."""
+
+    @abstractmethod
+    def referenced_content_hashes(self) -> set[str]:
+        """Content hashes of every recorded artifact (what garbage collection must keep)."""
+
+    # -- managing --------------------------------------------------------------------------
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> DeletedRun:
+        """Delete a run, its step runs, their edges, logs and the cache entries pointing to them.
+
+        Artifact records the run's steps produced are deleted only if no other step run links
+        to them; artifact files are left for garbage collection.
+
+        Raises:
+            RunNotFoundError: no run has this id.
+        """
+
+    @abstractmethod
+    def list_cache_entries(
+        self,
+        *,
+        step_name: str | None = None,
+        pipeline_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CacheEntryRecord]:
+        """Cache entries newest first, filtered by step (invocation) name and pipeline."""
+
+    @abstractmethod
+    def clear_cache_entries(
+        self,
+        *,
+        step_name: str | None = None,
+        pipeline_name: str | None = None,
+        older_than: datetime | None = None,
+    ) -> int:
+        """Delete the matching cache entries (all of them with no filter); return how many."""
 
     @abstractmethod
     def close(self) -> None:

@@ -183,6 +183,9 @@ class RunDriver:
             name: self.producer_runs.get(handle.invocation_id)
             for name, handle in planned.invocation.inputs.items()
         }
+        manifest["input_steps"] = {
+            name: handle.invocation_id for name, handle in planned.invocation.inputs.items()
+        }
         manifest["enable_cache"] = planned.enable_cache
         return StepRunRecord(
             run_id=self.run.id,
