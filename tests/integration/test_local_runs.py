@@ -305,3 +305,74 @@ def test_console_lines_follow_the_documented_format(capsys):
     assert "Step `normalizer` has finished in " in out
     assert "Using cached version of step `normalizer` (from run training-" in out
     assert "step(s) ran" in out
+
+
+def test_refresh_reexecutes_a_step_and_its_fresh_result_replaces_the_entry():
+    first = training()
+    CALLS.clear()
+    refreshed = training.with_options(refresh=["normalizer"])()
+    assert ran(refreshed) == ["normalizer"]
+    assert CALLS == ["normalizer"]  # identical output: its consumers stay cached
+    assert "refresh was requested for this step" in str(refreshed.steps["normalizer"].explain())
+    again = training()
+    assert again.steps["normalizer"].cached_from == refreshed.steps["normalizer"].id
+    assert again.steps["importer"].cached_from == first.steps["importer"].id
+
+
+def test_refresh_of_an_unknown_step_suggests_one():
+    from stepstone import PipelineDefinitionError
+
+    with pytest.raises(PipelineDefinitionError, match="Did you mean 'normalizer'"):
+        training.with_options(refresh=["normaliser"])()
+
+
+def test_explain_says_why_a_step_ran_or_was_reused():
+    first = training(lr=0.1)
+    assert [r.kind for r in first.steps["trainer"].explain().reasons] == ["no_earlier_run"]
+    second = training(lr=0.2)
+    trainer_reasons = second.steps["trainer"].explain()
+    assert "parameter lr: 0.1 → 0.2" in str(trainer_reasons)
+    evaluator_reasons = str(second.steps["evaluator"].explain())
+    assert "input model changed because step trainer ran again" in evaluator_reasons
+    data = second.steps["importer"].explain().to_dict()
+    assert data["status"] == "cached" and data["reasons"][0]["kind"] == "cached"
+    against_first = Client().explain(second.id, "trainer", against=first.id)
+    assert against_first.against_run == first.name
+
+
+@step(cache_depends_on=["env:STEPSTONE_TEST_SOURCE", "source_dir"])
+def read_source() -> str:
+    CALLS.append("read_source")
+    return "read"
+
+
+def test_declared_environment_and_directory_dependencies_key_the_cache(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "source_dir").mkdir()
+    (tmp_path / "source_dir" / "a.csv").write_text("1,2\n")
+
+    @pipeline
+    def reading():
+        read_source()
+
+    monkeypatch.setenv("STEPSTONE_TEST_SOURCE", "table_v1")
+    assert ran(reading()) == ["read_source"]
+    assert cached(reading()) == ["read_source"]
+    monkeypatch.setenv("STEPSTONE_TEST_SOURCE", "table_v2")
+    changed_env = reading()
+    assert ran(changed_env) == ["read_source"]
+    assert "environment variable STEPSTONE_TEST_SOURCE changed" in str(
+        changed_env.steps["read_source"].explain()
+    )
+    (tmp_path / "source_dir" / "b.csv").write_text("3,4\n")
+    assert ran(reading()) == ["read_source"]
+    assert cached(reading()) == ["read_source"]
+
+
+def test_bad_cache_options_are_refused_at_decoration():
+    import datetime as dt
+
+    with pytest.raises(StepDefinitionError, match="cache_expires_after must be a positive"):
+        step(cache_expires_after=dt.timedelta(0))(lambda: 1)
+    with pytest.raises(StepDefinitionError, match="cache_depends_on takes paths"):
+        step(cache_depends_on=[42])(lambda: 1)  # type: ignore[list-item]

@@ -22,11 +22,13 @@ import time
 import uuid
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from stepstone.artifacts import StoredArtifact
 from stepstone.cache import KeyComponents
+from stepstone.cache.dependencies import hash_dependencies
 from stepstone.exceptions import CacheMissWarning, StepExecutionError
 from stepstone.execution import InputRef, StepResult, StepTask, execute_step
 from stepstone.metadata.records import (
@@ -53,6 +55,22 @@ from stepstone.orchestrators.executors import LocalExecutor
 from stepstone.orchestrators.planning import PlannedStep, cache_enabled_by_environment, plan_run
 from stepstone.pipeline import Pipeline, PipelineGraph
 from stepstone.stores import Stores, get_stores
+
+
+@dataclass(slots=True)
+class Keyed:
+    """A ready step with its cache key, and the decision taken about it so far.
+
+    ``decision`` ends as one of: ``hit``, ``miss``, ``disabled``, ``cache_off``, ``refresh``,
+    ``expired``, ``artifacts_missing``; it is stored with the step run for explain.
+    """
+
+    planned: PlannedStep
+    components: KeyComponents
+    key: str
+    inputs: dict[str, ArtifactRecord]
+    decision: str | None
+    clock: float = field(default_factory=time.perf_counter)
 
 
 def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
@@ -138,17 +156,25 @@ class RunDriver:
             records[name] = _artifact_record(stored, None, now)
         return records
 
-    def _components(self, planned: PlannedStep, inputs: dict[str, ArtifactRecord]) -> KeyComponents:
-        return KeyComponents(
+    def _key(self, planned: PlannedStep, inputs: dict[str, ArtifactRecord]) -> Keyed:
+        components = KeyComponents(
             code=planned.code,
             parameters=planned.parameter_digests,
             inputs={name: record.content_hash for name, record in inputs.items()},
             output_spec=planned.output_spec,
             cache_version=planned.cache_version,
+            extras=hash_dependencies(planned.depends_on) if planned.depends_on else {},
         )
+        return Keyed(planned, components, components.key(), inputs, planned.static_decision)
 
-    def _usable(self, planned: PlannedStep, hit: CacheHit) -> bool:
-        """A hit is usable only if it has every declared output and their files exist."""
+    def _usable(self, keyed: Keyed, hit: CacheHit) -> bool:
+        """A hit is usable if it has not expired and every declared output's files exist."""
+        planned = keyed.planned
+        expiry = planned.expires_after
+        if expiry is not None and datetime.now(UTC) - hit.created_at > expiry:
+            keyed.decision = "expired"
+            self.stores.metadata.delete_cache_entries([hit.cache_key])
+            return False
         expected = {entry.name for entry in planned.output_spec}
         missing = sorted(expected - set(hit.outputs))
         if not missing:
@@ -156,6 +182,7 @@ class RunDriver:
             missing = [n for n, record in hit.outputs.items() if not artifacts.exists(record.uri)]
         if not missing:
             return True
+        keyed.decision = "artifacts_missing"
         reason = (
             f"outputs {', '.join(missing)} of run {hit.run_name} are missing from the "
             "artifact store"
@@ -171,31 +198,24 @@ class RunDriver:
 
     # -- step outcomes --------------------------------------------------------------------
 
-    def _step_record(
-        self,
-        planned: PlannedStep,
-        components: KeyComponents,
-        inputs: dict[str, ArtifactRecord],
-        **fields: Any,
-    ) -> StepRunRecord:
-        manifest = components.to_record()
+    def _step_record(self, keyed: Keyed, **fields: Any) -> StepRunRecord:
+        planned = keyed.planned
+        manifest = keyed.components.to_record()
+        handles = planned.invocation.inputs.items()
         manifest["input_producers"] = {
-            name: self.producer_runs.get(handle.invocation_id)
-            for name, handle in planned.invocation.inputs.items()
+            name: self.producer_runs.get(handle.invocation_id) for name, handle in handles
         }
-        manifest["input_steps"] = {
-            name: handle.invocation_id for name, handle in planned.invocation.inputs.items()
-        }
-        manifest["enable_cache"] = planned.enable_cache
+        manifest["input_steps"] = {name: handle.invocation_id for name, handle in handles}
+        manifest["decision"] = keyed.decision
         return StepRunRecord(
             run_id=self.run.id,
             name=planned.name,
             step_name=planned.invocation.step.name,
             position=len(self.records),
-            cache_key=components.key(),
+            cache_key=keyed.key,
             cache_components=manifest,
             parameters=planned.parameter_display,
-            inputs=inputs,
+            inputs=keyed.inputs,
             **fields,
         )
 
@@ -204,32 +224,35 @@ class RunDriver:
         self.produced[planned.name] = record.outputs
         self.producer_runs[planned.name] = record.cached_from or record.id
 
-    def use_hit(
-        self, planned: PlannedStep, components: KeyComponents, inputs: dict[str, Any], hit: CacheHit
-    ) -> None:
+    def use_hit(self, keyed: Keyed, hit: CacheHit) -> None:
+        """Record a cached step run; its duration is what deciding and reusing cost."""
+        keyed.decision = "hit"
         now = datetime.now(UTC)
         record = self._step_record(
-            planned,
-            components,
-            inputs,
+            keyed,
             id=uuid.uuid4().hex,
             status="cached",
             started_at=now,
             ended_at=now,
-            duration=0.0,
+            duration=time.perf_counter() - keyed.clock,
             cached_from=hit.step_run_id,
             outputs=hit.outputs,
         )
-        external = tuple(inputs[name] for name in planned.external_inputs)
+        external = tuple(keyed.inputs[name] for name in keyed.planned.external_inputs)
         self.pending.append(StepRunWrite(record, new_artifacts=external))
-        self._finish(planned, record)
-        self.cached.append(planned.name)
+        self._finish(keyed.planned, record)
+        self.cached.append(record.name)
         self.saved_seconds += hit.duration or 0.0
-        self.emit(StepCached(self.run.id, planned.name, hit.run_name, hit.duration or 0.0))
+        self.emit(StepCached(self.run.id, record.name, hit.run_name, hit.duration or 0.0))
 
-    def submit(
-        self, planned: PlannedStep, components: KeyComponents, inputs: dict[str, ArtifactRecord]
-    ) -> Future[StepResult]:
+    def submit(self, keyed: Keyed) -> Future[StepResult]:
+        planned = keyed.planned
+        if keyed.decision is None:
+            keyed.decision = "miss"
+        elif keyed.decision == "refresh":  # the fresh result replaces the entry
+            self.stores.metadata.delete_cache_entries([keyed.key])
+        self.flush()  # cached steps before this one become visible while it runs
+        signature = planned.invocation.step.signature
         task = StepTask(
             run_id=self.run.id,
             invocation_id=planned.name,
@@ -237,32 +260,25 @@ class RunDriver:
             parameters={**planned.parameters, **planned.external_inputs},
             inputs={
                 name: InputRef(r.uri, r.materializer, r.data_type, r.content_hash)
-                for name, r in inputs.items()
+                for name, r in keyed.inputs.items()
                 if name not in planned.external_inputs
             },
-            output_names=planned.invocation.step.signature.output_names,
-            output_hints={o.name: o.annotation for o in planned.invocation.step.signature.outputs},
+            output_names=signature.output_names,
+            output_hints={o.name: o.annotation for o in signature.outputs},
         )
         self.emit(StepStarted(self.run.id, planned.name))
         return self.executor.submit(execute_step, task, self.stores.artifacts)
 
-    def record_result(
-        self,
-        planned: PlannedStep,
-        components: KeyComponents,
-        inputs: dict[str, ArtifactRecord],
-        result: StepResult,
-    ) -> None:
+    def record_result(self, keyed: Keyed, result: StepResult) -> None:
+        planned = keyed.planned
         step_run_id = uuid.uuid4().hex
         outputs = {
             name: _artifact_record(stored, step_run_id, result.ended_at)
             for name, stored in result.outputs.items()
         }
-        external = tuple(inputs[name] for name in planned.external_inputs)
+        external = tuple(keyed.inputs[name] for name in planned.external_inputs)
         record = self._step_record(
-            planned,
-            components,
-            inputs,
+            keyed,
             id=step_run_id,
             status="completed" if result.succeeded else "failed",
             started_at=result.started_at,
@@ -297,7 +313,7 @@ class RunDriver:
         waiting = {name: len(inv.upstream) for name, inv in invocations.items()}
         ready = [(inv.index, name) for name, inv in invocations.items() if not waiting[name]]
         heapq.heapify(ready)
-        in_flight: dict[Future[StepResult], tuple[PlannedStep, KeyComponents, dict[str, Any]]] = {}
+        in_flight: dict[Future[StepResult], Keyed] = {}
 
         def done(name: str) -> None:
             for consumer in downstream[name]:
@@ -306,23 +322,23 @@ class RunDriver:
                     heapq.heappush(ready, (invocations[consumer].index, consumer))
 
         while (ready or in_flight) and self.failure is None:
-            batch = [self.plan[heapq.heappop(ready)[1]] for _ in range(len(ready))]
-            keyed = []
-            for planned in batch:
+            batch = []
+            for _ in range(len(ready)):
+                planned = self.plan[heapq.heappop(ready)[1]]
                 inputs = {**self._inputs_of(planned), **self._external_inputs(planned)}
-                keyed.append((planned, self._components(planned, inputs), inputs))
-            lookups = [c.key() for p, c, _ in keyed if p.enable_cache]
+                batch.append(self._key(planned, inputs))
+            lookups = [k.key for k in batch if k.decision is None]
             hits = self.stores.metadata.lookup_cache(lookups) if lookups else {}
-            for planned, components, inputs in keyed:
+            for keyed in batch:
                 if self.failure is not None:
                     break
-                hit = hits.get(components.key()) if planned.enable_cache else None
-                if hit is not None and self._usable(planned, hit):
-                    self.use_hit(planned, components, inputs, hit)
-                    done(planned.name)
+                hit = hits.get(keyed.key) if keyed.decision is None else None
+                if hit is not None and self._usable(keyed, hit):
+                    self.use_hit(keyed, hit)
+                    done(keyed.planned.name)
                     continue
-                future = self.submit(planned, components, inputs)
-                in_flight[future] = (planned, components, inputs)
+                future = self.submit(keyed)
+                in_flight[future] = keyed
                 if future.done():  # a synchronous executor: record before the next step
                     self._collect(future, in_flight, done)
             if not ready and in_flight:
@@ -334,10 +350,10 @@ class RunDriver:
                 self._collect(future, in_flight, done)
 
     def _collect(self, future: Future[StepResult], in_flight: dict[Any, Any], done: Any) -> None:
-        planned, components, inputs = in_flight.pop(future)
-        self.record_result(planned, components, inputs, future.result())
-        if self.failure is None or self.failure[0] != planned.name:
-            done(planned.name)
+        keyed = in_flight.pop(future)
+        self.record_result(keyed, future.result())
+        if self.failure is None or self.failure[0] != keyed.planned.name:
+            done(keyed.planned.name)
 
     def execute(self) -> PipelineRun:
         self.stores.metadata.create_run(self.run)

@@ -8,10 +8,11 @@ a definition error here, naming the step and the argument — nothing has run ye
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from stepstone.artifacts import materializer_for_type, materializer_for_value
 from stepstone.cache import (
@@ -21,17 +22,28 @@ from stepstone.cache import (
     fingerprint_function,
     parameter_digest,
 )
-from stepstone.exceptions import StepDefinitionError, UnhashableParameterError
+from stepstone.exceptions import (
+    PipelineDefinitionError,
+    StepDefinitionError,
+    UnhashableParameterError,
+    did_you_mean,
+)
 from stepstone.pipeline import Pipeline, PipelineGraph
 from stepstone.steps import Invocation
+
+StaticDecision = Literal["disabled", "cache_off", "refresh"]
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedStep:
-    """An invocation with its static cache components resolved."""
+    """An invocation with its static cache components resolved.
+
+    ``static_decision`` says why the step executes whatever the cache holds (its cache is
+    disabled, caching is off for the process, or a refresh was asked for); ``None`` means
+    the cache decides.
+    """
 
     invocation: Invocation
-    enable_cache: bool
     code: CodeFingerprint
     parameters: dict[str, Any]
     parameter_digests: dict[str, str]
@@ -39,10 +51,18 @@ class PlannedStep:
     external_inputs: dict[str, Any]
     output_spec: tuple[OutputSpecEntry, ...]
     cache_version: str | None
+    static_decision: StaticDecision | None
+    depends_on: tuple[str | os.PathLike[str], ...]
+    expires_after: dt.timedelta | None
 
     @property
     def name(self) -> str:
         return self.invocation.id
+
+    @property
+    def enable_cache(self) -> bool:
+        """Whether a fresh result becomes a cache entry (and hits are looked up)."""
+        return self.static_decision is None or self.static_decision == "refresh"
 
 
 def _type_name(annotation: Any) -> str:
@@ -72,7 +92,21 @@ def cache_enabled_by_environment() -> bool:
     return os.environ.get("STEPSTONE_CACHE", "").strip().lower() not in {"off", "0", "false", "no"}
 
 
-def plan_step(invocation: Invocation, pipeline_cache: bool | None, cache_on: bool) -> PlannedStep:
+def _static_decision(
+    invocation: Invocation, pipeline_cache: bool | None, cache_on: bool, refresh: bool
+) -> StaticDecision | None:
+    step_setting = invocation.step.enable_cache
+    enabled = step_setting if step_setting is not None else pipeline_cache
+    if enabled is False:
+        return "disabled"
+    if not cache_on:
+        return "cache_off"
+    return "refresh" if refresh else None
+
+
+def plan_step(
+    invocation: Invocation, pipeline_cache: bool | None, cache_on: bool, refresh: bool = False
+) -> PlannedStep:
     step = invocation.step
     parameters: dict[str, Any] = {}
     digests: dict[str, str] = {}
@@ -89,11 +123,9 @@ def plan_step(invocation: Invocation, pipeline_cache: bool | None, cache_on: boo
                     f"{exc}",
                 ) from exc
             externals[name] = value
-    enabled = step.enable_cache if step.enable_cache is not None else pipeline_cache
     version = step.cache_version
     return PlannedStep(
         invocation=invocation,
-        enable_cache=cache_on and enabled is not False,
         code=fingerprint_function(step.func),
         parameters=parameters,
         parameter_digests=digests,
@@ -101,12 +133,24 @@ def plan_step(invocation: Invocation, pipeline_cache: bool | None, cache_on: boo
         external_inputs=externals,
         output_spec=_output_spec(invocation),
         cache_version=None if version is None else str(version),
+        static_decision=_static_decision(invocation, pipeline_cache, cache_on, refresh),
+        depends_on=step.cache_depends_on,
+        expires_after=step.cache_expires_after,
     )
 
 
 def plan_run(pipeline: Pipeline, graph: PipelineGraph, cache_on: bool) -> dict[str, PlannedStep]:
     """Plan every invocation of ``graph``; keys are invocation ids, in execution order."""
+    for name in pipeline.refresh:
+        if name not in graph.invocations:
+            raise PipelineDefinitionError(
+                pipeline.name,
+                f"refresh names step '{name}', which this pipeline does not have."
+                f"{did_you_mean(name, graph.invocations)} Its steps: {', '.join(graph.order)}.",
+            )
     return {
-        name: plan_step(graph.invocations[name], pipeline.enable_cache, cache_on)
+        name: plan_step(
+            graph.invocations[name], pipeline.enable_cache, cache_on, name in pipeline.refresh
+        )
         for name in graph.order
     }

@@ -26,10 +26,19 @@ class PipelineOptions:
     Attributes:
         name: the pipeline's name (default: the function's name).
         enable_cache: ``False`` executes every step whose own setting does not say otherwise.
+        refresh: names of steps to execute even if cached; their fresh results replace the
+            cache entries (``my_pipeline.with_options(refresh=["trainer"])``).
     """
 
     name: str
     enable_cache: bool | None = None
+    refresh: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        refresh = self.refresh
+        if isinstance(refresh, str):
+            refresh = (refresh,)
+        object.__setattr__(self, "refresh", tuple(refresh))
 
 
 class Pipeline:
@@ -51,6 +60,10 @@ class Pipeline:
     @property
     def enable_cache(self) -> bool | None:
         return self.options.enable_cache
+
+    @property
+    def refresh(self) -> tuple[str, ...]:
+        return self.options.refresh
 
     def with_options(self, **changes: Any) -> Pipeline:
         """A copy with other options, e.g. ``my_pipeline.with_options(enable_cache=False)``."""

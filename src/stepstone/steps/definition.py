@@ -8,7 +8,9 @@ and returns handles to its outputs.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -22,11 +24,42 @@ R = TypeVar("R")
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StepOptions:
-    """Per-step settings; ``None`` means "inherit from the pipeline or run"."""
+    """Per-step settings; ``None`` means "inherit from the pipeline or run".
+
+    Attributes:
+        name: the step's name.
+        enable_cache: ``False`` always executes the step.
+        cache_version: a manual bump that invalidates earlier results.
+        cache_depends_on: files, directories (``"data/raw.csv"``) and environment variables
+            (``"env:API_URL"``) the step reads; their content keys the cache.
+        cache_expires_after: cached results older than this are not reused.
+    """
 
     name: str
     enable_cache: bool | None = None
     cache_version: str | int | None = None
+    cache_depends_on: tuple[str | os.PathLike[str], ...] = ()
+    cache_expires_after: dt.timedelta | None = None
+
+    def __post_init__(self) -> None:
+        depends = self.cache_depends_on
+        if isinstance(depends, str | os.PathLike):
+            object.__setattr__(self, "cache_depends_on", (depends,))
+        elif not all(isinstance(d, str | os.PathLike) for d in depends):
+            raise StepDefinitionError(
+                self.name,
+                f"cache_depends_on takes paths and 'env:NAME' strings, not {depends!r}.",
+            )
+        else:
+            object.__setattr__(self, "cache_depends_on", tuple(depends))
+        expiry = self.cache_expires_after
+        if expiry is not None and (
+            not isinstance(expiry, dt.timedelta) or expiry.total_seconds() <= 0
+        ):
+            raise StepDefinitionError(
+                self.name,
+                f"cache_expires_after must be a positive datetime.timedelta, not {expiry!r}.",
+            )
 
 
 class Step(Generic[P, R]):
@@ -56,8 +89,16 @@ class Step(Generic[P, R]):
     def cache_version(self) -> str | int | None:
         return self.options.cache_version
 
+    @property
+    def cache_depends_on(self) -> tuple[str | os.PathLike[str], ...]:
+        return self.options.cache_depends_on
+
+    @property
+    def cache_expires_after(self) -> dt.timedelta | None:
+        return self.options.cache_expires_after
+
     def with_options(self, **changes: Any) -> Step[P, R]:
-        """A copy of this step with other options (``name``, ``enable_cache``, ``cache_version``).
+        """A copy of this step with other options (any field of :class:`StepOptions`).
 
         >>> @step
         ... def load() -> int:
@@ -102,6 +143,8 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     cache_version: str | int | None = None,
+    cache_depends_on: Sequence[str | os.PathLike[str]] = (),
+    cache_expires_after: dt.timedelta | None = None,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -112,6 +155,8 @@ def step(
     name: str | None = None,
     enable_cache: bool | None = None,
     cache_version: str | int | None = None,
+    cache_depends_on: Sequence[str | os.PathLike[str]] = (),
+    cache_expires_after: dt.timedelta | None = None,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Declare a pipeline step.
 
@@ -120,6 +165,9 @@ def step(
         enable_cache: ``False`` always executes the step (e.g. it reads a live table);
             ``None`` inherits the pipeline's setting.
         cache_version: bump by hand to invalidate cached results without editing code.
+        cache_depends_on: files, directories and ``"env:NAME"`` variables the step reads;
+            their current content is part of the cache key.
+        cache_expires_after: a ``timedelta``; older cached results are executed again.
 
     Example:
         >>> @step
@@ -134,6 +182,8 @@ def step(
             name=name or getattr(function, "__name__", "step"),
             enable_cache=enable_cache,
             cache_version=cache_version,
+            cache_depends_on=tuple(cache_depends_on),
+            cache_expires_after=cache_expires_after,
         )
         return Step(function, options)
 
