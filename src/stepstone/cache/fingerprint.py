@@ -357,11 +357,12 @@ class _Walker:
 def _is_project_object(obj: Any) -> bool:
     module = sys.modules.get(getattr(obj, "__module__", "") or "")
     file = getattr(module, "__file__", None)
-    return bool(file) and is_project_file(file)  # type: ignore[arg-type]
+    return isinstance(file, str) and is_project_file(file)
 
 
 def _import(target: Any, module_name: str) -> Any:
     import importlib
+    import importlib.util
 
     package = module_name.rpartition(".")[0] if module_name else None
     try:
@@ -370,7 +371,11 @@ def _import(target: Any, module_name: str) -> Any:
         else:
             base = target.module
         module = importlib.import_module(base)
-        return getattr(module, target.name) if target.name else module
+        if not target.name:
+            return module
+        if not hasattr(module, target.name):  # a submodule not imported yet
+            return importlib.import_module(f"{base}.{target.name}")
+        return getattr(module, target.name)
     except (ImportError, AttributeError, ValueError):
         return None
 

@@ -54,17 +54,22 @@ class KeyComponents:
     extras: dict[str, str] = field(default_factory=dict)
 
     def key(self) -> str:
-        """The fixed-length key: a hash over every component."""
-        material = (
-            KEY_SCHEMA_VERSION,
-            self.code.digest,
-            sorted(self.parameters.items()),
-            sorted(self.inputs.items()),
-            [entry.as_tuple() for entry in self.output_spec],
-            self.cache_version,
-            sorted(self.extras.items()),
-        )
-        return digest(encode_value(material))
+        """The fixed-length key: a hash over every component.
+
+        Every component is already a string (names, hex digests), so the material is those
+        strings length-prefixed in a fixed order: unambiguous, and fast enough to compute for
+        every step of every run.
+        """
+        parts: list[str] = [str(KEY_SCHEMA_VERSION), self.code.digest]
+        for section in (self.parameters, self.inputs, self.extras):
+            parts.append(str(len(section)))
+            for name in sorted(section):
+                parts += (name, section[name])
+        parts.append(str(len(self.output_spec)))
+        for entry in self.output_spec:
+            parts += entry.as_tuple()
+        parts.append("-" if self.cache_version is None else "v" + self.cache_version)
+        return digest("".join(f"{len(part)}:{part}" for part in parts).encode())
 
     def to_record(self) -> dict[str, Any]:
         """The components as JSON-able data, stored with the step run."""

@@ -38,7 +38,7 @@ def is_project_file(path: str) -> bool:
 
 @functools.cache
 def _distributions() -> dict[str, list[str]]:
-    return metadata.packages_distributions()
+    return dict(metadata.packages_distributions())
 
 
 @functools.cache

@@ -106,8 +106,8 @@ def capture_output() -> Iterator[CapturedLogs]:
     root = logging.getLogger()
     old_out, old_err = sys.stdout, sys.stderr
     handler = _SinkHandler(sink, echo_to=None if root.handlers else old_err)
-    sys.stdout = _Tee(old_out, sink)  # type: ignore[assignment]
-    sys.stderr = _Tee(old_err, sink)  # type: ignore[assignment]
+    sys.stdout = _Tee(old_out, sink)
+    sys.stderr = _Tee(old_err, sink)
     root.addHandler(handler)
     try:
         yield CapturedLogs(sink)

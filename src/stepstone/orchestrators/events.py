@@ -84,16 +84,14 @@ Listener = Callable[[Event], None]
 logger = logging.getLogger("stepstone")
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.Handler):
     """Writes to whatever ``sys.stdout`` is at emit time (so redirection keeps working)."""
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value) -> None:  # type: ignore[no-untyped-def]
-        pass
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+        except Exception:  # a closed or broken stdout must not fail a run
+            self.handleError(record)
 
 
 def _ensure_console_handler() -> None:

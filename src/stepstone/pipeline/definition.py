@@ -129,7 +129,7 @@ def pipeline(
 
     def decorate(function: Callable[..., Any]) -> Pipeline:
         options = PipelineOptions(
-            name=name or getattr(function, "__name__", "pipeline"), enable_cache=enable_cache
+            name=name or str(getattr(function, "__name__", "pipeline")), enable_cache=enable_cache
         )
         return Pipeline(function, options)
 

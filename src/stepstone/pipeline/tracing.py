@@ -35,6 +35,7 @@ class PipelineTracer:
     def __init__(self, pipeline_name: str) -> None:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
+        self._counters: dict[str, int] = {}  # step name -> calls so far (ids in O(1))
 
     def _new_id(self, step: Step[Any, Any], requested: str | None) -> str:
         if requested is not None:
@@ -47,10 +48,12 @@ class PipelineTracer:
                     self.pipeline_name, f"two step calls use id '{requested}'; ids are unique."
                 )
             return requested
-        candidate, counter = step.name, 1
+        counter = self._counters.get(step.name, 0)
+        candidate = step.name if counter == 0 else f"{step.name}_{counter + 1}"
         while candidate in self.invocations:
             counter += 1
-            candidate = f"{step.name}_{counter}"
+            candidate = f"{step.name}_{counter + 1}"
+        self._counters[step.name] = counter + 1
         return candidate
 
     def _bind(

@@ -75,7 +75,7 @@ class Step(Generic[P, R]):
         self.func = func
         self.options = options
         self.signature: StepSignature = parse_signature(options.name, func)
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
 
     @property
     def name(self) -> str:
@@ -179,7 +179,7 @@ def step(
 
     def decorate(function: Callable[P, R]) -> Step[P, R]:
         options = StepOptions(
-            name=name or getattr(function, "__name__", "step"),
+            name=name or str(getattr(function, "__name__", "step")),
             enable_cache=enable_cache,
             cache_version=cache_version,
             cache_depends_on=tuple(cache_depends_on),

@@ -137,3 +137,43 @@ def test_encoding_is_the_same_in_another_process(batch: list[object]) -> None:
     )
     here = [encode_value(v).hex() for v in json.loads(payload)]
     assert json.loads(other.stdout) == here
+
+
+def _components(**changes):
+    from stepstone.cache import CodeFingerprint, KeyComponents, OutputSpecEntry
+
+    base = dict(
+        code=CodeFingerprint("c" * 64, {}),
+        parameters={"lr": "a" * 64},
+        inputs={"X": "b" * 64},
+        output_spec=(OutputSpecEntry("output", "builtins.dict", "builtins.json@1"),),
+        cache_version=None,
+        extras={},
+    )
+    base.update(changes)
+    return KeyComponents(**base)
+
+
+@given(
+    st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3),
+)
+def test_keys_differ_whenever_a_component_differs(first: dict, second: dict) -> None:
+    a, b = _components(parameters=first), _components(parameters=second)
+    assert (a.key() == b.key()) == (first == second)
+    moved = _components(parameters={}, inputs=first)
+    assert first == {} or moved.key() != a.key()
+
+
+def test_keys_are_fixed_length_hex_and_see_every_component() -> None:
+    base = _components()
+    assert len(base.key()) == 64 and int(base.key(), 16) >= 0
+    variants = [
+        _components(cache_version="1"),
+        _components(cache_version=""),
+        _components(extras={"file:a": "x"}),
+        _components(inputs={"X": "c" * 64}),
+        _components(output_spec=()),
+    ]
+    keys = {base.key()} | {variant.key() for variant in variants}
+    assert len(keys) == 1 + len(variants)

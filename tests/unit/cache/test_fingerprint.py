@@ -246,3 +246,16 @@ def test_the_step_decorator_does_not_count_but_user_decorators_do(project) -> No
     first = fingerprint_function(project({"steps": plain}).func)
     second = fingerprint_function(project({"steps": configured}).func)
     assert first.digest == second.digest
+
+
+def test_imports_inside_the_function_are_followed(project) -> None:
+    source = """
+def work(x):
+    from .helpers import scale
+    from . import helpers as h
+    return scale(x) + h.shift(x)
+"""
+    files = {"steps": source, "helpers": HELPERS}
+    for old, new in (("return x * 2", "return x * 3"), ("return x - 1", "return x - 2")):
+        edited = dict(files, helpers=HELPERS.replace(old, new))
+        assert digest(project, files) != digest(project, edited)

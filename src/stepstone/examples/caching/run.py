@@ -26,7 +26,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import io  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Any  # noqa: E402
@@ -42,14 +41,6 @@ from sklearn.neural_network import MLPClassifier  # noqa: E402
 from stepstone import pipeline, step  # noqa: E402
 from stepstone.config import load_settings  # noqa: E402
 from stepstone.exceptions import PickleFallbackWarning  # noqa: E402
-from stepstone.orchestrators.driver import run_pipeline  # noqa: E402
-from stepstone.orchestrators.events import (  # noqa: E402
-    Event,
-    RunStarted,
-    StepCached,
-    StepFinished,
-    log_to_console,
-)
 
 if TYPE_CHECKING:
     from stepstone import PipelineRun
@@ -132,36 +123,18 @@ def mnist_pipeline(epochs: int = 1, lr: float = 1e-3) -> None:
 # -- running it three times ----------------------------------------------------------------
 
 
-class StepTimer:
-    """An event listener measuring the wall time a run spends on each step.
-
-    A cached step records a duration of zero (nothing executed), yet it is not free: its
-    cache key is computed and looked up. So each step is charged the time from the previous
-    event to its own ``finished`` or ``cached`` event, which covers lookup, execution and
-    recording alike, and executed and cached steps are measured the same way.
-    """
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def __call__(self, event: Event) -> None:
-        now = time.perf_counter()
-        if isinstance(event, RunStarted):
-            self._last = now
-        elif isinstance(event, StepFinished | StepCached):
-            self.seconds[event.step_name] = now - self._last
-            self._last = now
-
-
 @dataclass
 class CachingDemo:
     """The outcome of the three runs: the runs, per-step times and accuracies, the table."""
 
     configs: list[dict[str, Any]]
     runs: list[PipelineRun] = field(default_factory=list)
-    seconds: list[dict[str, float]] = field(default_factory=list)
     accuracies: list[float] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> list[dict[str, float]]:
+        """Per run, step name -> recorded duration (for a cached step: what reusing cost)."""
+        return [{n: s.duration or 0.0 for n, s in run.steps.items()} for run in self.runs]
 
     def table(self) -> Table:
         """Per-step times of each run, with cached steps marked, and run 1 / run 3 speed-up."""
@@ -170,13 +143,14 @@ class CachingDemo:
         for number, config in enumerate(self.configs, start=1):
             table.add_column(f"run {number}\n{_label(config)}", justify="right")
         table.add_column("speed-up\nrun 1 / run 3", justify="right")
+        seconds_per_run = self.seconds
         for name in self.runs[0].steps:
             cells = []
-            for run, seconds in zip(self.runs, self.seconds, strict=True):
+            for run, seconds in zip(self.runs, seconds_per_run, strict=True):
                 cell = _format_seconds(seconds[name])
                 cached = run.steps[name].status == "cached"
                 cells.append(f"[green]{cell} cached[/green]" if cached else cell)
-            speed_up = _speed_up(self.seconds[0][name], self.seconds[-1][name])
+            speed_up = _speed_up(seconds_per_run[0][name], seconds_per_run[-1][name])
             table.add_row(name, *cells, speed_up)
         totals = [run.duration or 0.0 for run in self.runs]
         table.add_section()
@@ -230,12 +204,8 @@ def run_demo(console: Console | None = None) -> CachingDemo:
         ):
             console.rule(f"Run {number} of 3: {_label(config)}")
             console.print(f"Expected: {expected}.", style="dim")
-            timer = StepTimer()
-            # ``mnist_pipeline(**config)`` runs the pipeline just the same; run_pipeline is
-            # used here only to add the timer next to the usual console log.
-            run = run_pipeline(mnist_pipeline, kwargs=config, listeners=[timer, log_to_console])
+            run = mnist_pipeline(**config)
             demo.runs.append(run)
-            demo.seconds.append(timer.seconds)
             demo.accuracies.append(run.steps["evaluator"].output.load())
     return demo
 
