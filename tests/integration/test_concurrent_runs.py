@@ -67,7 +67,7 @@ def test_processes_racing_on_a_fresh_store_all_succeed(tmp_path: Path) -> None:
         for _ in range(4)
     ]
     for process in processes:
-        out, err = process.communicate(timeout=180)
+        _, err = process.communicate(timeout=180)
         assert process.returncode == 0, err
 
     client = Client()
