@@ -70,7 +70,7 @@ def test_processes_racing_on_a_fresh_store_all_succeed(tmp_path: Path) -> None:
         _, err = process.communicate(timeout=180)
         assert process.returncode == 0, err
 
-    client = Client()
+    client = Client(home)
     runs = client.list_runs("shared")
     assert len(runs) == 12
     assert {run.status for run in runs} == {"completed"}

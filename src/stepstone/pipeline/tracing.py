@@ -153,6 +153,25 @@ class PipelineGraph:
     invocations: dict[str, Invocation]
     order: tuple[str, ...]
 
+    def describe(self) -> dict[str, Any]:
+        """The graph as JSON-able data (stored with the run; drawn by the dashboard)."""
+        steps = []
+        for name in self.order:
+            invocation = self.invocations[name]
+            steps.append(
+                {
+                    "name": name,
+                    "step_name": invocation.step.name,
+                    "upstream": sorted(invocation.upstream),
+                    "inputs": {
+                        arg: [handle.invocation_id, handle.output_name]
+                        for arg, handle in invocation.inputs.items()
+                    },
+                    "outputs": list(invocation.step.signature.output_names),
+                }
+            )
+        return {"steps": steps}
+
     def downstream(self) -> dict[str, set[str]]:
         """Invocation id -> ids of the invocations that wait for it."""
         consumers: dict[str, set[str]] = {name: set() for name in self.invocations}
