@@ -157,6 +157,7 @@ class PipelineRun:
     started_at = property(lambda self: self.record.started_at)
     ended_at = property(lambda self: self.record.ended_at)
     parameters = property(lambda self: self.record.parameters)
+    graph = property(lambda self: self.record.graph)
 
     @property
     def duration(self) -> float | None:

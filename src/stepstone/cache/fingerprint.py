@@ -139,7 +139,8 @@ def _module_file(module_name: str) -> str | None:
 class _Walker:
     """One traversal from a step function through everything its code reaches."""
 
-    def __init__(self) -> None:
+    def __init__(self, root_file: str = "") -> None:
+        self.root_file = root_file
         self.objects: dict[str, str] = {}
         self.files: dict[str, str] = {}
         self.fallbacks: dict[str, str] = {}
@@ -170,7 +171,7 @@ class _Walker:
         elif callable(obj) and hasattr(obj, "__wrapped__"):
             self._library(obj)
             self.visit(obj.__wrapped__, name)
-        elif callable(obj) and not _is_project_object(obj):
+        elif callable(obj) and not self._is_project_object(obj):
             self._library(obj)
         else:
             self._value(name, obj)
@@ -187,10 +188,14 @@ class _Walker:
         if name is not None:
             self.objects[f"library:{name}"] = version
 
+    def _is_project(self, file: str) -> bool:
+        """Project code, or code beside the step itself (a step is always the user's choice)."""
+        return file == self.root_file or is_project_file(file)
+
     def _function(
         self, func: types.FunctionType, reached_as: str, *, is_root: bool = False
     ) -> None:
-        if not is_project_file(func.__code__.co_filename):
+        if not is_root and not self._is_project(func.__code__.co_filename):
             self._library(func)
             return
         # Functions made inside other functions share a qualified name but not their closure
@@ -225,7 +230,7 @@ class _Walker:
     def _class(self, cls: type) -> None:
         module = sys.modules.get(cls.__module__)
         file = getattr(module, "__file__", None)
-        if file is None or not is_project_file(file):
+        if file is None or not self._is_project(file):
             self._library(cls)
             return
         name = qualified_name(cls)
@@ -245,7 +250,7 @@ class _Walker:
 
     def _module(self, module: types.ModuleType) -> None:
         file = getattr(module, "__file__", None)
-        if file is None or not is_project_file(file):
+        if file is None or not self._is_project(file):
             self._library(module)
             return
         self._whole_module(module.__name__, f"module {module.__name__} is used as a whole")
@@ -276,7 +281,7 @@ class _Walker:
             meta = f"{value.dtype.str}{value.shape}".encode()
             self.objects[name] = "array:" + digest(meta + value.tobytes())
             return
-        if _is_project_object(type(value)):
+        if self._is_project_object(type(value)):
             self.visit(type(value), qualified_name(type(value)))
         self.objects[name] = "assignment:" + self._assignment_hash(name, value)
 
@@ -302,6 +307,11 @@ class _Walker:
                 pass
         self.fallbacks[name] = "value without a canonical encoding or source; hashed its repr"
         return digest(f"{qualified_name(type(value))}:{value!r}".encode())
+
+    def _is_project_object(self, obj: Any) -> bool:
+        module = sys.modules.get(getattr(obj, "__module__", "") or "")
+        file = getattr(module, "__file__", None)
+        return isinstance(file, str) and self._is_project(file)
 
     # -- resolving references ---------------------------------------------------------------
 
@@ -354,12 +364,6 @@ class _Walker:
                 self._value(where, obj)
 
 
-def _is_project_object(obj: Any) -> bool:
-    module = sys.modules.get(getattr(obj, "__module__", "") or "")
-    file = getattr(module, "__file__", None)
-    return isinstance(file, str) and is_project_file(file)
-
-
 def _import(target: Any, module_name: str) -> Any:
     import importlib
     import importlib.util
@@ -388,7 +392,8 @@ def fingerprint_function(func: Callable[..., Any]) -> CodeFingerprint:
     cached = _CACHE.get(func)
     if cached is not None:
         return cached
-    walker = _Walker()
+    code = getattr(func, "__code__", None)
+    walker = _Walker(code.co_filename if code is not None else "")
     if isinstance(func, types.FunctionType):
         walker.root(func)
     else:

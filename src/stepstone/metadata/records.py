@@ -77,6 +77,10 @@ class PipelineRunRecord:
     parameters: dict[str, Any] = field(default_factory=dict)
     step_count: int = 0
     cached_count: int = 0
+    graph: dict[str, Any] = field(default_factory=dict)
+    """The traced DAG, recorded when the run starts, so a run in progress can be drawn:
+    ``{"steps": [{"name", "step_name", "upstream": [...], "inputs": {arg: [step, output]},
+    "outputs": [...]}]}`` in execution order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +116,11 @@ class CacheHit:
 
 @dataclass(frozen=True, slots=True)
 class CacheEntryRecord:
-    """One cache entry with the step run and run it points to."""
+    """One cache entry with the step run and run it points to.
+
+    ``step_name`` is that step run's invocation name; ``output_bytes`` the total size of its
+    output artifacts (what reusing the entry saves recomputing).
+    """
 
     cache_key: str
     step_run_id: str

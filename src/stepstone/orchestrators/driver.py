@@ -117,6 +117,7 @@ class RunDriver:
             started_at=self.started_at,
             ended_at=None,
             parameters=parameters,
+            graph=graph.describe(),
         )
         self.produced: dict[str, dict[str, ArtifactRecord]] = {}
         self.producer_runs: dict[str, str] = {}  # invocation id -> step run id
@@ -378,6 +379,7 @@ class RunDriver:
                 parameters=self.run.parameters,
                 step_count=len(self.records),
                 cached_count=len(self.cached),
+                graph=self.run.graph,
             )
         self.emit(
             RunFinished(

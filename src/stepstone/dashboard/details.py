@@ -1,0 +1,241 @@
+"""A step's page (the cache decision and why, code, logs, inputs, outputs) and comparing runs.
+
+Explanations are computed with :func:`stepstone.cache.explain.explain`, the function behind
+``StepRun.explain()``, but from records this module already holds. ``StepRun.explain()``
+reads the whole run again for every step (and the earlier run too), which is right for one
+call and wrong for a page about one step of a 500-step run, or an export of all 500: here a
+run's step runs are read once, and each explanation costs one lookup of the earlier step run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from stepstone.cache.explain import StepRunFacts, explain
+from stepstone.dashboard.schemas import (
+    CodeObject,
+    Comparison,
+    ExplanationView,
+    ParameterChange,
+    Reason,
+    StepComparison,
+    StepDetail,
+    StepSummary,
+)
+from stepstone.exceptions import StepNotFoundError, StepstoneError
+from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
+
+if TYPE_CHECKING:
+    from stepstone.dashboard.views import DashboardData
+
+
+def _facts(
+    record: StepRunRecord, run_name: str, siblings: Mapping[str, StepRunRecord] | None = None
+) -> StepRunFacts:
+    """What explain needs of a step run (as ``StepRun._facts``; siblings give producer state)."""
+    input_steps = record.cache_components.get("input_steps") or {}
+    statuses = {}
+    if siblings is not None:
+        statuses = {
+            name: siblings[step].status for name, step in input_steps.items() if step in siblings
+        }
+    return StepRunFacts(
+        id=record.id,
+        run_id=record.run_id,
+        run_name=run_name,
+        name=record.name,
+        status=record.status,
+        cache_key=record.cache_key,
+        components=record.cache_components,
+        parameters=record.parameters,
+        cached_from=record.cached_from,
+        producer_names=dict(input_steps),
+        producer_statuses=statuses,
+    )
+
+
+def explanation_view(
+    data: DashboardData,
+    record: StepRunRecord,
+    run: PipelineRunRecord,
+    siblings: Mapping[str, StepRunRecord],
+    against: tuple[StepRunRecord, str] | None = None,
+) -> ExplanationView | None:
+    """Why ``record`` ran or was cached, against ``against`` (a step run and its run's name)
+    or else the most recent earlier run of the same step in the same pipeline."""
+    try:
+        if against is None:
+            previous = data.metadata.previous_step_run(
+                run.pipeline_name, record.name, before=run.started_at, exclude_run_id=run.id
+            )
+            if previous is not None:
+                against = (previous, data.run_name(previous.run_id))
+        explained = explain(
+            _facts(record, run.name, siblings),
+            _facts(against[0], against[1]) if against is not None else None,
+        )
+    except StepstoneError:
+        return None
+    return ExplanationView(
+        text=str(explained),
+        status=explained.status,
+        against_run=explained.against_run,
+        reasons=[
+            Reason(kind=reason.kind, message=reason.message, subject=reason.subject)
+            for reason in explained.reasons
+        ],
+    )
+
+
+def _code_kind(name: str, fingerprint: str) -> str:
+    if name.startswith("library:"):
+        return "library"
+    if name.startswith("module:"):
+        return "module"
+    if fingerprint.startswith("value:") or "<default" in name:
+        return "value"
+    return "code"
+
+
+def code_objects(record: StepRunRecord) -> tuple[str | None, list[CodeObject]]:
+    """The code fingerprint's digest and its objects (functions, values, modules, libraries)."""
+    code = record.cache_components.get("code") or {}
+    if not isinstance(code, dict):
+        return None, []
+    files = code.get("files") or {}
+    objects = [
+        CodeObject(
+            name=name.removeprefix("module:").removeprefix("library:"),
+            kind=_code_kind(name, str(fingerprint)),
+            fingerprint=str(fingerprint).removeprefix("value:"),
+            file=files.get(name),
+        )
+        for name, fingerprint in sorted((code.get("objects") or {}).items())
+    ]
+    return code.get("digest"), objects
+
+
+def _logs(data: DashboardData, record: StepRunRecord) -> str | None:
+    try:
+        return data.metadata.get_logs(record.cached_from or record.id)
+    except StepstoneError:
+        return None
+
+
+def build_step_detail(
+    data: DashboardData,
+    run: PipelineRunRecord,
+    summary: StepSummary,
+    record: StepRunRecord | None,
+    siblings: Mapping[str, StepRunRecord],
+) -> StepDetail:
+    """The step page's data from records already read."""
+    if record is None:  # planned, not recorded yet
+        return StepDetail(
+            run=data.run_summary(run),
+            step=summary,
+            decision=None,
+            cache_key=None,
+            cache_enabled=None,
+            explanation=None,
+            code_digest=None,
+            code_objects=[],
+            logs=None,
+            logs_from=None,
+        )
+    digest, objects = code_objects(record)
+    components = record.cache_components
+    return StepDetail(
+        run=data.run_summary(run),
+        step=summary,
+        decision=components.get("decision"),
+        cache_key=record.cache_key,
+        cache_enabled=components.get("enable_cache"),
+        explanation=explanation_view(data, record, run, siblings),
+        code_digest=digest,
+        code_objects=objects,
+        logs=_logs(data, record),
+        logs_from=summary.cached_from,
+    )
+
+
+def _step_summaries(
+    data: DashboardData, run: PipelineRunRecord, *, with_sources: bool
+) -> tuple[list[StepSummary], dict[str, StepRunRecord]]:
+    _, records, steps = data.steps(run, with_sources=with_sources)
+    return steps, {record.name: record for record in records}
+
+
+def step_detail(data: DashboardData, run: str, name: str) -> StepDetail:
+    """One step of a run (a recorded step run, or a step still planned)."""
+    record = data.run_record(run)
+    structure, records, steps = data.steps(record, with_sources=False)
+    by_name = {step.name: step for step in steps}
+    if name not in by_name:
+        raise StepNotFoundError(name, record.name, list(by_name))
+    siblings = {r.name: r for r in records}
+    step_record = siblings.get(name)
+    summary = by_name[name]
+    if step_record is not None and step_record.cached_from:  # resolve just this one source
+        nodes = {node.name: node for node in structure}
+        summary = data.step_summary(step_record, nodes.get(name), data.sources([step_record]))
+    return build_step_detail(data, record, summary, step_record, siblings)
+
+
+def all_step_details(data: DashboardData, run: str) -> list[StepDetail]:
+    """Every step's page of a run, reading the run once (the static export)."""
+    record = data.run_record(run)
+    steps, siblings = _step_summaries(data, record, with_sources=True)
+    return [
+        build_step_detail(data, record, step, siblings.get(step.name), siblings) for step in steps
+    ]
+
+
+def step_run_location(data: DashboardData, step_run_id: str) -> tuple[str, str]:
+    """(run id, step name) of a step run, for links that only know its id."""
+    step_run = data.client.get_step_run(step_run_id)
+    return step_run.run_id, step_run.name
+
+
+def compare(data: DashboardData, a: str, b: str) -> Comparison:
+    """Run ``b`` against run ``a``: parameters, and per step the status and why it differs."""
+    run_a, run_b = data.run_record(a), data.run_record(b)
+    steps_a = {r.name: r for r in data.metadata.get_step_runs(run_a.id)}
+    steps_b = {r.name: r for r in data.metadata.get_step_runs(run_b.id)}
+    keys = dict.fromkeys([*run_a.parameters, *run_b.parameters])
+    parameters = [
+        ParameterChange(
+            name=key,
+            a=run_a.parameters.get(key),
+            b=run_b.parameters.get(key),
+            changed=run_a.parameters.get(key) != run_b.parameters.get(key),
+        )
+        for key in keys
+    ]
+    rows = []
+    for name in dict.fromkeys([*steps_b, *steps_a]):
+        step_a, step_b = steps_a.get(name), steps_b.get(name)
+        same = bool(step_a and step_b and step_a.cache_key == step_b.cache_key)
+        reasons: list[str] = []
+        if step_a is not None and step_b is not None and not same:
+            view = explanation_view(data, step_b, run_b, steps_b, against=(step_a, run_a.name))
+            reasons = [r.message for r in (view.reasons if view else []) if r.kind != "cached"]
+        elif step_a is None:
+            reasons = [f"only in run {run_b.name}"]
+        elif step_b is None:
+            reasons = [f"only in run {run_a.name}"]
+        rows.append(
+            StepComparison(
+                name=name,
+                a_status=step_a.status if step_a else None,
+                b_status=step_b.status if step_b else None,
+                a_duration=step_a.duration if step_a else None,
+                b_duration=step_b.duration if step_b else None,
+                same_key=same,
+                reasons=reasons,
+            )
+        )
+    return Comparison(
+        a=data.run_summary(run_a), b=data.run_summary(run_b), parameters=parameters, steps=rows
+    )

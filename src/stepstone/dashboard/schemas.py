@@ -1,0 +1,280 @@
+"""The view data of every page, as pydantic models: the JSON API returns them, templates read them.
+
+One set of models means the HTML pages and ``/api/v1`` can never disagree: a page is its JSON
+document drawn. Models are flat and hold display-ready facts (durations in seconds, links as
+paths); formatting (units, local names) happens in the templates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RunSummary(BaseModel):
+    """One pipeline run, as a row of the runs list."""
+
+    id: str
+    name: str
+    pipeline_name: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration: float | None = Field(description="Seconds from start to end; null while running.")
+    step_count: int
+    cached_count: int
+    ran_count: int = Field(description="Steps that executed (completed or failed).")
+    parameters: dict[str, Any]
+    href: str
+
+
+class RunList(BaseModel):
+    """A page of runs, newest first, with the filters that produced it."""
+
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    pipeline: str | None
+    status: str | None
+    runs: list[RunSummary]
+
+
+class ArtifactRef(BaseModel):
+    """An artifact as a step's input or output."""
+
+    id: str
+    name: str = Field(description="The input or output name in this step.")
+    data_type: str
+    size: int
+    content_hash: str
+    producer_step_run_id: str | None
+    href: str
+    producer_name: str | None = Field(
+        default=None, description="For an input: the step of the same run that output it."
+    )
+    producer_href: str | None = None
+
+
+class SourceRun(BaseModel):
+    """Where a cached step's outputs came from: the step run that executed, and its run."""
+
+    step_run_id: str
+    run_id: str | None
+    run_name: str | None
+    duration: float | None
+    href: str
+
+
+class StepSummary(BaseModel):
+    """One step of a run: recorded, or (in a run still going) only planned."""
+
+    name: str
+    step_name: str
+    status: str = Field(
+        description="completed, cached, failed, running, pending (waiting for upstream steps) "
+        "or skipped (the run ended before the step started)."
+    )
+    id: str | None = Field(description="Step run id; null for a step not recorded yet.")
+    position: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration: float | None
+    cached_from: SourceRun | None
+    parameters: dict[str, Any]
+    inputs: list[ArtifactRef]
+    outputs: list[ArtifactRef]
+    error: str | None
+    upstream: list[str]
+    href: str | None
+
+
+class GraphNode(BaseModel):
+    """A placed node of a drawn graph (a step, a step run or an artifact)."""
+
+    key: str
+    kind: str = Field(description="step, step_run or artifact.")
+    label: str
+    detail: str
+    status: str
+    x: float
+    y: float
+    width: float
+    height: float
+    href: str | None
+    source_label: str | None = None
+    source_href: str | None = None
+    focus: bool = False
+    title: str
+
+
+class GraphEdge(BaseModel):
+    """An edge, its SVG path and the place and text of its label."""
+
+    source: str
+    target: str
+    label: str
+    title: str
+    path: str
+    label_x: float
+    label_y: float
+
+
+class GraphView(BaseModel):
+    """A laid-out graph, ready to draw as SVG."""
+
+    width: float
+    height: float
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class TimelineBar(BaseModel):
+    """One step's span on the run's time axis, in seconds from the run's start."""
+
+    name: str
+    status: str
+    offset: float
+    duration: float
+    href: str | None
+
+
+class Timeline(BaseModel):
+    total: float
+    bars: list[TimelineBar]
+
+
+class RunDetail(BaseModel):
+    """A run with its steps, DAG, timeline and what the cache saved."""
+
+    run: RunSummary
+    steps: list[StepSummary]
+    graph: GraphView
+    timeline: Timeline
+    time_saved: float = Field(
+        description="Sum of the recorded durations of the executions cached steps reused."
+    )
+    live: bool = Field(description="The run is still going: pages poll for updates.")
+    signature: str = Field(description="Changes whenever a step or the run changes status.")
+
+
+class RunProgress(BaseModel):
+    """The small document a live page polls (one read, whatever the run's size)."""
+
+    id: str
+    status: str
+    step_count: int = Field(description="Step runs recorded so far.")
+    cached_count: int
+    signature: str = Field(description="Equals RunDetail.signature until something changes.")
+
+
+class Reason(BaseModel):
+    kind: str
+    message: str
+    subject: str | None
+
+
+class ExplanationView(BaseModel):
+    """The cache decision of a step run, as sentences (``StepRun.explain()``)."""
+
+    text: str
+    status: str
+    against_run: str | None
+    reasons: list[Reason]
+
+
+class CodeObject(BaseModel):
+    """One entry of the code fingerprint: a function, value, module or library version."""
+
+    name: str
+    kind: str
+    fingerprint: str
+    file: str | None
+
+
+class StepDetail(BaseModel):
+    """Everything about one step run."""
+
+    run: RunSummary
+    step: StepSummary
+    decision: str | None
+    cache_key: str | None
+    cache_enabled: bool | None
+    explanation: ExplanationView | None
+    code_digest: str | None
+    code_objects: list[CodeObject]
+    logs: str | None
+    logs_from: SourceRun | None = Field(
+        description="For a cached step: the execution whose logs these are."
+    )
+
+
+class LinkView(BaseModel):
+    """A step run that produced, reused or consumed an artifact."""
+
+    step_run_id: str
+    step_name: str
+    step_status: str
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    name: str = Field(description="The input or output name the step gave the artifact.")
+    role: str = Field(description="producer, reused (a cached step's output) or consumer.")
+    started_at: datetime
+    href: str
+    run_href: str
+
+
+class ArtifactDetail(BaseModel):
+    """An artifact, who made it, who used it, and its lineage graph."""
+
+    id: str
+    content_hash: str
+    uri: str
+    data_type: str
+    materializer: str
+    materializer_version: str
+    size: int
+    created_at: datetime
+    summary: dict[str, Any]
+    name: str = Field(description="The name it is best known by (an output or input name).")
+    names: list[str] = Field(description="Every name a step gave it, as output or input.")
+    producer: LinkView | None
+    reused_by: list[LinkView]
+    consumers: list[LinkView]
+    lineage: GraphView
+    lineage_truncated: bool
+
+
+class ArtifactList(BaseModel):
+    artifacts: list[ArtifactRef]
+    limit: int
+    offset: int
+
+
+class ParameterChange(BaseModel):
+    name: str
+    a: Any
+    b: Any
+    changed: bool
+
+
+class StepComparison(BaseModel):
+    name: str
+    a_status: str | None
+    b_status: str | None
+    a_duration: float | None
+    b_duration: float | None
+    same_key: bool
+    reasons: list[str]
+
+
+class Comparison(BaseModel):
+    """Two runs side by side: parameters, and each step's status, time and why it differs."""
+
+    a: RunSummary
+    b: RunSummary
+    parameters: list[ParameterChange]
+    steps: list[StepComparison]
