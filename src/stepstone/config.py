@@ -24,7 +24,6 @@ variable                    config key              meaning
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,13 @@ _ENV_KEYS = {
     "cache": "STEPSTONE_CACHE",
     "allow_pickle": "STEPSTONE_ALLOW_PICKLE",
 }
+_DESCRIPTIONS = {
+    "metadata_url": "SQLAlchemy URL of the metadata database",
+    "artifact_root": "path or fsspec URL under which artifacts are stored",
+    "cache": "off disables cache lookups (every step executes)",
+    "allow_pickle": "off refuses to load artifacts stored with pickle",
+}
+_BOOLEAN_KEYS = frozenset({"cache", "allow_pickle"})
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -103,11 +109,16 @@ def _parse_bool(key: str, raw: Any) -> bool:
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read ``config.toml``; a missing file is an empty config, a broken one a ConfigError."""
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, OSError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or delete it.") from exc
+    import tomllib  # only now: most homes have no config file, and start-up time counts
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or delete it.") from exc
     unknown = sorted(set(data) - set(_ENV_KEYS))
     if unknown:
@@ -149,3 +160,129 @@ def init_project(path: Path) -> Path:
     if not gitignore.exists():
         gitignore.write_text("# stepstone stores: runs and artifacts are not source.\n*\n")
     return home
+
+
+# -- showing and changing settings (``stepstone config show|set``) ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettingValue:
+    """One setting as ``stepstone config show`` reports it.
+
+    Attributes:
+        key: the config file key (``metadata_url``).
+        value: the value in effect for this process.
+        source: ``env`` (a ``STEPSTONE_*`` variable), ``file`` (``config.toml``) or ``default``.
+        variable: the environment variable that overrides it.
+        description: one line saying what it does.
+    """
+
+    key: str
+    value: Any
+    source: str
+    variable: str
+    description: str
+
+
+def setting_keys() -> list[str]:
+    """The keys ``config.toml`` accepts, sorted."""
+    return sorted(_ENV_KEYS)
+
+
+def describe_settings(settings: Settings | None = None) -> list[SettingValue]:
+    """Every setting in effect, with where its value comes from."""
+    settings = settings or load_settings()
+    in_file = read_config_file(settings.config_file)
+    effective = {
+        "metadata_url": settings.metadata_url,
+        "artifact_root": settings.artifact_root,
+        "cache": settings.cache_enabled,
+        "allow_pickle": settings.allow_pickle,
+    }
+    described = []
+    for key in setting_keys():
+        variable = _ENV_KEYS[key]
+        source = "env" if os.environ.get(variable) else "file" if key in in_file else "default"
+        described.append(SettingValue(key, effective[key], source, variable, _DESCRIPTIONS[key]))
+    return described
+
+
+def _toml_value(key: str, raw: str) -> str:
+    """The TOML text of a value given on the command line, checked for ``key``."""
+    import json
+
+    if key in _BOOLEAN_KEYS:
+        try:
+            return "true" if _parse_bool(key, raw) else "false"
+        except ConfigError:
+            raise ConfigError(
+                f"Setting '{key}' takes on or off (also 1/0, true/false, yes/no), not {raw!r}."
+            ) from None
+    text = raw.strip()
+    if not text:
+        raise ConfigError(f"Setting '{key}' needs a value; use 'stepstone config unset {key}'.")
+    if key == "metadata_url":
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(text)
+        except ArgumentError as exc:
+            raise ConfigError(
+                f"{text!r} is not a database URL ({exc}). Use e.g. sqlite:////path/metadata.db "
+                "or postgresql+psycopg://user@host/db."
+            ) from None
+    elif key == "artifact_root" and "://" not in text and "::" not in text:
+        # A relative folder would mean something else in every working directory.
+        text = str(Path(text).expanduser().resolve())
+    # JSON string escapes are valid TOML basic-string escapes (non-ASCII stays literal).
+    return json.dumps(text, ensure_ascii=False)
+
+
+def set_config_value(home: Path, key: str, value: str | None) -> Path:
+    """Write ``key = value`` into ``home/config.toml`` (``None`` removes the key).
+
+    Other lines, comments included, are kept; the file is replaced atomically and read back,
+    so a failed write never leaves a broken config.
+
+    Raises:
+        ConfigError: an unknown key (with "did you mean"), a value the key cannot take, or a
+            config file that is already unreadable.
+    """
+    if key not in _ENV_KEYS:
+        from stepstone.exceptions import did_you_mean
+
+        raise ConfigError(
+            f"Unknown setting '{key}'.{did_you_mean(key, _ENV_KEYS)} "
+            f"Known settings: {', '.join(setting_keys())}."
+        )
+    path = home / CONFIG_FILE_NAME
+    read_config_file(path)  # refuse to edit a file that is broken already
+    line = None if value is None else f"{key} = {_toml_value(key, value)}"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    import re
+
+    assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    updated: list[str] = []
+    for existing in lines:
+        if assignment.match(existing):
+            if line is not None:
+                updated.append(line)
+                line = None
+            continue
+        updated.append(existing)
+    if line is not None:
+        updated.append(line)
+    home.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{CONFIG_FILE_NAME}.{os.getpid()}.tmp")
+    temporary.write_text("\n".join(updated) + "\n" if updated else "", encoding="utf-8")
+    try:
+        read_config_file(temporary)
+    except ConfigError:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
+    return path

@@ -6,12 +6,14 @@ it. The runs here need no scikit-learn; the caching example has its own (slower)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from stepstone import StepExecutionError
 
-from .pipelines import RecordedRuns, numbers_pipeline
+from .pipelines import FLOW_SOURCE, RecordedRuns, numbers_pipeline
 
 
 @pytest.fixture
@@ -37,3 +39,13 @@ def failed_run_id() -> str:
         numbers_pipeline(factor=-1)
     assert info.value.run_id is not None
     return info.value.run_id
+
+
+@pytest.fixture
+def flow_file(tmp_path: Path) -> Path:
+    """A pipeline file (:data:`FLOW_SOURCE`) for ``stepstone run``, in its own folder."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    path = folder / "cli_flow.py"
+    path.write_text(FLOW_SOURCE)
+    return path

@@ -16,12 +16,114 @@ from stepstone import __version__
 from stepstone.cli.app import app
 from stepstone.exceptions import RunNotFoundError
 
+COMMANDS = (
+    "init",
+    "run",
+    "runs",
+    "logs",
+    "explain",
+    "artifacts",
+    "cache",
+    "gc",
+    "dashboard",
+    "lineage",
+    "config",
+    "integration",
+    "example",
+    "version",
+)
 
-def test_help_lists_every_command(runner: CliRunner) -> None:
+
+def test_help_lists_every_command_in_order(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("init", "version", "runs", "example"):
-        assert command in result.stdout
+    listed = [
+        line.split()[0]
+        for line in result.stdout.split("Commands:", 1)[1].splitlines()
+        if line.startswith("  ") and line.split()
+    ]
+    assert listed == list(COMMANDS)
+    assert "--debug" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("group", "subcommands"),
+    [
+        ("runs", ("list", "show", "compare", "delete")),
+        ("artifacts", ("list", "show", "export")),
+        ("cache", ("list", "clear", "prune")),
+        ("integration", ("list", "install")),
+        ("config", ("show", "set", "unset")),
+    ],
+)
+def test_each_group_lists_its_commands(
+    runner: CliRunner, group: str, subcommands: tuple[str, ...]
+) -> None:
+    result = runner.invoke(app, [group, "--help"])
+    assert result.exit_code == 0
+    for subcommand in subcommands:
+        assert f"  {subcommand} " in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [(["rnus"], "'runs'"), (["runs", "lst"], "'list'"), (["cache", "claer"], "'clear'")],
+)
+def test_an_unknown_command_suggests_one_and_exits_2(
+    runner: CliRunner, args: list[str], suggestion: str
+) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert f"No such command '{args[-1]}'. Did you mean {suggestion}?" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_shell_completion_script(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--show-completion", "bash"])
+    assert result.exit_code == 0
+    assert "complete" in result.stdout
+    assert "stepstone" in result.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("stepstone ru", {"run", "runs"}),
+        ("stepstone runs ", {"list", "show", "compare", "delete"}),
+        ("stepstone runs list --status ", {"running", "completed", "failed"}),
+    ],
+)
+def test_shell_completion_reaches_every_command(
+    runner: CliRunner, words: str, expected: set[str]
+) -> None:
+    env = {
+        "_STEPSTONE_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split(" ")) - 1),
+    }
+    result = runner.invoke(app, [], env=env, prog_name="stepstone")
+    assert result.exit_code == 0, result.output
+    assert set(result.stdout.split()) == expected
+
+
+def test_commands_do_not_import_pydantic_or_rich_needlessly(tmp_path: Path) -> None:
+    """Start-up: plain parameters skip Typer's pydantic converters; JSON output skips Rich."""
+    script = (
+        "import sys\n"
+        "from stepstone.cli.app import app\n"
+        "for argv in (['version'], ['runs', 'list', '--limit', '5', '--json']):\n"
+        "    try:\n"
+        "        app(argv, prog_name='stepstone')\n"
+        "    except SystemExit as exit:\n"
+        "        assert not exit.code, exit.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'rich'}))\n"
+    )
+    env = {**os.environ, "STEPSTONE_HOME": str(tmp_path / "home")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_version_command_and_flag(runner: CliRunner) -> None:
@@ -140,3 +242,46 @@ def test_installed_executable_inits_and_lists_runs(
     assert missing.returncode == 2
     assert missing.stderr.startswith("Error: No run matches 'latest'.")
     assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.slow
+def test_installed_executable_runs_a_pipeline_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable = _stepstone_executable()
+    if executable is None:
+        pytest.skip("the stepstone executable is not installed (pip install -e .)")
+    from .pipelines import FLOW_SOURCE
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "e2e_flow.py").write_text(FLOW_SOURCE)
+    env = {**os.environ, "COLUMNS": "200", "STEPSTONE_HOME": str(tmp_path / "home")}
+
+    def stepstone(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [executable, *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    ran = stepstone("run", "e2e_flow.py", "-p", "n=5", "-p", "factor=2")
+    assert ran.returncode == 0, ran.stderr
+    assert "Step `load` has started." in ran.stdout  # a pipe gets the plain event log
+    assert "loading 5 numbers" in ran.stdout
+    failed = stepstone("run", "e2e_flow.py:numbers", "-p", "n=5", "-p", "factor=-1")
+    assert failed.returncode == 1
+    assert "Error: Step 'total' failed" in failed.stderr
+    assert "stepstone run e2e_flow.py:numbers -p n=5 -p factor=-1" in failed.stderr
+    listed = stepstone("runs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    document = json.loads(listed.stdout)
+    assert document["total"] == 2
+    newest, oldest = document["runs"]
+    assert (newest["status"], oldest["status"]) == ("failed", "completed")
+    assert oldest["parameters"] == {"n": 5, "factor": 2.0, "tags": None, "loud": False}
+    assert newest["cached_count"] == 1  # load was reused by the failed run

@@ -30,6 +30,7 @@ import ast
 import functools
 import inspect
 import marshal
+import os
 import sys
 import textwrap
 import types
@@ -384,6 +385,26 @@ def _import(target: Any, module_name: str) -> Any:
         return None
 
 
+def _main_relabeller() -> Callable[[str], str]:
+    """Name ``__main__`` objects by the script's file stem.
+
+    ``python flow.py`` runs the module as ``__main__``; ``stepstone run flow.py`` imports it
+    as ``flow``. Same code, so the same fingerprint: objects are named ``flow.…`` either way.
+    """
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if not main_file:
+        return lambda name: name
+    stem = os.path.splitext(os.path.basename(main_file))[0]
+
+    def relabel(name: str) -> str:
+        for prefix in ("__main__.", "module:__main__"):
+            if name.startswith(prefix):
+                return prefix.replace("__main__", stem) + name[len(prefix) :]
+        return name
+
+    return relabel
+
+
 _CACHE: weakref.WeakKeyDictionary[Callable[..., Any], CodeFingerprint] = weakref.WeakKeyDictionary()
 
 
@@ -398,12 +419,13 @@ def fingerprint_function(func: Callable[..., Any]) -> CodeFingerprint:
         walker.root(func)
     else:
         walker.visit(func, qualified_name(func))
-    objects = dict(sorted(walker.objects.items()))
+    relabel = _main_relabeller()
+    objects = dict(sorted((relabel(k), v) for k, v in walker.objects.items()))
     result = CodeFingerprint(
         digest=digest("\n".join(f"{k}={v}" for k, v in objects.items()).encode()),
         objects=objects,
-        files=walker.files,
-        fallbacks=walker.fallbacks,
+        files={relabel(k): v for k, v in walker.files.items()},
+        fallbacks={relabel(k): v for k, v in walker.fallbacks.items()},
     )
     try:
         _CACHE[func] = result

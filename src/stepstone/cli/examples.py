@@ -13,20 +13,31 @@ from typing import Annotated
 
 import typer
 
-example_app = typer.Typer(
-    help="List, copy and run the packaged examples.",
-    no_args_is_help=True,
-)
+from stepstone.cli.common import JsonFlag, sub_app
+
+example_app = sub_app("List, copy and run the packaged examples.")
 
 DEFAULT_PULL_DIR = Path("stepstone_examples")
 """Where ``pull`` puts examples unless told otherwise: one sub-folder per example."""
 
 
 @example_app.command("list")
-def list_examples() -> None:
+def list_examples(as_json: JsonFlag = False) -> None:
     """List the packaged examples."""
-    from stepstone.cli import render
+    from stepstone.cli import documents
     from stepstone.examples import list_examples as registry
+
+    if as_json:
+        documents.print_json(
+            {
+                "examples": [
+                    {"name": e.name, "description": e.description, "path": str(e.path)}
+                    for e in registry()
+                ]
+            }
+        )
+        return
+    from stepstone.cli import render
 
     render.print_examples(registry())
 

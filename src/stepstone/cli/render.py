@@ -1,9 +1,9 @@
-"""Rendering for the CLI: Rich tables for people, plain JSON for scripts.
+"""Rendering for the CLI: Rich tables for people (JSON for scripts is in ``documents``).
 
-Two views of the same facts: ``*_to_dict`` builds the JSON documents (stable keys, ISO
-times, full ids and hashes) and ``print_*`` draws tables from the same objects (local
-times, short ids, human sizes). Keeping both here means a field added to one is easy to
-add to the other, and the command modules stay free of formatting.
+Two views of the same facts: :mod:`stepstone.cli.documents` builds the JSON documents
+(stable keys, ISO times, full ids and hashes) and ``print_*`` here draws tables from the
+same objects (local times, short ids, human sizes). The JSON half imports no Rich, so
+``--json`` output starts faster.
 
 Anything a user or a step wrote (run names, parameters, error text) is escaped before Rich
 sees it: a ``[red]`` inside a parameter must print as text, not as colour.
@@ -11,25 +11,21 @@ sees it: a ``[red]`` inside a parameter must print as text, not as colour.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from stepstone.cli.documents import CacheSource
     from stepstone.config import Settings
     from stepstone.examples import Example
-    from stepstone.models import Artifact, PipelineRun, StepRun
-
-CacheSource = tuple[str, str]
-"""(run id, run name) of the run whose step a cached step reused."""
+    from stepstone.models import PipelineRun, StepRun
 
 WIDE_TABLE = 140
 """Terminal width from which ``runs list`` adds the pipeline and start-time columns."""
@@ -42,14 +38,9 @@ _STATUS_STYLES = {
 }
 
 
-def console() -> Console:
-    """A console on the current stdout (made per call: test runners swap ``sys.stdout``)."""
-    return Console(highlight=False)
-
-
-def print_json(data: Any) -> None:
-    """Plain JSON on stdout: no colour, no wrapping, so ``jq`` and ``json.loads`` read it."""
-    typer.echo(json.dumps(data, indent=2, default=str))
+def console(*, stderr: bool = False) -> Console:
+    """A console on the current stdout or stderr (made per call: test runners swap them)."""
+    return Console(highlight=False, stderr=stderr)
 
 
 # -- formatting ------------------------------------------------------------------------------
@@ -99,70 +90,6 @@ def status_markup(status: str) -> str:
 def short_type(data_type: str) -> str:
     """``numpy.ndarray`` -> ``ndarray``: the module is noise in a table (JSON keeps it)."""
     return data_type.rsplit(".", 1)[-1]
-
-
-# -- JSON documents --------------------------------------------------------------------------
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def artifact_to_dict(artifact: Artifact) -> dict[str, Any]:
-    return {
-        "id": artifact.id,
-        "data_type": artifact.data_type,
-        "materializer": artifact.materializer,
-        "size": artifact.size,
-        "content_hash": artifact.content_hash,
-        "uri": artifact.uri,
-        "producer_step_run_id": artifact.producer_step_run_id,
-    }
-
-
-def step_to_dict(step: StepRun, sources: Mapping[str, CacheSource]) -> dict[str, Any]:
-    source = sources.get(step.cached_from) if step.cached_from else None
-    return {
-        "id": step.id,
-        "name": step.name,
-        "step_name": step.step_name,
-        "status": step.status,
-        "started_at": _iso(step.started_at),
-        "ended_at": _iso(step.ended_at),
-        "duration": step.duration,
-        "cache_key": step.cache_key,
-        "cached_from": None
-        if not step.cached_from
-        else {
-            "step_run_id": step.cached_from,
-            "run_id": source[0] if source else None,
-            "run_name": source[1] if source else None,
-        },
-        "parameters": step.parameters,
-        "error": step.error,
-        "outputs": {name: artifact_to_dict(a) for name, a in step.outputs.items()},
-    }
-
-
-def run_to_dict(
-    run: PipelineRun, sources: Mapping[str, CacheSource] | None = None
-) -> dict[str, Any]:
-    """A run as JSON; with ``sources`` (as ``runs show`` passes) its steps too."""
-    document: dict[str, Any] = {
-        "id": run.id,
-        "name": run.name,
-        "pipeline_name": run.pipeline_name,
-        "status": run.status,
-        "started_at": _iso(run.started_at),
-        "ended_at": _iso(run.ended_at),
-        "duration": run.duration,
-        "parameters": run.parameters,
-        "step_count": run.record.step_count,
-        "cached_count": run.record.cached_count,
-    }
-    if sources is not None:
-        document["steps"] = [step_to_dict(step, sources) for step in run.steps.values()]
-    return document
 
 
 # -- tables ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from stepstone.exceptions import ArtifactIntegrityError
 from stepstone.execution.capture import capture_output
 from stepstone.execution.task import StepResult, StepTask
 
@@ -54,11 +55,16 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
     clock = time.perf_counter()
     saved: dict[str, StoredArtifact] = {}
     error: BaseException | None = None
+    unusable_input: str | None = None
     with capture_output() as logs:
         try:
             arguments = dict(task.parameters)
             for name, ref in task.inputs.items():
-                arguments[name] = store.load(ref.uri, ref.materializer, ref.data_type)
+                try:
+                    arguments[name] = store.load(ref.uri, ref.materializer, ref.data_type)
+                except ArtifactIntegrityError:
+                    unusable_input = name
+                    raise
             outputs = _split_outputs(task, task.func(**arguments))
             for name, value in outputs.items():
                 saved[name] = store.save(value, type_hint=task.output_hints.get(name))
@@ -74,4 +80,5 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
         outputs=saved if error is None else {},
         error=error,
         error_text=_format_error(error) if error is not None else None,
+        unusable_input=unusable_input,
     )

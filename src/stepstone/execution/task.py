@@ -61,6 +61,9 @@ class StepResult:
     outputs: dict[str, StoredArtifact] = field(default_factory=dict)
     error: BaseException | None = None
     error_text: str | None = None
+    unusable_input: str | None = None
+    """The input whose stored artifact was missing or corrupt: the step never ran, and the
+    driver recomputes that input's producer instead of failing the run."""
 
     @property
     def succeeded(self) -> bool:

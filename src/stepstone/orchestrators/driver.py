@@ -127,6 +127,7 @@ class RunDriver:
         self.cached: list[str] = []
         self.saved_seconds = 0.0
         self.failure: tuple[str, BaseException | None, str] | None = None
+        self.recomputed: set[str] = set()  # producers re-executed because outputs were damaged
 
     # -- events and records ---------------------------------------------------------------
 
@@ -352,9 +353,68 @@ class RunDriver:
 
     def _collect(self, future: Future[StepResult], in_flight: dict[Any, Any], done: Any) -> None:
         keyed = in_flight.pop(future)
-        self.record_result(keyed, future.result())
+        result = future.result()
+        while result.unusable_input is not None and self._recompute_input(keyed, result):
+            # The input's producer ran again; retry the consumer with its fresh outputs.
+            retry = self._key(
+                keyed.planned,
+                {**self._inputs_of(keyed.planned), **self._external_inputs(keyed.planned)},
+            )
+            retry.decision, keyed = keyed.decision, retry
+            result = self.submit(keyed).result()
+        self.record_result(keyed, result)
         if self.failure is None or self.failure[0] != keyed.planned.name:
             done(keyed.planned.name)
+
+    def _recompute_input(self, consumer: Keyed, result: StepResult) -> bool:
+        """Re-execute the producer of an input whose stored artifact is missing or damaged.
+
+        Returns False (the consumer's failure stands) for an external input, for a producer
+        already recomputed once in this run, or when the producer fails again.
+        """
+        name = result.unusable_input
+        handle = consumer.planned.invocation.inputs.get(name or "")
+        if handle is None or handle.invocation_id in self.recomputed:
+            return False
+        producer = handle.invocation_id
+        self.recomputed.add(producer)
+        old = next(r for r in self.records if r.name == producer)
+        warnings.warn(
+            f"Step '{consumer.planned.name}': input '{name}' from step '{producer}' is missing "
+            f"or damaged in the artifact store; executing '{producer}' again.",
+            CacheMissWarning,
+            stacklevel=2,
+        )
+        self.emit(
+            CachedResultUnusable(
+                self.run.id,
+                producer,
+                f"its output '{handle.output_name}' failed its integrity check",
+            )
+        )
+        metadata = self.stores.metadata
+        metadata.delete_cache_entries([old.cache_key] if old.cache_key else [])
+        self._forget(old)
+        planned = self.plan[producer]
+        keyed = self._key(planned, {**self._inputs_of(planned), **self._external_inputs(planned)})
+        keyed.decision = "artifacts_missing"
+        self._collect_now(keyed)
+        return self.failure is None
+
+    def _forget(self, record: StepRunRecord) -> None:
+        """Drop a step run of this run that is being redone (it may already be stored)."""
+        self.records.remove(record)
+        for names in (self.ran, self.cached):
+            if record.name in names:
+                names.remove(record.name)
+        pending = [w for w in self.pending if w.step_run.id != record.id]
+        if len(pending) == len(self.pending):
+            self.stores.metadata.delete_step_run(record.id)
+        self.pending = pending
+
+    def _collect_now(self, keyed: Keyed) -> None:
+        in_flight = {self.submit(keyed): keyed}
+        self._collect(next(iter(in_flight)), in_flight, lambda name: None)
 
     def execute(self) -> PipelineRun:
         self.stores.metadata.create_run(self.run)

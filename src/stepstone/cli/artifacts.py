@@ -1,0 +1,160 @@
+"""``stepstone artifacts list|show|export``: the stored outputs, their lineage and their files.
+
+An artifact is named by its id, or a unique prefix of its id or content hash (what the
+tables show). Its producer is resolved to a step and run name, which a user recognises;
+``show`` adds every step run that reused or consumed it, across runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stepstone.cli.common import JsonFlag, sub_app
+
+if TYPE_CHECKING:
+    from stepstone.cli.render_store import Producer
+    from stepstone.client import Client
+    from stepstone.models import Artifact
+
+artifacts_app = sub_app("List, inspect and export stored artifacts.")
+
+ArtifactArgument = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="Artifact id, or a unique prefix of its id or content hash."),
+]
+
+
+def _get_artifact(client: Client, query: str) -> Artifact:
+    """The artifact, or a usage error: an id that matches nothing is the user's typo."""
+    from stepstone.cli.errors import UsageError
+    from stepstone.exceptions import ArtifactNotFoundError
+
+    try:
+        return client.get_artifact(query)
+    except ArtifactNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _producers(client: Client, artifacts: list[Artifact]) -> dict[str, Producer]:
+    """Artifact id -> (step, run id, run name) of its producer; deleted producers are left out."""
+    from stepstone.exceptions import StorageError
+
+    by_step_run: dict[str, Producer | None] = {}
+    run_names: dict[str, str] = {}
+    result: dict[str, Producer] = {}
+    for artifact in artifacts:
+        step_run_id = artifact.producer_step_run_id
+        if step_run_id is None:
+            continue
+        if step_run_id not in by_step_run:
+            try:
+                step = client.get_step_run(step_run_id)
+                if step.run_id not in run_names:
+                    run_names[step.run_id] = client.get_run(step.run_id).name
+                by_step_run[step_run_id] = (step.name, step.run_id, run_names[step.run_id])
+            except StorageError:
+                by_step_run[step_run_id] = None
+        producer = by_step_run[step_run_id]
+        if producer is not None:
+            result[artifact.id] = producer
+    return result
+
+
+@artifacts_app.command("list")
+def list_artifacts(
+    run: Annotated[
+        str | None,
+        typer.Option(
+            "--run", "-r", metavar="RUN", help="Only artifacts this run produced or used."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many, newest first.")
+    ] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List stored artifacts, newest first."""
+    from stepstone.cli import documents
+    from stepstone.client import Client
+
+    client = Client()
+    artifacts = client.list_artifacts(run, limit=limit)
+    producers = _producers(client, artifacts)
+    if as_json:
+        documents.print_json(
+            {
+                "limit": limit,
+                "artifacts": [
+                    documents.artifact_document(a, producers.get(a.id)) for a in artifacts
+                ],
+            }
+        )
+        return
+    from stepstone.cli import render_store
+
+    render_store.print_artifacts(artifacts, producers, limit=limit)
+
+
+@artifacts_app.command("show")
+def show_artifact(artifact_id: ArtifactArgument, as_json: JsonFlag = False) -> None:
+    """Show an artifact: type, size, summary, the step that produced it and its consumers."""
+    from stepstone.cli import documents
+    from stepstone.client import Client
+
+    client = Client()
+    artifact = _get_artifact(client, artifact_id)
+    producer = _producers(client, [artifact]).get(artifact.id)
+    links = client.artifact_lineage(artifact.id)
+    if as_json:
+        document = documents.artifact_document(artifact, producer)
+        document["lineage"] = [documents.link_to_dict(link) for link in links]
+        documents.print_json(document)
+        return
+    from stepstone.cli import render_store
+
+    render_store.print_artifact_detail(artifact, producer, links)
+
+
+@artifacts_app.command("export")
+def export_artifact(
+    artifact_id: ArtifactArgument,
+    path: Annotated[
+        Path,
+        typer.Argument(help="Folder to copy the artifact's files into (created if missing)."),
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Write into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Copy an artifact's stored files (as its materializer wrote them) into a folder."""
+    from stepstone.cli.errors import UsageError
+    from stepstone.cli.render import console, format_size
+    from stepstone.client import Client
+
+    client = Client()
+    artifact = _get_artifact(client, artifact_id)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file; give a folder to export into.")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise UsageError(f"{path} is not empty; pick an empty folder or pass --force.")
+    written: list[Path] = []
+    with client.stores.artifacts.open_reader(artifact.uri) as reader:
+        for name in reader.names():
+            target = path.joinpath(*name.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with reader.open(name) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+            written.append(target)
+    out = console()
+    out.print(
+        f"Exported {len(written)} file(s), {format_size(artifact.size)}, of artifact "
+        f"{artifact.id[:12]} ({artifact.data_type}, materializer {artifact.materializer}) "
+        f"to {path}:",
+        markup=False,
+    )
+    for target in written:
+        out.print(f"  {target.relative_to(path)}", markup=False)

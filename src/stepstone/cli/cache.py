@@ -1,0 +1,168 @@
+"""``stepstone cache list|clear|prune`` and ``stepstone gc``.
+
+The work is :mod:`stepstone.maintenance`; these commands check the options make sense
+together and report. Clearing cache entries never deletes a run or an artifact: it only
+makes the next run of those steps execute them. ``gc`` is what frees disk space.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stepstone.cli.common import JsonFlag, sub_app
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from stepstone.client import Client
+
+cache_app = sub_app("List and clear cached step results.")
+
+StepOption = Annotated[
+    str | None, typer.Option("--step", "-s", metavar="STEP", help="Only this step's entries.")
+]
+PipelineOption = Annotated[
+    str | None,
+    typer.Option("--pipeline", "-p", metavar="PIPELINE", help="Only this pipeline's entries."),
+]
+
+
+def _duration(text: str) -> timedelta:
+    from stepstone.maintenance import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _filter_hint(client: Client, step: str | None, pipeline: str | None) -> str:
+    """A "did you mean" hint for a ``--step``/``--pipeline`` filter that matched nothing."""
+    from stepstone.exceptions import did_you_mean
+
+    entries = client.stores.metadata.list_cache_entries(limit=1000)
+    if step is not None:
+        return did_you_mean(step, sorted({e.step_name for e in entries})).strip()
+    if pipeline is not None:
+        return did_you_mean(pipeline, sorted({e.pipeline_name for e in entries})).strip()
+    return "" if entries else "Nothing is cached yet: run a pipeline."
+
+
+@cache_app.command("list")
+def list_cache(
+    step: StepOption = None,
+    pipeline: PipelineOption = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many, newest first.")
+    ] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List cache entries, newest first: which step results later runs can reuse."""
+    from stepstone.cli import documents
+    from stepstone.client import Client
+
+    client = Client()
+    entries = client.stores.metadata.list_cache_entries(
+        step_name=step, pipeline_name=pipeline, limit=limit
+    )
+    if as_json:
+        documents.print_json(
+            {"limit": limit, "entries": [documents.cache_entry_to_dict(e) for e in entries]}
+        )
+        return
+    from stepstone.cli import render_store
+
+    hint = "" if entries else _filter_hint(client, step, pipeline)
+    render_store.print_cache_entries(entries, limit=limit, hint=hint)
+
+
+@cache_app.command("clear")
+def clear_cache(
+    step: StepOption = None,
+    pipeline: PipelineOption = None,
+    clear_all: Annotated[bool, typer.Option("--all", help="Every cache entry.")] = False,
+) -> None:
+    """Forget cached results so the next run executes those steps (runs and artifacts stay)."""
+    from stepstone.cli.errors import UsageError
+    from stepstone.cli.render import console
+    from stepstone.client import Client
+    from stepstone.maintenance import clear_cache as clear
+
+    if clear_all and (step or pipeline):
+        raise UsageError("--all clears everything: leave out --step and --pipeline, or --all.")
+    if not (clear_all or step or pipeline):
+        raise UsageError("Say what to clear: --step STEP, --pipeline PIPELINE, or --all.")
+    removed = clear(Client().stores, step_name=step, pipeline_name=pipeline)
+    scope = " and ".join(
+        part
+        for part in (
+            f"step '{step}'" if step else "",
+            f"pipeline '{pipeline}'" if pipeline else "",
+        )
+        if part
+    )
+    what = f" of {scope}" if scope else ""
+    console().print(
+        f"Removed {removed} cache entr{'y' if removed == 1 else 'ies'}{what}. "
+        "Those steps execute on their next run; recorded runs and artifacts are kept.",
+        markup=False,
+    )
+
+
+@cache_app.command("prune")
+def prune_cache(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="DURATION",
+            help="Remove entries created longer ago than this: 30d, 12h, 90m, 2w, 1d12h.",
+        ),
+    ],
+) -> None:
+    """Remove cache entries older than a duration, e.g. --older-than 30d."""
+    from datetime import UTC, datetime
+
+    from stepstone.cli.render import console, format_time
+    from stepstone.client import Client
+    from stepstone.maintenance import prune_cache as prune
+
+    age = _duration(older_than)
+    now = datetime.now(UTC)
+    removed = prune(Client().stores, age, now=now)
+    console().print(
+        f"Removed {removed} cache entr{'y' if removed == 1 else 'ies'} created before "
+        f"{format_time(now - age)} (older than {older_than}).",
+        markup=False,
+    )
+
+
+def gc(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Only report what would be deleted.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Collect even while runs are in progress (they crashed)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Delete unreferenced artifact files; report bytes freed.
+
+    Removes the stored files of artifacts no recorded run or cache entry references (left by
+    deleted runs or interrupted writes), and staging leftovers older than a day. Refuses
+    while runs are in progress, unless --force.
+    """
+    from stepstone.cli import documents
+    from stepstone.client import Client
+    from stepstone.maintenance import collect_garbage
+
+    report = collect_garbage(Client().stores, dry_run=dry_run, force=force)
+    if as_json:
+        documents.print_json(documents.garbage_to_dict(report))
+        return
+    from stepstone.cli import render_store
+
+    render_store.print_garbage(report)

@@ -1,0 +1,379 @@
+"""``stepstone run FILE.py[:PIPELINE] -p key=value``: from a file and strings to a pipeline call.
+
+Loading a file
+    The file is imported as a module named after it (``train.py`` -> ``train``), with its
+    folder first on ``sys.path``, exactly as ``python -c "import train"`` run from that folder
+    would: sibling modules import, and ``if __name__ == "__main__":`` blocks do *not* run, so
+    a file that runs its pipeline when executed as a script can be given to ``stepstone run``
+    unchanged. The module is registered in ``sys.modules`` because code fingerprints and
+    pickled values find a function's module there. Its name must not shadow a module that is
+    already imported (a file called ``json.py``): that would break the process, so it is
+    refused with a message instead.
+
+Choosing the pipeline
+    ``FILE.py:NAME`` names it (by variable name or pipeline name); without a name the file
+    must hold exactly one (pipelines it only imports count when it defines none).
+
+Parameters
+    ``-p key=value`` strings are converted to the pipeline function's annotated types: int,
+    float, bool (true/false, yes/no, on/off, 1/0), str, paths, enums, literals, ``X | None``
+    (``none``), and list/dict/tuple/set, dataclasses and pydantic models from JSON. A
+    parameter without an annotation takes the type of its default, else JSON, else the
+    string. Every mistake is a :class:`~stepstone.cli.errors.UsageError` naming the
+    parameter, the value and what would work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import importlib.util
+import inspect
+import json
+import sys
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+from stepstone.cli.errors import UsageError
+from stepstone.exceptions import did_you_mean
+
+if TYPE_CHECKING:
+    from stepstone.pipeline import Pipeline
+
+_MARKER = "__stepstone_cli_loaded__"
+"""Set on modules this loader made, so loading the same name again may replace them."""
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+_NONE = {"none", "null"}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``FILE.py[:PIPELINE]`` split in two."""
+
+    path: Path
+    pipeline: str | None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.pipeline}" if self.pipeline else str(self.path)
+
+
+def parse_target(text: str) -> Target:
+    """Split ``path/to/file.py:name``; a colon that is part of the path (``C:\\``) stays."""
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.isidentifier() and head and not head.endswith(("\\", "/")):
+        return Target(Path(head), tail)
+    return Target(Path(text), None)
+
+
+@contextmanager
+def on_sys_path(folder: Path) -> Iterator[None]:
+    """Put ``folder`` first on ``sys.path`` for the block (a step may import lazily)."""
+    entry = str(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
+
+
+def load_module(path: Path) -> types.ModuleType:
+    """Import ``path`` as a module named after the file (see the module docstring)."""
+    if not path.is_file():
+        hint = " It is a folder; give the .py file inside it." if path.is_dir() else ""
+        raise UsageError(f"No such file: {path}.{hint}")
+    if path.suffix != ".py":
+        raise UsageError(f"{path} is not a Python file: give the .py file defining the pipeline.")
+    resolved = path.resolve()
+    name = resolved.stem
+    existing = sys.modules.get(name)
+    if existing is not None and not getattr(existing, _MARKER, False):
+        same_file = getattr(existing, "__file__", None) == str(resolved)
+        if not same_file:
+            raise UsageError(
+                f"{path} would be imported as module '{name}', which is already the name of "
+                f"an installed module ({getattr(existing, '__file__', None) or 'built in'}). "
+                "Rename the file."
+            )
+        return existing
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a spec
+        raise UsageError(f"Cannot import {path} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    setattr(module, _MARKER, True)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise UsageError(f"Cannot load {path}: {_describe_import_error(exc, resolved)}") from exc
+    return module
+
+
+def _describe_import_error(exc: Exception, path: Path) -> str:
+    """``SyntaxError: invalid syntax (line 3)`` or the last line of the user's code that failed."""
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    line = None
+    for frame in reversed(inspect.getinnerframes(exc.__traceback__) if exc.__traceback__ else []):
+        if Path(frame.filename).resolve() == path:
+            line = frame.lineno
+            break
+    where = f" (line {line})" if line else ""
+    return f"{type(exc).__name__}: {exc}{where}. Run with --debug for the traceback."
+
+
+def find_pipeline(module: types.ModuleType, target: Target) -> Pipeline:
+    """The pipeline ``target`` names in ``module`` (see the module docstring)."""
+    from stepstone.pipeline import Pipeline
+
+    found: dict[str, Pipeline] = {}
+    for attribute, value in vars(module).items():
+        if isinstance(value, Pipeline) and all(value is not p for p in found.values()):
+            found[attribute] = value
+    if target.pipeline is not None:
+        for attribute, candidate in found.items():
+            if target.pipeline in (attribute, candidate.name):
+                return candidate
+        names = sorted(found)
+        known = f" Pipelines in it: {', '.join(names)}." if names else ""
+        raise UsageError(
+            f"{target.path} has no pipeline '{target.pipeline}'."
+            f"{did_you_mean(target.pipeline, names)}{known}"
+        )
+    if not found:
+        raise UsageError(
+            f"{target.path} defines no pipeline: decorate a function with @pipeline, or "
+            "point at another file."
+        )
+    own = {a: p for a, p in found.items() if p.func.__module__ == module.__name__}
+    choices = own or found
+    if len(choices) > 1:
+        listed = ", ".join(sorted(choices))
+        first = sorted(choices)[0]
+        raise UsageError(
+            f"{target.path} defines several pipelines ({listed}): pick one, e.g. "
+            f"'stepstone run {target.path}:{first}'."
+        )
+    return next(iter(choices.values()))
+
+
+# -- parameters -------------------------------------------------------------------------------
+
+
+def parse_parameters(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str, Any]:
+    """``["epochs=3", "lr=0.01"]`` -> ``{"epochs": 3, "lr": 0.01}`` by the pipeline's annotations.
+
+    Raises:
+        UsageError: a malformed assignment, an unknown or repeated name, a value that does not
+            convert, or a required parameter left out.
+    """
+    signature = pipeline.signature
+    hints = _type_hints(pipeline)
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    named = {
+        name: p
+        for name, p in signature.parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    values: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"Parameter '{assignment}' must be KEY=VALUE, e.g. -p epochs=3.")
+        if name in values:
+            raise UsageError(f"Parameter '{name}' is given twice; pass it once.")
+        parameter = named.get(name)
+        if parameter is None and not accepts_any:
+            raise UsageError(
+                f"Pipeline '{pipeline.name}' has no parameter '{name}'."
+                f"{did_you_mean(name, named)} {describe_parameters(pipeline)}"
+            )
+        annotation = hints.get(name, inspect.Parameter.empty)
+        default = parameter.default if parameter is not None else inspect.Parameter.empty
+        try:
+            values[name] = convert(text, annotation, default)
+        except _ConversionError as exc:
+            raise UsageError(
+                f"Parameter '{name}' of pipeline '{pipeline.name}' expects {exc.expected}, "
+                f"not {text!r}.{exc.hint}"
+            ) from None
+    missing = [
+        name
+        for name, p in named.items()
+        if p.default is inspect.Parameter.empty and name not in values
+    ]
+    if missing:
+        flags = " ".join(f"-p {name}=VALUE" for name in missing)
+        raise UsageError(
+            f"Pipeline '{pipeline.name}' needs parameter(s) {', '.join(missing)}: pass {flags}."
+        )
+    return values
+
+
+def describe_parameters(pipeline: Pipeline) -> str:
+    """``Its parameters: epochs (int = 1), lr (float = 0.001).`` for error messages."""
+    hints = _type_hints(pipeline)
+    parts = []
+    for name, parameter in pipeline.signature.parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(name, inspect.Parameter.empty)
+        kind = "" if annotation is inspect.Parameter.empty else _type_name(annotation)
+        default = "" if parameter.default is inspect.Parameter.empty else f"= {parameter.default!r}"
+        detail = " ".join(part for part in (kind, default) if part)
+        parts.append(f"{name} ({detail})" if detail else name)
+    return f"Its parameters: {', '.join(parts)}." if parts else "It takes no parameters."
+
+
+def _type_hints(pipeline: Pipeline) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(pipeline.func, include_extras=True)
+    except Exception:  # an annotation naming something not importable: use what is there
+        return {
+            name: p.annotation
+            for name, p in pipeline.signature.parameters.items()
+            if not isinstance(p.annotation, str)
+        }
+
+
+class _ConversionError(ValueError):
+    def __init__(self, expected: str, hint: str = "") -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.hint = hint
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def convert(text: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+    """Convert one ``-p`` value to ``annotation`` (or, without one, to the default's type)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        if default is not inspect.Parameter.empty and default is not None:
+            return convert(text, type(default))
+        return _json_or_text(text)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return convert(text, typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return _convert_union(text, typing.get_args(annotation))
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        for choice in choices:
+            if str(choice) == text or (isinstance(choice, str) and choice == text.strip()):
+                return choice
+        raise _ConversionError(f"one of {', '.join(repr(c) for c in choices)}")
+    return _convert_plain(text, annotation, origin)
+
+
+def _convert_union(text: str, members: tuple[Any, ...]) -> Any:
+    options = [member for member in members if member is not type(None)]
+    optional = len(options) < len(members)
+    if optional and text.strip().lower() in _NONE:
+        return None
+    errors = []
+    for option in options:
+        try:
+            return convert(text, option)
+        except _ConversionError as exc:
+            errors.append(exc)
+    none = " or none" if optional else ""
+    if len(errors) == 1:  # ``X | None``: X's own explanation is the useful one
+        raise _ConversionError(f"{errors[0].expected}{none}", errors[0].hint)
+    raise _ConversionError(" or ".join(e.expected for e in errors) + none)
+
+
+_CONTAINERS: dict[Any, type] = {list: list, tuple: list, set: list, frozenset: list, dict: dict}
+
+
+def _convert_plain(text: str, annotation: Any, origin: Any) -> Any:
+    kind = origin or annotation
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise _ConversionError("a bool", " Use true or false.")
+    if kind is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise _ConversionError("an int") from None
+    if kind is float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise _ConversionError("a float") from None
+    if kind is str:
+        return text
+    if isinstance(kind, type) and issubclass(kind, PurePath):
+        return kind(text)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _convert_enum(text, kind)
+    if kind in _CONTAINERS:
+        return _convert_container(text, kind)
+    if isinstance(kind, type) and hasattr(kind, "model_validate_json"):
+        try:
+            return kind.model_validate_json(text)
+        except ValueError as exc:
+            errors = exc.errors() if hasattr(exc, "errors") else []
+            first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+            where = ".".join(str(part) for part in first["loc"])
+            detail = f"{where}: {first['msg']}" if where else first["msg"]
+            raise _ConversionError(f"JSON for {kind.__name__}", f" {detail}.") from None
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        data = _parse_json(text, f"a JSON object for {kind.__name__}")
+        try:
+            return kind(**data) if isinstance(data, dict) else _fail(kind)
+        except TypeError as exc:
+            raise _ConversionError(f"a JSON object for {kind.__name__}", f" {exc}.") from None
+    return _json_or_text(text)
+
+
+def _fail(kind: type) -> Any:
+    raise _ConversionError(f"a JSON object for {kind.__name__}")
+
+
+def _convert_enum(text: str, kind: type[enum.Enum]) -> enum.Enum:
+    for member in kind:
+        if text in (member.name, str(member.value)):
+            return member
+    choices = ", ".join(str(member.value) for member in kind)
+    raise _ConversionError(f"one of {choices}")
+
+
+def _convert_container(text: str, kind: Any) -> Any:
+    expected = _CONTAINERS[kind]
+    label = 'a JSON object such as {"a": 1}' if expected is dict else "a JSON list such as [1, 2]"
+    value = _parse_json(text, label)
+    if not isinstance(value, expected):
+        raise _ConversionError(label)
+    return value if kind in (list, dict) else kind(value)
+
+
+def _parse_json(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _ConversionError(label, f" Not JSON: {exc.msg} at column {exc.colno}.") from None
+
+
+def _json_or_text(text: str) -> Any:
+    """Without a type to go by: a JSON value if the text is one (``3``, ``[1]``), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text

@@ -1,0 +1,222 @@
+"""Tables of what is stored: artifacts, cache entries, housekeeping reports, settings.
+
+Same rule as :mod:`stepstone.cli.render`: the JSON documents of the same records are in
+:mod:`stepstone.cli.documents` (full ids and hashes, ISO times, sizes in bytes); ``print_*``
+here draws them for people (short ids, human sizes, local times). User-written text is
+escaped before Rich sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from stepstone.cli.documents import Producer
+from stepstone.cli.render import (
+    console,
+    format_duration,
+    format_size,
+    format_time,
+    short_type,
+    status_markup,
+)
+
+if TYPE_CHECKING:
+    from stepstone.config import SettingValue
+    from stepstone.maintenance import GarbageReport, RunDeletion
+    from stepstone.metadata.records import ArtifactLink, CacheEntryRecord
+    from stepstone.models import Artifact
+
+
+# -- artifacts ---------------------------------------------------------------------------------
+
+
+def _producer_cell(producer: Producer | None, artifact: Artifact) -> str:
+    if producer is not None:
+        return f"{escape(producer[0])} @ {escape(producer[2])}"
+    return "passed in" if artifact.producer_step_run_id is None else "(deleted run)"
+
+
+def print_artifacts(
+    artifacts: Sequence[Artifact], producers: Mapping[str, Producer], *, limit: int
+) -> None:
+    out = console()
+    if not artifacts:
+        out.print("No artifacts recorded yet." if limit else "No artifacts.")
+        return
+    table = Table(title="Artifacts", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True)
+    table.add_column("type", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("produced by", overflow="fold")
+    table.add_column("created", no_wrap=True)
+    table.add_column("hash", no_wrap=True)
+    for artifact in artifacts:
+        table.add_row(
+            artifact.id[:12],
+            escape(short_type(artifact.data_type)),
+            format_size(artifact.size),
+            _producer_cell(producers.get(artifact.id), artifact),
+            format_time(artifact.record.created_at),
+            artifact.content_hash[:12],
+        )
+    out.print(table)
+    if len(artifacts) >= limit:
+        out.print(f"Showing the newest {limit}; see more with --limit.")
+    out.print("Details: stepstone artifacts show ID")
+
+
+def print_artifact_detail(
+    artifact: Artifact, producer: Producer | None, links: Sequence[ArtifactLink]
+) -> None:
+    """Type, size, summary, who produced it, who reused and who consumed it."""
+    out = console()
+    header = Table.grid(padding=(0, 2))
+    header.add_column(style="bold")
+    header.add_column(overflow="fold")
+    header.add_row("Artifact", artifact.id)
+    header.add_row("Type", escape(artifact.data_type))
+    header.add_row("Materializer", escape(f"{artifact.materializer}"))
+    header.add_row("Size", f"{format_size(artifact.size)} ({artifact.size} bytes)")
+    header.add_row("Content hash", artifact.content_hash)
+    header.add_row("URI", escape(artifact.uri))
+    header.add_row("Created", format_time(artifact.record.created_at))
+    header.add_row("Produced by", _producer_cell(producer, artifact))
+    summary = artifact.summary or {}
+    if summary:
+        header.add_row("Summary", escape(", ".join(f"{k}: {v}" for k, v in summary.items())))
+    out.print(header)
+    producer_id = artifact.producer_step_run_id
+    reused = [
+        link for link in links if link.direction == "output" and link.step_run_id != producer_id
+    ]
+    consumed = [link for link in links if link.direction == "input"]
+    for title, rows in (("Reused by (cached)", reused), ("Consumed by", consumed)):
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("step", overflow="fold")
+        table.add_column("as", overflow="fold")
+        table.add_column("status", no_wrap=True)
+        table.add_column("run", overflow="fold")
+        for link in rows:
+            table.add_row(
+                escape(link.step_name),
+                escape(link.name),
+                status_markup(link.step_status),
+                escape(link.run_name),
+            )
+        out.print(table)
+    if not consumed:
+        out.print("No step has consumed it yet.")
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+def print_cache_entries(entries: Sequence[CacheEntryRecord], *, limit: int, hint: str) -> None:
+    out = console()
+    if not entries:
+        out.print(f"No cache entries match. {escape(hint)}".strip())
+        return
+    table = Table(title="Cache entries", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("step", overflow="fold")
+    table.add_column("pipeline", overflow="fold")
+    table.add_column("saves", justify="right", no_wrap=True)
+    table.add_column("outputs", justify="right", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("from run", overflow="fold")
+    table.add_column("key", no_wrap=True)
+    for entry in entries:
+        table.add_row(
+            escape(entry.step_name),
+            escape(entry.pipeline_name),
+            format_duration(entry.duration),
+            format_size(entry.output_bytes),
+            format_time(entry.created_at),
+            escape(entry.run_name),
+            entry.cache_key[:12],
+        )
+    out.print(table)
+    if len(entries) >= limit:
+        out.print(f"Showing the newest {limit}; see more with --limit.")
+
+
+# -- housekeeping reports ----------------------------------------------------------------------
+
+
+def print_deletion(deletion: RunDeletion) -> None:
+    out = console()
+    out.print(
+        f"Deleted run {escape(deletion.run_name)}: {deletion.step_runs} step run(s), "
+        f"{deletion.cache_entries} cache entr{'y' if deletion.cache_entries == 1 else 'ies'}, "
+        f"{deletion.artifact_records} artifact record(s)."
+    )
+    if deletion.files_deleted:
+        out.print(
+            f"Removed {deletion.files_deleted} artifact(s) no other run uses, freeing "
+            f"{format_size(deletion.bytes_freed)}."
+        )
+    if deletion.files_postponed:
+        out.print(
+            f"{deletion.files_postponed} artifact(s) are no longer used but other runs are in "
+            "progress; remove them later with 'stepstone gc'."
+        )
+
+
+def print_garbage(report: GarbageReport) -> None:
+    out = console()
+    if report.in_progress:
+        out.print(
+            f"[yellow]Note:[/yellow] {len(report.in_progress)} run(s) in progress "
+            f"({escape(', '.join(report.in_progress[:3]))})."
+        )
+    if not report.artifacts:
+        out.print("Nothing to collect: every stored artifact is referenced by a recorded run.")
+    elif report.dry_run:
+        out.print(
+            f"Would delete {report.artifacts} unreferenced artifact(s), freeing "
+            f"{format_size(report.bytes)} ({report.bytes} bytes). Run without --dry-run to do it."
+        )
+    else:
+        out.print(
+            f"Deleted {report.artifacts} unreferenced artifact(s), freed "
+            f"{format_size(report.bytes)} ({report.bytes} bytes)."
+        )
+    if report.staging_removed:
+        out.print(f"Removed {report.staging_removed} staging leftover(s) of interrupted writes.")
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+_HOME_SOURCES = {
+    "env": "from STEPSTONE_HOME",
+    "project": "the project's .stepstone/",
+    "user": "the per-user data folder",
+}
+
+
+def print_settings(
+    home: str, source: str, config_file: str, values: Sequence[SettingValue]
+) -> None:
+    out = console()
+    out.print(f"[bold]Home[/bold]         {escape(home)} ({_HOME_SOURCES.get(source, source)})")
+    out.print(f"[bold]Config file[/bold]  {escape(config_file)}")
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("key", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("from", no_wrap=True)
+    table.add_column("meaning", overflow="fold")
+    for value in values:
+        shown = value.value
+        if isinstance(shown, bool):
+            shown = "on" if shown else "off"
+        origin = value.variable if value.source == "env" else value.source
+        table.add_row(value.key, escape(str(shown)), origin, escape(value.description))
+    out.print(table)
+    out.print("Change one with 'stepstone config set KEY VALUE'.")

@@ -1,0 +1,114 @@
+"""``stepstone logs RUN STEP`` and ``stepstone explain RUN STEP``: one step of one run.
+
+``logs`` prints what the step printed and logged. A cached step executed nothing, so its logs
+are those of the run that did execute it (:attr:`StepRun.logs` follows ``cached_from``); a
+line on stderr says so, keeping stdout exactly the logs for ``> file`` and ``| grep``.
+A failed step's traceback follows its logs.
+
+``explain`` says why a step ran or was reused, compared with the previous run of the same
+step (or ``--against RUN``), from the cache key components stored with every step run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from stepstone.cli.common import RUN_HELP, JsonFlag, RunArgument, StepArgument
+
+
+def logs(
+    run: RunArgument,
+    step: StepArgument,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the logs and where they come from as JSON.")
+    ] = False,
+) -> None:
+    """Print a step's captured output and logs.
+
+    For a cached step: the logs of the run that executed it (said so on stderr). A failed
+    step's traceback follows its logs.
+    """
+    from stepstone.cli import documents
+    from stepstone.client import Client
+    from stepstone.exceptions import StorageError
+
+    client = Client()
+    pipeline_run = client.get_run(run)
+    step_run = client.get_step(pipeline_run, step)
+    text = step_run.logs
+    source_run: tuple[str, str] | None = None
+    if step_run.cached_from:
+        try:
+            source = client.get_step_run(step_run.cached_from)
+            source_run = (source.run_id, client.get_run(source.run_id).name)
+        except StorageError:  # the producing run was deleted; its logs went with it
+            source_run = None
+    if as_json:
+        documents.print_json(
+            {
+                "run_id": pipeline_run.id,
+                "run_name": pipeline_run.name,
+                "step": step_run.name,
+                "status": step_run.status,
+                "logs_from": None
+                if not step_run.cached_from
+                else {
+                    "step_run_id": step_run.cached_from,
+                    "run_id": source_run[0] if source_run else None,
+                    "run_name": source_run[1] if source_run else None,
+                },
+                "logs": text,
+                "error": step_run.error,
+            }
+        )
+        return
+    from stepstone.cli import render_steps
+
+    render_steps.print_logs_header(
+        step_run.name,
+        pipeline_run.name,
+        source_run[1] if source_run else None,
+        cached=bool(step_run.cached_from),
+    )
+    if text:
+        typer.echo(text, nl=not text.endswith("\n"))
+    if step_run.error:
+        typer.echo(step_run.error.rstrip("\n"))
+    if not text and not step_run.error:
+        if step_run.cached_from and source_run is None:
+            typer.echo("Its logs were deleted with the run that executed it.", err=True)
+        else:
+            typer.echo(f"Step '{step_run.name}' printed and logged nothing.", err=True)
+
+
+def explain(
+    run: RunArgument,
+    step: StepArgument,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            "-a",
+            metavar="RUN",
+            help=f"Compare with this run's step. {RUN_HELP} Default: the previous run.",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Explain why a step ran again or was reused.
+
+    Names what changed since the previous run of the step (or --against RUN): code,
+    helpers, parameters, inputs, library versions, or a cache setting.
+    """
+    from stepstone.cli import documents
+    from stepstone.client import Client
+
+    explanation = Client().explain(run, step, against=against)
+    if as_json:
+        documents.print_json(explanation.to_dict())
+        return
+    from stepstone.cli import render_steps
+
+    render_steps.print_explanation(explanation)

@@ -1,0 +1,110 @@
+"""``stepstone artifacts list|show|export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from stepstone.cli.app import app
+
+from .pipelines import RecordedRuns
+
+
+def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_shows_artifacts_with_their_producers(
+    runner: CliRunner, recorded_runs: RecordedRuns
+) -> None:
+    code, out, err = invoke(runner, "artifacts", "list")
+    assert code == 0, err
+    first, second = recorded_runs.first, recorded_runs.second
+    numbers = first.steps["load_numbers"].output
+    assert numbers.id[:12] in out
+    assert f"load_numbers @ {first.name}" in out
+    assert f"scale_total @ {second.name}" in out
+    assert "Details: stepstone artifacts show ID" in out
+
+
+def test_list_json_and_run_filter(runner: CliRunner, recorded_runs: RecordedRuns) -> None:
+    code, out, err = invoke(runner, "artifacts", "list", "--json")
+    assert code == 0, err
+    artifacts = json.loads(out)["artifacts"]
+    assert len(artifacts) == 3  # two scale_total outputs, one shared load_numbers output
+    second = recorded_runs.second
+    code, out, _ = invoke(runner, "artifacts", "list", "--run", second.id, "--json")
+    ids = {a["id"] for a in json.loads(out)["artifacts"]}
+    assert ids == {
+        second.steps["load_numbers"].output.id,  # used (from the cache), not produced
+        second.steps["scale_total"].output.id,
+    }
+    produced = next(
+        a for a in json.loads(out)["artifacts"] if a["producer"]["step_name"] == "scale_total"
+    )
+    assert produced["producer"]["run_name"] == second.name
+    assert produced["summary"]
+
+
+def test_show_gives_type_size_producer_and_consumers(
+    runner: CliRunner, recorded_runs: RecordedRuns
+) -> None:
+    numbers = recorded_runs.first.steps["load_numbers"].output
+    code, out, err = invoke(runner, "artifacts", "show", numbers.id[:10])
+    assert code == 0, err
+    assert numbers.id in out
+    assert numbers.data_type in out
+    assert f"{numbers.size} bytes" in out
+    assert f"load_numbers @ {recorded_runs.first.name}" in out
+    assert "Summary" in out
+    assert "Reused by (cached)" in out
+    assert "Consumed by" in out
+    assert recorded_runs.second.name in out
+
+
+def test_show_json_lists_the_lineage(runner: CliRunner, recorded_runs: RecordedRuns) -> None:
+    numbers = recorded_runs.first.steps["load_numbers"].output
+    code, out, _ = invoke(runner, "artifacts", "show", numbers.content_hash[:16], "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["id"] == numbers.id
+    consumers = [
+        (link["step_name"], link["name"], link["run_id"])
+        for link in document["lineage"]
+        if link["direction"] == "input"
+    ]
+    assert sorted(consumers) == sorted(
+        [
+            ("scale_total", "numbers", recorded_runs.first.id),
+            ("scale_total", "numbers", recorded_runs.second.id),
+        ]
+    )
+
+
+def test_unknown_artifact_is_a_user_error(runner: CliRunner, recorded_runs: RecordedRuns) -> None:
+    code, out, err = invoke(runner, "artifacts", "show", "ffffffffff")
+    assert code == 2
+    assert out == ""
+    assert "No single artifact matches 'ffffffffff'" in err
+
+
+def test_export_copies_the_stored_files(
+    runner: CliRunner, recorded_runs: RecordedRuns, tmp_path: Path
+) -> None:
+    numbers = recorded_runs.first.steps["load_numbers"].output
+    target = tmp_path / "exported"
+    code, out, err = invoke(runner, "artifacts", "export", numbers.id, str(target))
+    assert code == 0, err
+    files = sorted(p.name for p in target.iterdir())
+    assert files
+    assert f"Exported {len(files)} file(s)" in out
+    stored = Path(numbers.uri)
+    for name in files:
+        assert (target / name).read_bytes() == (stored / name).read_bytes()
+    code, _, err = invoke(runner, "artifacts", "export", numbers.id, str(target))
+    assert code == 2
+    assert "is not empty" in err
+    assert invoke(runner, "artifacts", "export", numbers.id, str(target), "--force")[0] == 0
