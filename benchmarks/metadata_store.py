@@ -2,24 +2,33 @@
 
     python benchmarks/metadata_store.py                 # a fresh SQLite file in a temp folder
     python benchmarks/metadata_store.py --url postgresql+psycopg://postgres@127.0.0.1/test
+    python benchmarks/metadata_store.py --url mysql+pymysql://root@127.0.0.1:3306/test
 
 Budgets (docs: DESIGN.md): a fully cached step may cost <= 500 us of driver overhead (one
 lookup_cache + its share of a batched record_step_runs); an executed no-op step <= 2 ms including
 its own committed write. The raw sqlite3 SELECT by primary key shows the floor on this machine.
 Nothing here asserts: benchmarks print, tests assert behaviour.
+
+The last figures are what ``stepstone runs list`` pays on a big store: a FRESH process (so imports
+count) opens an existing store of 10,000 runs x 4 step runs and reads the newest 20 runs and the
+total. The budget for the whole command is 0.5 s; the store's part should be a small slice of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stepstone.metadata import (
@@ -32,6 +41,8 @@ from stepstone.metadata import (
 )
 
 PRODUCERS = 2_000
+BIG_RUNS = 10_000
+STEPS_PER_RUN = 4
 
 
 def key(i: int | str) -> str:
@@ -63,14 +74,16 @@ def new_run(store: MetadataStore) -> PipelineRunRecord:
     return run
 
 
-def executed_write(run: PipelineRunRecord, i: int) -> StepRunWrite:
+def executed_write(run: PipelineRunRecord, i: int, label: str | None = None) -> StepRunWrite:
     step_id = uuid.uuid4().hex
     now = datetime.now(UTC)
+    label = label or str(i)
     artifact = ArtifactRecord(
-        uuid.uuid4().hex, key(f"a{i}"), f"/a/{i}", "int", "builtin", "1", 8, step_id, now, {}
-    )
+        uuid.uuid4().hex, key(f"a{label}"), f"/a/{label}", "int", "builtin", "1", 8, step_id, now,
+        {},
+    )  # fmt: skip
     step = StepRunRecord(
-        step_id, run.id, f"s{i}", "s", "completed", i, now, now, 0.001, key(i),
+        step_id, run.id, f"s{i}", "s", "completed", i, now, now, 0.001, key(label),
         {"code": "c", "parameters": {}}, {}, outputs={"output": artifact},
     )  # fmt: skip
     return StepRunWrite(step, (artifact,), logs="hello\n", cache_entry=True)
@@ -151,6 +164,61 @@ def bench(url: str) -> dict[str, float]:
     return results
 
 
+def fill_big_store(url: str) -> None:
+    """``BIG_RUNS`` runs of ``STEPS_PER_RUN`` executed steps (one cache entry and output each)."""
+    store = open_metadata_store(url)
+    started = datetime(2024, 1, 1, tzinfo=UTC)
+    for r in range(BIG_RUNS):
+        run_id = uuid.uuid4().hex
+        run = PipelineRunRecord(
+            run_id, f"big-{run_id}", f"pipeline-{r % 3}", "completed",
+            started + timedelta(minutes=r), started + timedelta(minutes=r, seconds=30),
+        )  # fmt: skip
+        store.create_run(run)
+        store.record_step_runs([executed_write(run, i, f"{r}-{i}") for i in range(STEPS_PER_RUN)])
+    store.close()
+
+
+#: Run in a fresh interpreter: what a CLI command pays to open a store and show a page of runs.
+OPEN_AND_LIST = """
+import json, sys, time
+start = time.perf_counter()
+from stepstone.metadata import open_metadata_store
+imported = time.perf_counter()
+store = open_metadata_store(sys.argv[1])
+opened = time.perf_counter()
+runs = store.list_runs(limit=20)
+listed = time.perf_counter()
+total = store.count_runs()
+counted = time.perf_counter()
+store.close()
+assert len(runs) == 20 and total >= 10_000, (len(runs), total)
+print(json.dumps({
+    "alembic imported": "alembic" in sys.modules,
+    "import": imported - start, "open": opened - imported,
+    "list_runs": listed - opened, "count_runs": counted - listed, "total": counted - start,
+}))
+"""
+
+
+def bench_big_store(url: str, repeat: int = 7) -> dict[str, float]:
+    """Medians over ``repeat`` fresh processes, in microseconds (process start not included)."""
+    samples: list[dict[str, float]] = []
+    for _ in range(repeat):
+        output = subprocess.run(
+            [sys.executable, "-c", OPEN_AND_LIST, url],
+            check=True, capture_output=True, text=True, env=os.environ.copy(),
+        ).stdout  # fmt: skip
+        samples.append(json.loads(output))
+    if any(sample.pop("alembic imported") for sample in samples):
+        print("  WARNING: opening an up-to-date store imported alembic")
+    label = f"{BIG_RUNS:,} runs x {STEPS_PER_RUN} steps, fresh process"
+    return {
+        f"{label}: {part}": statistics.median(sample[part] for sample in samples) * 1e6
+        for part in ("import", "open", "list_runs", "count_runs", "total")
+    }
+
+
 def raw_sqlite_baseline(path: Path) -> float:
     connection = sqlite3.connect(path, isolation_level=None)
     cursor = connection.cursor()
@@ -169,11 +237,19 @@ def raw_sqlite_baseline(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--big-url",
+        help=f"a second, empty database for the {BIG_RUNS:,}-run store (default: a SQLite file; "
+        "needed with --url, whose database the first part already fills)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "metadata.db"
         url = args.url or f"sqlite:///{path}"
         results = bench(url)
+        big_url = args.big_url or f"sqlite:///{Path(folder) / 'big.db'}"
+        fill_big_store(big_url)
+        results.update(bench_big_store(big_url))
         print(f"metadata store on {url.split('://')[0]}; medians in microseconds")
         for name, value in results.items():
             print(f"  {name:<60} {value:10.1f}")

@@ -1,9 +1,11 @@
 """Fixtures of the contract suites: one suite, every backend.
 
 Metadata stores: ``metadata_url`` is a fresh, empty database per test — a SQLite file in the
-test's tmp folder, and a freshly created schema on the PostgreSQL server named by
-``STEPSTONE_TEST_POSTGRES_URL`` (skipped with the reason when it is unset or unreachable, or
-failing instead when ``STEPSTONE_TEST_REQUIRE_SERVERS=1``, as in CI).
+test's tmp folder, a freshly created schema on the PostgreSQL server named by
+``STEPSTONE_TEST_POSTGRES_URL`` and a freshly created database on the MySQL/MariaDB server named by
+``STEPSTONE_TEST_MYSQL_URL`` (e.g. ``mysql+pymysql://root@127.0.0.1:3306/test``). A server test is
+skipped with the reason when its variable is unset or the server unreachable, or fails instead
+when ``STEPSTONE_TEST_REQUIRE_SERVERS=1``, as in CI.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import functools
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,34 +24,59 @@ from stepstone.metadata import MetadataStore, open_metadata_store
 POSTGRES_URL_VARIABLE = "STEPSTONE_TEST_POSTGRES_URL"
 
 
+MYSQL_URL_VARIABLE = "STEPSTONE_TEST_MYSQL_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here rather than in pyproject.toml, so it exists only once this file is loaded:
+    # the MySQL cases get it at collection (below), not when this module is imported.
+    config.addinivalue_line(
+        "markers", f"mysql: needs the MySQL/MariaDB server named by {MYSQL_URL_VARIABLE}"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("metadata_url") == "mysql":
+            item.add_marker("mysql")
+
+
 @functools.cache
-def _postgres_problem(url: str) -> str | None:
-    """Why the PostgreSQL server cannot be used, or ``None`` if it can (checked once)."""
+def _server_problem(url: str, kind: str) -> str | None:
+    """Why the server cannot be used, or ``None`` if it can (checked once per URL)."""
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.pool import NullPool
 
-    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
+    try:
+        engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
+    except (SQLAlchemyError, ImportError) as exc:
+        return f"{kind} at {url} is unusable: {str(exc).splitlines()[0]}"
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
     except (SQLAlchemyError, ImportError) as exc:
-        return f"PostgreSQL at {url} is unreachable: {str(exc).splitlines()[0]}"
+        return f"{kind} at {url} is unreachable: {str(exc).splitlines()[0]}"
     finally:
         engine.dispose()
     return None
 
 
-def _postgres_base_url() -> str:
-    """The server URL, or skip (fail in CI) with the reason."""
-    url = os.environ.get(POSTGRES_URL_VARIABLE)
-    problem = f"{POSTGRES_URL_VARIABLE} is not set" if not url else _postgres_problem(url)
+def server_base_url(variable: str, kind: str) -> str:
+    """The server URL named by ``variable``, or skip (fail in CI) with the reason."""
+    url = os.environ.get(variable)
+    problem = f"{variable} is not set" if not url else _server_problem(url, kind)
     if problem:
         if os.environ.get("STEPSTONE_TEST_REQUIRE_SERVERS") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
     assert url is not None
     return url
+
+
+def _postgres_base_url() -> str:
+    return server_base_url(POSTGRES_URL_VARIABLE, "PostgreSQL")
 
 
 @pytest.fixture
@@ -74,12 +102,44 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@contextmanager
+def fresh_mysql_database(base: str, prefix: str = "stepstone_test") -> Iterator[str]:
+    """Create a uniquely named database on the server of ``base``; yield its URL; drop it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    database = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE `{database}` ")
+    try:
+        yield make_url(base).set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
+        admin.dispose()
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A URL of a fresh database on the MySQL/MariaDB test server, dropped after the test."""
+    with fresh_mysql_database(server_base_url(MYSQL_URL_VARIABLE, "MySQL")) as url:
+        yield url
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        "mysql",  # marked ``mysql`` by pytest_collection_modifyitems
+    ]
+)
 def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of a fresh, empty metadata database, once per backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'metadata' / 'metadata.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+    return str(request.getfixturevalue(f"{request.param}_url"))
 
 
 @pytest.fixture

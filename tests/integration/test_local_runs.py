@@ -376,3 +376,37 @@ def test_bad_cache_options_are_refused_at_decoration():
         step(cache_expires_after=dt.timedelta(0))(lambda: 1)
     with pytest.raises(StepDefinitionError, match="cache_depends_on takes paths"):
         step(cache_depends_on=[42])(lambda: 1)  # type: ignore[list-item]
+
+
+def _corrupt(uri: str) -> None:
+    from pathlib import Path
+
+    data = max(
+        (p for p in Path(uri).iterdir() if not p.name.startswith(".")),
+        key=lambda p: p.stat().st_size,
+    )
+    raw = bytearray(data.read_bytes())
+    raw[-1] ^= 0xFF
+    data.write_bytes(bytes(raw))
+
+
+def test_a_damaged_cached_input_makes_its_producer_run_again_within_the_run():
+    first = training(lr=0.1)
+    _corrupt(first.steps["normalizer"].output.uri)
+    CALLS.clear()
+    with pytest.warns(
+        CacheMissWarning, match="input 'X' from step 'normalizer' is missing or damaged"
+    ):
+        second = training(lr=0.3)
+    assert second.status == "completed"
+    assert cached(second) == ["importer"]
+    assert sorted(ran(second)) == ["evaluator", "normalizer", "trainer"]
+    # trainer's first attempt stopped at loading its input: its function ran once, afterwards.
+    assert CALLS == ["normalizer", "trainer", "evaluator"]
+    assert second.steps["normalizer"].cache_components["decision"] == "artifacts_missing"
+    assert second.steps["normalizer"].output.load().max() == 1.0
+    read_back = Client().get_run(second.id)
+    assert sorted(read_back.steps) == sorted(second.steps)
+    assert read_back.steps["normalizer"].status == "completed"
+    third = training(lr=0.3)
+    assert cached(third) == list(third.steps)

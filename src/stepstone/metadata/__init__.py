@@ -14,8 +14,11 @@ Example:
 from __future__ import annotations
 
 from stepstone.metadata.records import (
+    ArtifactLink,
     ArtifactRecord,
+    CacheEntryRecord,
     CacheHit,
+    DeletedRun,
     PipelineRunRecord,
     RunStatus,
     StepRunRecord,
@@ -25,8 +28,11 @@ from stepstone.metadata.records import (
 from stepstone.metadata.store import MetadataStore
 
 __all__ = [
+    "ArtifactLink",
     "ArtifactRecord",
+    "CacheEntryRecord",
     "CacheHit",
+    "DeletedRun",
     "MetadataStore",
     "PipelineRunRecord",
     "RunStatus",
@@ -41,7 +47,8 @@ def open_metadata_store(url: str) -> MetadataStore:
     """Open the metadata store at a SQLAlchemy ``url``, creating or upgrading its schema.
 
     ``sqlite:///path/metadata.db`` (the parent folder is created), ``sqlite://`` (in memory,
-    for tests), ``postgresql+psycopg://user:pw@host/db``, ``mysql+pymysql://…``.
+    for tests), ``postgresql+psycopg://user:pw@host/db``, ``mysql+pymysql://user:pw@host/db``
+    (``pip install 'stepstone[mysql]'``; MySQL 8 or MariaDB 10.5+).
 
     Raises:
         MetadataStoreError: the URL is malformed, the database is unreachable or its schema is

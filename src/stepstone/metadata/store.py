@@ -104,7 +104,9 @@ class MetadataStore(ABC):
     ) -> StepRunRecord | None:
         """The most recent run of step ``name`` in ``pipeline_name`` started before ``before``.
 
-        Used by explain: "compared with the most recent earlier run of the same step".
+        ``name`` is the invocation name; "recent" and "before" (strictly) are by the start time
+        of the pipeline run; ``exclude_run_id`` is skipped. Inputs and outputs are filled. Used
+        by explain: "compared with the most recent earlier run of the same step".
         """
 
     # -- artifacts and lineage ---------------------------------------------------------------
@@ -138,10 +140,19 @@ class MetadataStore(ABC):
         """Delete a run, its step runs, their edges, logs and the cache entries pointing to them.
 
         Artifact records the run's steps produced are deleted only if no other step run links
-        to them; artifact files are left for garbage collection.
+        to them; so are external values (no producer) that only this run used. Artifact files
+        are left for garbage collection (see :meth:`referenced_content_hashes`). All in one
+        transaction.
 
         Raises:
             RunNotFoundError: no run has this id.
+        """
+
+    @abstractmethod
+    def delete_step_run(self, step_run_id: str) -> None:
+        """Delete one step run with its edges, logs and cache entries (a step being redone).
+
+        Artifact records it produced or used are deleted unless another step run links them.
         """
 
     @abstractmethod
@@ -153,7 +164,11 @@ class MetadataStore(ABC):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CacheEntryRecord]:
-        """Cache entries newest first, filtered by step (invocation) name and pipeline."""
+        """Cache entries newest first, filtered by step (invocation) name and pipeline.
+
+        ``step_name`` matches the invocation name of the step run an entry points to
+        (``trainer_2``, not the ``@step`` name ``trainer``).
+        """
 
     @abstractmethod
     def clear_cache_entries(
@@ -163,7 +178,11 @@ class MetadataStore(ABC):
         pipeline_name: str | None = None,
         older_than: datetime | None = None,
     ) -> int:
-        """Delete the matching cache entries (all of them with no filter); return how many."""
+        """Delete the matching cache entries (all of them with no filter); return how many.
+
+        Filters combine: step (invocation) name as in :meth:`list_cache_entries`, pipeline name,
+        and ``older_than`` (entries created strictly before it). Step runs and artifacts stay.
+        """
 
     @abstractmethod
     def close(self) -> None:

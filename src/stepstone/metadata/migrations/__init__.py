@@ -10,5 +10,5 @@ To add a revision, autogenerate it against a database at the current head::
         command.revision(script_config(connection), "what changed", autogenerate=True,
                          rev_id="0002")
 
-then review it, and set ``SCHEMA_REVISION`` in ``stepstone/metadata/sql/schema.py`` to it.
+then review it, and set ``SCHEMA_REVISION`` in ``stepstone/metadata/sql/revision.py`` to it.
 """

@@ -16,10 +16,8 @@ with what failed and the URL with its password masked.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,8 +27,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from stepstone.exceptions import MetadataStoreError
+from stepstone.metadata.sql import sqlite_direct
+from stepstone.metadata.sql.flavor import Flavor, flavor_for, raise_driver_error
 
-SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_BUSY_TIMEOUT_S = sqlite_direct.SQLITE_BUSY_TIMEOUT_S
+#: Seconds to wait for a PostgreSQL or MySQL server to accept a connection.
 POSTGRES_CONNECT_TIMEOUT_S = 10
 
 #: Execution option naming the SQLite BEGIN mode of a SQLAlchemy connection.
@@ -39,7 +40,7 @@ BEGIN_OPTION = "stepstone_begin"
 _DRIVER_HINTS = {
     "psycopg": "pip install 'stepstone[postgres]'",
     "psycopg2": "pip install psycopg2-binary",
-    "pymysql": "pip install pymysql",
+    "pymysql": "pip install 'stepstone[mysql]'",
     "mysqldb": "pip install mysqlclient",
 }
 
@@ -53,46 +54,9 @@ def mask_url(url: URL | str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _scrub(text: str, url: URL) -> str:
-    """Remove the password from a driver's message, should a driver ever echo it."""
-    if url.password:
-        text = text.replace(str(url.password), "***")
-    return text
-
-
 def raise_store_error(action: str, url: URL, exc: BaseException) -> NoReturn:
     """Raise ``MetadataStoreError`` for ``exc``, saying what failed and where."""
-    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    reason = _scrub(detail[0], url) if detail else type(exc).__name__
-    raise MetadataStoreError(
-        f"Metadata store: could not {action} in {mask_url(url)}: {reason}"
-    ) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class Flavor:
-    """What differs between backends for the hand-written SQL of the hot paths."""
-
-    name: str
-    #: ``?`` (sqlite3) or ``%s`` (psycopg, pymysql, mysqlclient).
-    placeholder: str
-    #: Statement opening a write transaction that holds the write lock from the start.
-    begin_write: str
-    #: ``INSERT`` prefix and suffix that skip rows whose unique key already exists.
-    insert_ignore: str
-    on_conflict_ignore: str
-
-    def sql(self, statement: str) -> str:
-        """Translate a statement written with ``?`` placeholders to this driver's paramstyle."""
-        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
-
-    def insert_if_absent(self, table: str, columns: tuple[str, ...]) -> str:
-        """``INSERT`` of one row into ``table`` that does nothing if a unique key exists."""
-        marks = ", ".join("?" for _ in columns)
-        return self.sql(
-            f"{self.insert_ignore} INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({marks}){self.on_conflict_ignore}"
-        )
+    raise_driver_error(action, mask_url(url), exc, str(url.password or ""))
 
 
 def flavor_of(engine: Engine) -> Flavor:
@@ -108,16 +72,37 @@ def flavor_of(engine: Engine) -> Flavor:
             f"Metadata store: the driver {dialect.driver!r} uses the {paramstyle!r} paramstyle, "
             "which stepstone does not support; use sqlite, postgresql+psycopg or mysql+pymysql."
         )
-    if dialect.name == "sqlite":
-        return Flavor("sqlite", placeholder, "BEGIN IMMEDIATE", "INSERT", " ON CONFLICT DO NOTHING")
-    if dialect.name == "postgresql":
-        return Flavor("postgresql", placeholder, "BEGIN", "INSERT", " ON CONFLICT DO NOTHING")
-    if dialect.name in ("mysql", "mariadb"):
-        return Flavor(dialect.name, placeholder, "START TRANSACTION", "INSERT IGNORE", "")
-    raise MetadataStoreError(
-        f"Metadata store: the {dialect.name!r} database is not supported; "
-        "use SQLite, PostgreSQL or MySQL."
-    )
+    flavor = flavor_for(dialect.name, placeholder)
+    if flavor is None:
+        raise MetadataStoreError(
+            f"Metadata store: the {dialect.name!r} database is not supported; "
+            "use SQLite, PostgreSQL or MySQL."
+        )
+    return flavor
+
+
+class EngineConnector:
+    """Hands :class:`~.hotpath.DriverConnection` autocommitting DBAPI connections of an engine.
+
+    A connection is detached from the pool (ours for good; returning it would leak autocommit
+    mode), except a shared one (SQLite ``:memory:``), which is the pool's only connection.
+    """
+
+    def __init__(self, engine: Engine, *, shared: bool = False) -> None:
+        self._engine = engine
+        self.shared = shared
+        self.dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+
+    def connect(self) -> tuple[Any, Any]:
+        proxy = self._engine.raw_connection()
+        if not self.shared:
+            proxy.detach()
+        connection: Any = proxy.dbapi_connection
+        self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        return proxy, connection
+
+    def after_fork(self) -> None:
+        self._engine.dispose(close=False)
 
 
 def is_memory_sqlite(url: URL) -> bool:
@@ -158,6 +143,14 @@ def make_engine(url_text: str) -> tuple[Engine, URL]:
                     ) from exc
     elif backend == "postgresql" and "connect_timeout" not in url.query:
         kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    elif backend in ("mysql", "mariadb"):
+        if "charset" not in url.query:
+            # Four-byte UTF-8 (the server's "utf8" is three bytes and rejects emoji).
+            url = url.update_query_dict({"charset": "utf8mb4"})
+        if "connect_timeout" not in url.query:
+            kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        # The server drops connections idle for wait_timeout (8 h by default).
+        kwargs["pool_recycle"] = 3600
     try:
         engine = create_engine(url, **kwargs)
     except NoSuchModuleError as exc:
@@ -179,36 +172,12 @@ def make_engine(url_text: str) -> tuple[Engine, URL]:
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us, not pysqlite, decide when transactions begin (see the module docstring).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            _set_wal(cursor)
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-        finally:
-            cursor.close()
+        sqlite_direct.configure(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-def _set_wal(cursor: Any) -> None:
-    """Switch the file to WAL; a fresh file being switched by another process may be busy."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            return
-        except Exception as exc:  # sqlite3.OperationalError; the driver module is not imported
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 @contextmanager

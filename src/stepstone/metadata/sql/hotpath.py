@@ -22,23 +22,20 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any, TypeVar
-
-from sqlalchemy import Dialect, Engine
-from sqlalchemy.engine import URL
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from stepstone.metadata.sql.codec import (
     ARTIFACT_COLUMNS,
     STEP_RUN_COLUMNS,
     DateTimeIn,
     DateTimeOut,
-)
-from stepstone.metadata.sql.engine import Flavor, raise_store_error
-from stepstone.metadata.sql.tables import (
-    UtcDateTime,
     sqlite_datetime_in,
     sqlite_datetime_out,
 )
+from stepstone.metadata.sql.flavor import Flavor, raise_driver_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Dialect
 
 T = TypeVar("T")
 
@@ -55,10 +52,30 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _datetime_codecs(dialect: Dialect) -> tuple[DateTimeIn, DateTimeOut]:
-    """Timestamp conversions for raw driver values, equal to what :class:`UtcDateTime` does."""
-    if dialect.name == "sqlite":
+class Connector(Protocol):
+    """Where :class:`DriverConnection` gets its connections (an engine, or sqlite3 directly)."""
+
+    #: The connection is also the engine pool's (SQLite ``:memory:``): never close it here.
+    shared: bool
+    #: The driver's base exception class.
+    dbapi_error: type[Exception]
+
+    def connect(self) -> tuple[Any, Any]:
+        """``(owner to keep referenced, DBAPI connection in autocommit mode)``."""
+
+    def after_fork(self) -> None:
+        """Forget what the parent process opened (without closing it)."""
+
+
+def datetime_codecs(dialect: Dialect | None) -> tuple[DateTimeIn, DateTimeOut]:
+    """Timestamp conversions for raw driver values, equal to what ``UtcDateTime`` does.
+
+    ``None`` means SQLite (no dialect at hand on the fast path).
+    """
+    if dialect is None or dialect.name == "sqlite":
         return sqlite_datetime_in, sqlite_datetime_out
+    from stepstone.metadata.sql.tables import UtcDateTime
+
     utc = UtcDateTime().dialect_impl(dialect)
     dt_in = utc.bind_processor(dialect) or (lambda value: value)
     return dt_in, utc.result_processor(dialect, None) or (lambda value: value)
@@ -68,26 +85,37 @@ class DriverConnection:
     """One autocommitting DBAPI connection, shared by threads through a lock.
 
     Args:
-        engine: the store's engine; connections come from it so its ``connect`` events apply.
-        url: for error messages (masked).
+        connector: opens the connection (again after a fork or a lost connection).
+        where: the masked URL, for error messages.
         flavor: the SQL differences of the backend.
-        shared: the engine's pool hands out this very connection too (SQLite ``:memory:``), so it
-            must stay attached to the pool and never be closed here.
+        codecs: timestamp conversions (:func:`datetime_codecs`).
+        secret: the password, scrubbed from driver messages should one echo it.
     """
 
-    def __init__(self, engine: Engine, url: URL, flavor: Flavor, *, shared: bool = False) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        where: str,
+        flavor: Flavor,
+        codecs: tuple[DateTimeIn, DateTimeOut],
+        secret: str = "",
+    ) -> None:
         self.flavor = flavor
         self.lock = threading.RLock()
-        self._engine = engine
-        self._url = url
-        self._shared = shared
-        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._connector = connector
+        self._where = where
+        self._secret = secret
+        self._shared = connector.shared
+        self._dbapi_error: type[Exception] = connector.dbapi_error
         self._proxy: Any = None
         self._connection: Any = None
         self._cursor: Any = None
         self._pid = 0
-        self.dt_in, self.dt_out = _datetime_codecs(engine.dialect)
+        self.dt_in, self.dt_out = codecs
         self._sql_cache: dict[tuple[str, int], str] = {}
+
+    def _raise(self, action: str, exc: BaseException) -> NoReturn:
+        raise_driver_error(action, self._where, exc, self._secret)
 
     # -- connection lifetime ----------------------------------------------------------------
 
@@ -100,12 +128,8 @@ class DriverConnection:
             # neither use nor close it (closing a SQLite file drops the parent's POSIX locks).
             _INHERITED.append((self._proxy, self._connection, self._cursor))
             self._proxy = self._connection = self._cursor = None
-            self._engine.dispose(close=False)
-        proxy = self._engine.raw_connection()
-        if not self._shared:
-            proxy.detach()  # ours for good; returning it to the pool would leak autocommit mode
-        connection: Any = proxy.dbapi_connection
-        self._engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+            self._connector.after_fork()
+        proxy, connection = self._connector.connect()
         self._proxy, self._connection = proxy, connection
         self._cursor = connection.cursor()
         self._pid = os.getpid()
@@ -152,7 +176,7 @@ class DriverConnection:
                 return cursor.fetchall()
             except self._dbapi_error as exc:
                 self._discard_if_broken()
-                raise_store_error(action, self._url, exc)
+                self._raise(action, exc)
 
     @contextmanager
     def transaction(self, action: str, *, pipelined: bool = False) -> Iterator[Any]:
@@ -177,19 +201,17 @@ class DriverConnection:
             except BaseException as exc:
                 self._rollback(cursor)
                 if isinstance(exc, self._dbapi_error):
-                    raise_store_error(action, self._url, exc)
+                    self._raise(action, exc)
                 raise
 
     def _connect_or_raise(self, action: str) -> Any:
         try:
             return self._cursor_now()
         except self._dbapi_error as exc:
-            raise_store_error(action, self._url, exc)
+            self._raise(action, exc)
         except Exception as exc:  # SQLAlchemy wraps connect errors in its own types
-            from sqlalchemy.exc import SQLAlchemyError
-
-            if isinstance(exc, SQLAlchemyError):
-                raise_store_error(action, self._url, exc)
+            if type(exc).__module__.startswith("sqlalchemy"):
+                self._raise(action, exc)
             raise
 
     def _rollback(self, cursor: Any) -> None:
@@ -211,7 +233,16 @@ class DriverConnection:
 # column names are constants of this package and every value is a bound parameter, so the string
 # building below (flagged S608 by ruff) never sees user input. Statements over a list of keys
 # take the list's length: each length is built and cached once (``DriverConnection.sql_for``).
-RUN_COLUMNS = ("id", "name", "pipeline_id", "status", "started_at", "ended_at", "parameters")
+RUN_COLUMNS = (
+    "id",
+    "name",
+    "pipeline_id",
+    "status",
+    "started_at",
+    "ended_at",
+    "parameters",
+    "graph",
+)
 EDGE_COLUMNS = ("step_run_id", "artifact_id", "direction", "name")
 LOG_COLUMNS = ("step_run_id", "text")
 CACHE_COLUMNS = ("cache_key", "step_run_id", "pipeline_name", "step_name", "created_at")

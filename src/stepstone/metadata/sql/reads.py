@@ -1,120 +1,40 @@
-"""Reading runs and step runs with SQLAlchemy Core.
+"""Reading step runs, artifacts, lineage and cache entries with SQLAlchemy Core.
 
 These back the client, the CLI and the dashboard, where a few hundred microseconds per query do
 not matter but clarity and portability do, so they are Core ``select``s rather than driver SQL.
-Each public function issues a fixed number of queries whatever the page size: a page of runs is
-one query plus one grouped count over its step runs; a run's steps are one query plus one over
-their lineage edges.
+(The runs page is the exception: see :mod:`.runs`.) Each public function issues a fixed number
+of queries whatever the page size: a run's steps are one query plus one over their lineage edges.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Connection, Select, case, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
-from stepstone.metadata.records import ArtifactRecord, PipelineRunRecord, StepRunRecord
+from stepstone.metadata.records import (
+    ArtifactLink,
+    ArtifactRecord,
+    CacheEntryRecord,
+    StepRunRecord,
+)
 from stepstone.metadata.sql.codec import (
     ARTIFACT_COLUMNS,
     STEP_RUN_COLUMNS,
     artifact_from_row,
-    run_from_row,
     step_run_from_row,
 )
+from stepstone.metadata.sql.hotpath import chunks
 from stepstone.metadata.sql.tables import (
     artifacts,
+    cache_entries,
     pipeline_runs,
     pipelines,
     step_logs,
     step_run_artifacts,
     step_runs,
 )
-
-
-def _runs_select() -> Select[tuple[object, ...]]:
-    return select(*pipeline_runs.c, pipelines.c.name.label("pipeline_name")).join(
-        pipelines, pipelines.c.id == pipeline_runs.c.pipeline_id
-    )
-
-
-def _filtered(statement: Select, pipeline_name: str | None, status: str | None) -> Select:
-    if pipeline_name is not None:
-        statement = statement.where(pipelines.c.name == pipeline_name)
-    if status is not None:
-        statement = statement.where(pipeline_runs.c.status == status)
-    return statement
-
-
-def _newest_first(statement: Select) -> Select:
-    # The id breaks ties between runs started in the same microsecond, so pages never overlap.
-    return statement.order_by(pipeline_runs.c.started_at.desc(), pipeline_runs.c.id.desc())
-
-
-def _with_counts(connection: Connection, statement: Select) -> list[PipelineRunRecord]:
-    rows = connection.execute(statement).mappings().all()
-    if not rows:
-        return []
-    counts = {
-        run_id: (int(total), int(cached or 0))
-        for run_id, total, cached in connection.execute(
-            select(
-                step_runs.c.run_id,
-                func.count(),
-                func.sum(case((step_runs.c.status == "cached", 1), else_=0)),
-            )
-            .where(step_runs.c.run_id.in_([row["id"] for row in rows]))
-            .group_by(step_runs.c.run_id)
-        )
-    }
-    return [run_from_row(dict(row), *counts.get(row["id"], (0, 0))) for row in rows]
-
-
-def list_runs(
-    connection: Connection,
-    pipeline_name: str | None,
-    status: str | None,
-    limit: int | None,
-    offset: int,
-) -> list[PipelineRunRecord]:
-    """Runs newest first, filtered and paged, with step counts."""
-    statement = _newest_first(_filtered(_runs_select(), pipeline_name, status))
-    if limit is not None:
-        statement = statement.limit(limit)
-    if offset:
-        statement = statement.offset(offset)
-    return _with_counts(connection, statement)
-
-
-def count_runs(connection: Connection, pipeline_name: str | None, status: str | None) -> int:
-    """How many runs match the filters."""
-    statement = select(func.count()).select_from(
-        pipeline_runs.join(pipelines, pipelines.c.id == pipeline_runs.c.pipeline_id)
-    )
-    return int(connection.execute(_filtered(statement, pipeline_name, status)).scalar_one())
-
-
-def get_run(connection: Connection, run_id: str) -> PipelineRunRecord | None:
-    """The run with exactly this id."""
-    found = _with_counts(connection, _runs_select().where(pipeline_runs.c.id == run_id))
-    return found[0] if found else None
-
-
-def find_runs(connection: Connection, query: str, limit: int) -> list[PipelineRunRecord]:
-    """Runs whose id equals or starts with ``query``, or whose name equals it; newest first."""
-    statement = _runs_select().where(
-        pipeline_runs.c.id.startswith(query, autoescape=True) | (pipeline_runs.c.name == query)
-    )
-    return _with_counts(connection, _newest_first(statement).limit(limit))
-
-
-def run_names(connection: Connection, limit: int) -> list[str]:
-    """Names of the most recent runs."""
-    statement = (
-        select(pipeline_runs.c.name)
-        .order_by(pipeline_runs.c.started_at.desc(), pipeline_runs.c.id.desc())
-        .limit(limit)
-    )
-    return list(connection.execute(statement).scalars())
 
 
 def _edges(
@@ -179,3 +99,240 @@ def get_logs(connection: Connection, step_run_id: str) -> str | None:
     return connection.execute(
         select(step_logs.c.text).where(step_logs.c.step_run_id == step_run_id)
     ).scalar_one_or_none()
+
+
+def previous_step_run(
+    connection: Connection,
+    pipeline_name: str,
+    name: str,
+    before: datetime,
+    exclude_run_id: str | None,
+) -> StepRunRecord | None:
+    """The latest step run named ``name`` in a run of the pipeline started before ``before``."""
+    columns = [step_runs.c[column] for column in STEP_RUN_COLUMNS]
+    statement = (
+        select(*columns)
+        .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
+        .join(pipelines, pipelines.c.id == pipeline_runs.c.pipeline_id)
+        .where(
+            pipelines.c.name == pipeline_name,
+            step_runs.c.name == name,
+            pipeline_runs.c.started_at < before,
+        )
+        .order_by(
+            pipeline_runs.c.started_at.desc(),
+            pipeline_runs.c.id.desc(),
+            step_runs.c.position.desc(),
+            step_runs.c.id.desc(),
+        )
+        .limit(1)
+    )
+    if exclude_run_id is not None:
+        statement = statement.where(pipeline_runs.c.id != exclude_run_id)
+    rows = connection.execute(statement).all()
+    if not rows:
+        return None
+    step_run_id = str(rows[0][0])
+    found = _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id == step_run_id)
+    return found[0]
+
+
+# -- artifacts and lineage ------------------------------------------------------------------------
+
+_ARTIFACT_SELECT = [artifacts.c[column] for column in ARTIFACT_COLUMNS]
+
+
+def _newest_artifacts_first(statement: Select) -> Select:
+    return statement.order_by(artifacts.c.created_at.desc(), artifacts.c.id.desc())
+
+
+def get_artifact(connection: Connection, artifact_id: str) -> ArtifactRecord | None:
+    """One artifact by exact id."""
+    row = connection.execute(select(*_ARTIFACT_SELECT).where(artifacts.c.id == artifact_id)).first()
+    return artifact_from_row(row) if row is not None else None
+
+
+def starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, in a form every backend answers from an index.
+
+    ``LIKE 'abc%'`` alone is a full scan on SQLite (its LIKE ignores case, its indexes do not)
+    and on PostgreSQL outside the C locale; the range ``[abc, abd)`` is not. The LIKE (with
+    wildcards escaped) stays, so the answer is exact whatever the collation.
+    """
+    condition = column.startswith(prefix, autoescape=True)
+    if prefix and ord(prefix[-1]) < 0x10FFFF:
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        condition = and_(column >= prefix, column < upper, condition)
+    return condition
+
+
+def find_artifacts(connection: Connection, query: str, limit: int) -> list[ArtifactRecord]:
+    """Artifacts whose id or content hash starts with ``query`` (wildcards escaped)."""
+    statement = select(*_ARTIFACT_SELECT).where(
+        starts_with(artifacts.c.id, query) | starts_with(artifacts.c.content_hash, query)
+    )
+    rows = connection.execute(_newest_artifacts_first(statement).limit(limit))
+    return [artifact_from_row(row) for row in rows]
+
+
+def list_artifacts(
+    connection: Connection, run_id: str | None, limit: int | None, offset: int
+) -> list[ArtifactRecord]:
+    """Artifacts newest first; with ``run_id``, those linked to the run's step runs (once each)."""
+    statement = select(*_ARTIFACT_SELECT)
+    if run_id is not None:
+        linked = (
+            select(step_run_artifacts.c.artifact_id)
+            .join(step_runs, step_runs.c.id == step_run_artifacts.c.step_run_id)
+            .where(step_runs.c.run_id == run_id)
+        )
+        statement = statement.where(artifacts.c.id.in_(linked))
+    statement = _newest_artifacts_first(statement)
+    if limit is not None:
+        statement = statement.limit(limit)
+    if offset:
+        statement = statement.offset(offset)
+    return [artifact_from_row(row) for row in connection.execute(statement)]
+
+
+def artifact_links(connection: Connection, artifact_id: str) -> list[ArtifactLink]:
+    """Every lineage edge of the artifact with its step run, run and pipeline; oldest first."""
+    statement = (
+        select(
+            step_run_artifacts.c.artifact_id,
+            step_runs.c.id,
+            step_runs.c.name,
+            step_runs.c.status,
+            pipeline_runs.c.id,
+            pipeline_runs.c.name,
+            pipelines.c.name,
+            step_run_artifacts.c.direction,
+            step_run_artifacts.c.name,
+            step_runs.c.started_at,
+        )
+        .join(step_runs, step_runs.c.id == step_run_artifacts.c.step_run_id)
+        .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
+        .join(pipelines, pipelines.c.id == pipeline_runs.c.pipeline_id)
+        .where(step_run_artifacts.c.artifact_id == artifact_id)
+        # Oldest first; within one moment the producer before its consumers.
+        .order_by(
+            step_runs.c.started_at,
+            pipeline_runs.c.started_at,
+            step_runs.c.position,
+            step_runs.c.id,
+            step_run_artifacts.c.direction.desc(),
+            step_run_artifacts.c.name,
+        )
+    )
+    return [
+        ArtifactLink(
+            artifact_id=row[0],
+            step_run_id=row[1],
+            step_name=row[2],
+            step_status=row[3],
+            run_id=row[4],
+            run_name=row[5],
+            pipeline_name=row[6],
+            direction=row[7],
+            name=row[8],
+            started_at=row[9],
+        )
+        for row in connection.execute(statement)
+    ]
+
+
+def referenced_content_hashes(connection: Connection) -> set[str]:
+    """The content hash of every artifact row."""
+    return set(connection.execute(select(artifacts.c.content_hash).distinct()).scalars())
+
+
+# -- cache entries ----------------------------------------------------------------------------
+
+
+def cache_entry_filter(
+    step_name: str | None, pipeline_name: str | None, older_than: datetime | None
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``cache_entries`` for the filters of list/clear (all optional)."""
+    conditions: list[ColumnElement[bool]] = []
+    if step_name is not None:
+        conditions.append(
+            cache_entries.c.step_run_id.in_(
+                select(step_runs.c.id).where(step_runs.c.name == step_name)
+            )
+        )
+    if pipeline_name is not None:
+        conditions.append(cache_entries.c.pipeline_name == pipeline_name)
+    if older_than is not None:
+        conditions.append(cache_entries.c.created_at < older_than)
+    return conditions
+
+
+def list_cache_entries(
+    connection: Connection,
+    step_name: str | None,
+    pipeline_name: str | None,
+    limit: int | None,
+    offset: int,
+) -> list[CacheEntryRecord]:
+    """Cache entries newest first with their producing step run, its run and its output size.
+
+    Two queries: the page, then the output sizes of its step runs (summing outputs inside the
+    first query would do it for every matching entry before the page is cut).
+    """
+    statement = (
+        select(
+            cache_entries.c.cache_key,
+            cache_entries.c.step_run_id,
+            step_runs.c.run_id,
+            pipeline_runs.c.name,
+            cache_entries.c.pipeline_name,
+            step_runs.c.name,
+            cache_entries.c.created_at,
+            step_runs.c.duration,
+        )
+        .join(step_runs, step_runs.c.id == cache_entries.c.step_run_id)
+        .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
+        .where(*cache_entry_filter(None, pipeline_name, None))
+        .order_by(cache_entries.c.created_at.desc(), cache_entries.c.cache_key.desc())
+    )
+    if step_name is not None:
+        statement = statement.where(step_runs.c.name == step_name)
+    if limit is not None:
+        statement = statement.limit(limit)
+    if offset:
+        statement = statement.offset(offset)
+    rows = connection.execute(statement).all()
+    sizes = _output_bytes(connection, sorted({row[1] for row in rows}))
+    return [
+        CacheEntryRecord(
+            cache_key=row[0],
+            step_run_id=row[1],
+            run_id=row[2],
+            run_name=row[3],
+            pipeline_name=row[4],
+            step_name=row[5],
+            created_at=row[6],
+            duration=row[7],
+            output_bytes=sizes.get(row[1], 0),
+        )
+        for row in rows
+    ]
+
+
+def _output_bytes(connection: Connection, step_run_ids: Sequence[str]) -> dict[str, int]:
+    """Total size of each step run's outputs."""
+    sizes: dict[str, int] = {}
+    for part in chunks(step_run_ids):
+        statement = (
+            select(step_run_artifacts.c.step_run_id, func.sum(artifacts.c.size))
+            .join(artifacts, artifacts.c.id == step_run_artifacts.c.artifact_id)
+            .where(
+                step_run_artifacts.c.step_run_id.in_(part),
+                step_run_artifacts.c.direction == "output",
+            )
+            .group_by(step_run_artifacts.c.step_run_id)
+        )
+        sizes.update(
+            (step_run_id, int(total or 0)) for step_run_id, total in connection.execute(statement)
+        )
+    return sizes

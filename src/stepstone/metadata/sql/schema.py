@@ -27,10 +27,10 @@ from sqlalchemy.exc import DBAPIError
 
 from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata.sql.engine import BEGIN_OPTION, mask_url, wrapped
+from stepstone.metadata.sql.revision import SCHEMA_REVISION
 
-#: The Alembic revision this code reads and writes. Bump it with every new migration (a contract
-#: test checks it equals the head of ``metadata/migrations/versions``).
-SCHEMA_REVISION = "0001"
+__all__ = ["SCHEMA_REVISION", "ensure_schema", "head_revision", "read_revisions"]
+
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

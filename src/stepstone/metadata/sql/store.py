@@ -2,30 +2,39 @@
 
 Layout of the work:
 
-* opening — :mod:`.engine` makes the engine (SQLite pragmas, error wrapping) and
-  :mod:`.schema` brings the database to the code's schema revision;
+* opening — an existing SQLite file at the code's schema revision is opened directly with
+  ``sqlite3`` (:mod:`.sqlite_direct`), without importing SQLAlchemy; anything else goes through
+  :mod:`.engine`, which makes the engine (SQLite pragmas, error wrapping), and :mod:`.schema`,
+  which brings the database to the code's schema revision;
 * writing and the cache lookup — here, as hand-written SQL on the one driver connection of
   :mod:`.hotpath` (these run once per step of every run, so microseconds count);
-* reading — :mod:`.reads`, SQLAlchemy Core on pooled connections (client, CLI, dashboard).
+* the runs page (list, count, find, get) — :mod:`.runs`, driver SQL on that same connection;
+* other reading — :mod:`.reads`, SQLAlchemy Core on pooled connections (client, CLI, dashboard);
+  the engine is made on first need;
+* deleting runs and cache entries — :mod:`.manage`, Core in one write transaction on a pooled
+  connection (``BEGIN IMMEDIATE`` on SQLite, like the hot path's writes).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any
 
 from stepstone.exceptions import RunNotFoundError
 from stepstone.metadata.records import (
+    ArtifactLink,
+    ArtifactRecord,
+    CacheEntryRecord,
     CacheHit,
+    DeletedRun,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
 )
-from stepstone.metadata.sql import hotpath, reads
+from stepstone.metadata.sql import hotpath, runs, sqlite_direct
 from stepstone.metadata.sql.codec import (
     ARTIFACT_COLUMNS,
     artifact_from_row,
@@ -33,23 +42,21 @@ from stepstone.metadata.sql.codec import (
     encode_json,
     step_run_row,
 )
-from stepstone.metadata.sql.engine import (
-    flavor_of,
-    is_memory_sqlite,
-    make_engine,
-    mask_url,
-    wrapped,
-)
-from stepstone.metadata.sql.hotpath import DriverConnection, chunks
-from stepstone.metadata.sql.schema import ensure_schema
+from stepstone.metadata.sql.flavor import SQLITE
+from stepstone.metadata.sql.hotpath import Connector, DriverConnection, chunks, datetime_codecs
+from stepstone.metadata.sql.revision import SCHEMA_REVISION
 from stepstone.metadata.store import MetadataStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.engine import URL
 
 
 class SqlMetadataStore(MetadataStore):
     """The metadata store on any SQLAlchemy URL of SQLite, PostgreSQL or MySQL.
 
     Opening creates or upgrades the schema when needed (safe with several processes opening at
-    once). Instances are safe to share between threads.
+    once). Instances are safe to share between th_reads().
 
     Example:
         >>> store = SqlMetadataStore("sqlite://")
@@ -62,17 +69,41 @@ class SqlMetadataStore(MetadataStore):
     """
 
     def __init__(self, url: str) -> None:
-        self._engine, self._url = make_engine(url)
-        try:
-            flavor = flavor_of(self._engine)
-            ensure_schema(self._engine, self._url)
-        except BaseException:
-            self._engine.dispose()
-            raise
-        shared = is_memory_sqlite(self._url)
-        self._hot = DriverConnection(self._engine, self._url, flavor, shared=shared)
+        self._url_text = url
+        self._engine_made: Engine | None = None
+        self._sa_url: URL | None = None
+        self._engine_lock = threading.Lock()
+        path = sqlite_direct.sqlite_file_of(url)
+        first = sqlite_direct.open_if_current(path, SCHEMA_REVISION) if path else None
+        connector: Connector
+        if path is not None and first is not None:
+            # Up to date already: no SQLAlchemy, no Alembic (see sqlite_direct).
+            flavor, codecs, secret, self._masked_url = SQLITE, datetime_codecs(None), "", url
+            connector = sqlite_direct.SqliteConnector(path, first, self._forget_engine_in_child)
+        else:
+            from stepstone.metadata.sql.engine import (
+                EngineConnector,
+                flavor_of,
+                is_memory_sqlite,
+                make_engine,
+                mask_url,
+            )
+            from stepstone.metadata.sql.schema import ensure_schema
+
+            engine, sa_url = make_engine(url)
+            try:
+                flavor = flavor_of(engine)
+                ensure_schema(engine, sa_url)
+            except BaseException:
+                engine.dispose()
+                raise
+            self._engine_made, self._sa_url = engine, sa_url
+            self._masked_url, secret = mask_url(sa_url), str(sa_url.password or "")
+            connector = EngineConnector(engine, shared=is_memory_sqlite(sa_url))
+            codecs = datetime_codecs(engine.dialect)
+        self._hot = DriverConnection(connector, self._masked_url, flavor, codecs, secret)
         # A shared (in-memory) connection serves reads too, so they must take the same lock.
-        self._read_lock: Any = self._hot.lock if shared else nullcontext()
+        self._read_lock: Any = self._hot.lock if connector.shared else nullcontext()
         self._pipeline_of_run: dict[str, str] = {}
         self._closed = False
         self._insert_step_run = flavor.sql(hotpath.INSERT_STEP_RUN)
@@ -89,7 +120,29 @@ class SqlMetadataStore(MetadataStore):
     @property
     def url(self) -> str:
         """The database URL with any password masked."""
-        return mask_url(self._url)
+        return self._masked_url
+
+    @property
+    def _engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first need (Core reads and deletes)."""
+        if self._engine_made is None:
+            with self._engine_lock:
+                if self._engine_made is None:
+                    from stepstone.metadata.sql.engine import make_engine
+
+                    self._engine_made, self._sa_url = make_engine(self._url_text)
+        return self._engine_made
+
+    @property
+    def _url(self) -> URL:
+        self._engine  # noqa: B018 - makes the engine and its parsed URL
+        assert self._sa_url is not None
+        return self._sa_url
+
+    def _forget_engine_in_child(self) -> None:
+        """After a fork, drop (without closing) the parent's pooled connections."""
+        if self._engine_made is not None:
+            self._engine_made.dispose(close=False)
 
     def __repr__(self) -> str:
         return f"SqlMetadataStore({self.url!r})"
@@ -104,9 +157,8 @@ class SqlMetadataStore(MetadataStore):
             cursor.execute(self._select_pipeline_id, (run.pipeline_name,))
             pipeline_id = cursor.fetchone()[0]
             row = (run.id, run.name, pipeline_id, run.status, dt_in(run.started_at))
-            cursor.execute(
-                self._insert_run, (*row, dt_in(run.ended_at), encode_json(run.parameters))
-            )
+            json_fields = (encode_json(run.parameters), encode_json(run.graph))
+            cursor.execute(self._insert_run, (*row, dt_in(run.ended_at), *json_fields))
         self._pipeline_of_run[run.id] = run.pipeline_name
 
     def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
@@ -146,7 +198,9 @@ class SqlMetadataStore(MetadataStore):
         with self._hot.transaction(action, pipelined=True) as cursor:
             cursor.executemany(self._insert_step_run, step_rows)
             if artifact_rows:
-                cursor.executemany(self._insert_artifact, list(artifact_rows.values()))
+                # Rows that may already exist go in key order: concurrent writers then lock
+                # them in the same order and cannot deadlock (PostgreSQL, MySQL).
+                cursor.executemany(self._insert_artifact, sorted(artifact_rows.values()))
             if edge_rows:
                 cursor.executemany(self._insert_edge, edge_rows)
             if log_rows:
@@ -154,6 +208,7 @@ class SqlMetadataStore(MetadataStore):
             if cache_rows:
                 pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
                 now = dt_in(datetime.now(UTC))
+                cache_rows.sort(key=lambda row: row[0])  # stable: the first of a key still wins
                 cursor.executemany(
                     self._insert_cache,
                     [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in cache_rows],
@@ -216,7 +271,10 @@ class SqlMetadataStore(MetadataStore):
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
-        with self._read_lock, wrapped(action, self._url), self._engine.connect() as connection:
+        from stepstone.metadata.sql.engine import wrapped
+
+        engine = self._engine
+        with self._read_lock, wrapped(action, self._url), engine.connect() as connection:
             yield connection
 
     def list_runs(
@@ -227,40 +285,124 @@ class SqlMetadataStore(MetadataStore):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[PipelineRunRecord]:
-        with self._reading("list runs") as connection:
-            return reads.list_runs(connection, pipeline_name, status, limit, offset)
+        return runs.list_runs(self._hot, pipeline_name, status, limit, offset)
 
     def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:
-        with self._reading("count runs") as connection:
-            return reads.count_runs(connection, pipeline_name, status)
+        return runs.count_runs(self._hot, pipeline_name, status)
 
     def get_run(self, run_id: str) -> PipelineRunRecord | None:
-        with self._reading(f"read run {run_id}") as connection:
-            return reads.get_run(connection, run_id)
+        return runs.get_run(self._hot, run_id)
 
     def find_runs(self, query: str, limit: int = 10) -> list[PipelineRunRecord]:
-        with self._reading(f"find runs matching '{query}'") as connection:
-            return reads.find_runs(connection, query, limit)
+        return runs.find_runs(self._hot, query, limit)
 
     def run_names(self, limit: int = 1000) -> list[str]:
-        with self._reading("list run names") as connection:
-            return reads.run_names(connection, limit)
+        return runs.run_names(self._hot, limit)
 
     def get_step_runs(self, run_id: str) -> list[StepRunRecord]:
         with self._reading(f"read the step runs of run {run_id}") as connection:
-            return reads.get_step_runs(connection, run_id)
+            return _reads().get_step_runs(connection, run_id)
 
     def get_step_run(self, step_run_id: str) -> StepRunRecord | None:
         with self._reading(f"read step run {step_run_id}") as connection:
-            return reads.get_step_run(connection, step_run_id)
+            return _reads().get_step_run(connection, step_run_id)
 
     def get_logs(self, step_run_id: str) -> str | None:
         with self._reading(f"read the logs of step run {step_run_id}") as connection:
-            return reads.get_logs(connection, step_run_id)
+            return _reads().get_logs(connection, step_run_id)
+
+    def previous_step_run(
+        self, pipeline_name: str, name: str, before: datetime, exclude_run_id: str | None = None
+    ) -> StepRunRecord | None:
+        with self._reading(f"find the previous run of step '{name}'") as connection:
+            return _reads().previous_step_run(
+                connection, pipeline_name, name, before, exclude_run_id
+            )
+
+    # -- artifacts and lineage ---------------------------------------------------------------
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord | None:
+        with self._reading(f"read artifact {artifact_id}") as connection:
+            return _reads().get_artifact(connection, artifact_id)
+
+    def find_artifacts(self, query: str, limit: int = 10) -> list[ArtifactRecord]:
+        with self._reading(f"find artifacts matching '{query}'") as connection:
+            return _reads().find_artifacts(connection, query, limit)
+
+    def list_artifacts(
+        self, run_id: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[ArtifactRecord]:
+        with self._reading("list artifacts") as connection:
+            return _reads().list_artifacts(connection, run_id, limit, offset)
+
+    def artifact_links(self, artifact_id: str) -> list[ArtifactLink]:
+        with self._reading(f"read the lineage of artifact {artifact_id}") as connection:
+            return _reads().artifact_links(connection, artifact_id)
+
+    def referenced_content_hashes(self) -> set[str]:
+        with self._reading("list the content hashes of artifacts") as connection:
+            return _reads().referenced_content_hashes(connection)
+
+    # -- managing --------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self, action: str) -> Iterator[Connection]:
+        """A Core connection inside one write transaction (committed unless the block raises)."""
+        from stepstone.metadata.sql.engine import BEGIN_OPTION, wrapped
+
+        engine = self._engine
+        with self._read_lock, wrapped(action, self._url), engine.connect() as connection:
+            connection = connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            with connection.begin():
+                yield connection
+
+    def delete_run(self, run_id: str) -> DeletedRun:
+        with self._writing(f"delete run {run_id}") as connection:
+            return _manage().delete_run(connection, run_id)
+
+    def delete_step_run(self, step_run_id: str) -> None:
+        with self._writing(f"delete step run {step_run_id}") as connection:
+            _manage().delete_step_run(connection, step_run_id)
+
+    def list_cache_entries(
+        self,
+        *,
+        step_name: str | None = None,
+        pipeline_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CacheEntryRecord]:
+        with self._reading("list cache entries") as connection:
+            return _reads().list_cache_entries(connection, step_name, pipeline_name, limit, offset)
+
+    def clear_cache_entries(
+        self,
+        *,
+        step_name: str | None = None,
+        pipeline_name: str | None = None,
+        older_than: datetime | None = None,
+    ) -> int:
+        with self._writing("clear cache entries") as connection:
+            return _manage().clear_cache_entries(connection, step_name, pipeline_name, older_than)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._hot.close()
-        self._engine.dispose()
+        if self._engine_made is not None:
+            self._engine_made.dispose()
+
+
+def _reads() -> Any:
+    """:mod:`.reads`, imported on first use (it imports SQLAlchemy)."""
+    from stepstone.metadata.sql import reads
+
+    return reads
+
+
+def _manage() -> Any:
+    """:mod:`.manage`, imported on first use (it imports SQLAlchemy)."""
+    from stepstone.metadata.sql import manage
+
+    return manage

@@ -39,12 +39,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+# The SQLite timestamp text, without SQLAlchemy (the fast paths use them; a test holds them equal).
+from stepstone.metadata.sql.codec import sqlite_datetime_in, sqlite_datetime_out
+
 #: Lengths shared with the migrations; ids are uuid4 hex by convention.
 RUN_ID_LENGTH = 32
 ID_LENGTH = 64
 NAME_LENGTH = 255
 HASH_LENGTH = 64
 STATUS_LENGTH = 16
+
+__all__ = ["sqlite_datetime_in", "sqlite_datetime_out"]  # re-exported; the tables follow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -96,30 +101,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def sqlite_datetime_in(value: datetime | None) -> str | None:
-    """What :class:`UtcDateTime` stores on SQLite, computed without SQLAlchemy (~10x faster).
-
-    SQLAlchemy's SQLite format is ``YYYY-MM-DD HH:MM:SS.ffffff`` (always six digits, so text order
-    is time order); ``isoformat`` with ``timespec="microseconds"`` writes exactly that.
-    """
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError(
-            f"naive datetime {value.isoformat()} given to the metadata store; "
-            "pass an aware datetime, e.g. datetime.now(UTC)"
-        )
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def sqlite_datetime_out(value: str | None) -> datetime | None:
-    """The aware UTC datetime of a SQLite timestamp written by :func:`sqlite_datetime_in`."""
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: MySQL compares text case-insensitively by default; stepstone's names and ids are exact
+#: (revision 0002 converts the tables; Alembic does not compare table options, so keep in step).
+MYSQL_TABLE: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 pipelines = Table(
     "pipelines",
@@ -127,6 +113,7 @@ pipelines = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(NAME_LENGTH), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    **MYSQL_TABLE,
 )
 
 pipeline_runs = Table(
@@ -139,9 +126,12 @@ pipeline_runs = Table(
     Column("started_at", UtcDateTime(), nullable=False),
     Column("ended_at", UtcDateTime(), nullable=True),
     Column("parameters", LongText, nullable=False),
-    # list_runs: newest first, overall and per pipeline.
-    Index(None, "started_at"),
-    Index(None, "pipeline_id", "started_at"),
+    # The traced DAG as JSON (NULL for runs recorded before revision 0002).
+    Column("graph", LongText, nullable=True),
+    # The runs page: newest first (ties broken by id), overall and per pipeline.
+    Index(None, "started_at", "id"),
+    Index(None, "pipeline_id", "started_at", "id"),
+    **MYSQL_TABLE,
 )
 
 step_runs = Table(
@@ -149,7 +139,8 @@ step_runs = Table(
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
     Column("run_id", String(RUN_ID_LENGTH), ForeignKey("pipeline_runs.id"), nullable=False),
-    Column("name", String(NAME_LENGTH), nullable=False),
+    # Explain's "previous run of this step"; clearing the cache of one step.
+    Column("name", String(NAME_LENGTH), nullable=False, index=True),
     Column("step_name", String(NAME_LENGTH), nullable=False),
     Column("status", String(STATUS_LENGTH), nullable=False),
     Column("position", Integer, nullable=False),
@@ -164,6 +155,7 @@ step_runs = Table(
     # get_step_runs reads by run in execution order; with the status too, the per-run step and
     # cached counts of list_runs are answered from the index alone.
     Index(None, "run_id", "position", "status"),
+    **MYSQL_TABLE,
 )
 
 artifacts = Table(
@@ -177,8 +169,9 @@ artifacts = Table(
     Column("materializer_version", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("producer_step_run_id", String(ID_LENGTH), nullable=True, index=True),
-    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
     Column("summary", LongText, nullable=False),
+    **MYSQL_TABLE,
 )
 
 step_run_artifacts = Table(
@@ -191,6 +184,7 @@ step_run_artifacts = Table(
     PrimaryKeyConstraint("step_run_id", "direction", "name"),
     # Lineage upwards: which step runs read or wrote this artifact.
     Index(None, "artifact_id"),
+    **MYSQL_TABLE,
 )
 
 step_logs = Table(
@@ -198,6 +192,7 @@ step_logs = Table(
     metadata,
     Column("step_run_id", String(ID_LENGTH), ForeignKey("step_runs.id"), primary_key=True),
     Column("text", LongText, nullable=False),
+    **MYSQL_TABLE,
 )
 
 cache_entries = Table(
@@ -207,6 +202,7 @@ cache_entries = Table(
     Column("step_run_id", String(ID_LENGTH), ForeignKey("step_runs.id"), nullable=False),
     Column("pipeline_name", String(NAME_LENGTH), nullable=False),
     Column("step_name", String(NAME_LENGTH), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
     Index(None, "step_run_id"),
+    **MYSQL_TABLE,
 )

@@ -1,0 +1,65 @@
+"""What differs between backends for hand-written SQL, and driver errors as store errors.
+
+Kept free of SQLAlchemy imports: the SQLite fast path (:mod:`.sqlite_direct`) opens an existing
+store and serves the run driver and ``stepstone runs list`` without importing SQLAlchemy at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+from stepstone.exceptions import MetadataStoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Flavor:
+    """What differs between backends for the hand-written SQL of the hot paths."""
+
+    name: str
+    #: ``?`` (sqlite3) or ``%s`` (psycopg, pymysql, mysqlclient).
+    placeholder: str
+    #: Statement opening a write transaction that holds the write lock from the start.
+    begin_write: str
+
+    def sql(self, statement: str) -> str:
+        """Translate a statement written with ``?`` placeholders to this driver's paramstyle."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    def insert_if_absent(self, table: str, columns: tuple[str, ...]) -> str:
+        """``INSERT`` of one row into ``table`` that does nothing if a unique key exists.
+
+        MySQL's ``INSERT IGNORE`` is not used: it also turns other errors (a string too long, a
+        missing foreign key) into warnings and silently stores something else. A no-op
+        ``ON DUPLICATE KEY UPDATE`` skips duplicates only.
+        """
+        marks = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        if self.name in ("mysql", "mariadb"):
+            statement += f" ON DUPLICATE KEY UPDATE {columns[0]} = {columns[0]}"
+        else:
+            statement += " ON CONFLICT DO NOTHING"
+        return self.sql(statement)
+
+
+SQLITE = Flavor("sqlite", "?", "BEGIN IMMEDIATE")
+
+
+def flavor_for(dialect_name: str, placeholder: str) -> Flavor | None:
+    """The flavor of a dialect (``None`` if unsupported)."""
+    if dialect_name == "sqlite":
+        return Flavor("sqlite", placeholder, "BEGIN IMMEDIATE")
+    if dialect_name == "postgresql":
+        return Flavor("postgresql", placeholder, "BEGIN")
+    if dialect_name in ("mysql", "mariadb"):
+        return Flavor(dialect_name, placeholder, "START TRANSACTION")
+    return None
+
+
+def raise_driver_error(action: str, where: str, exc: BaseException, secret: str = "") -> NoReturn:
+    """Raise ``MetadataStoreError`` for ``exc``: what failed, where (a masked URL) and why."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    if secret:
+        reason = reason.replace(secret, "***")  # should a driver ever echo the password
+    raise MetadataStoreError(f"Metadata store: could not {action} in {where}: {reason}") from exc
