@@ -627,7 +627,7 @@ def test_delete_run_keeps_artifacts_other_runs_use(metadata_store: MetadataStore
 def test_delete_step_run_removes_one_step_and_what_only_it_used(
     metadata_store: MetadataStore,
 ) -> None:
-    first, second = _shared_history(metadata_store)
+    first, _ = _shared_history(metadata_store)
     [load, train] = metadata_store.get_step_runs(first.id)
 
     metadata_store.delete_step_run(train.id)
