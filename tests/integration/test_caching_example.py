@@ -50,7 +50,12 @@ def test_three_runs_recorded_in_order(demo) -> None:  # type: ignore[no-untyped-
     assert len(demo.runs) == 3
     assert all(run.status == "completed" for run in demo.runs)
     assert all(list(run.steps) == STEPS for run in demo.runs)
-    assert demo.runs[0].parameters == {"epochs": 10, "lr": 0.001}
+    assert demo.runs[0].parameters == {
+        "epochs": 10,
+        "lr": 0.001,
+        "framework": "sklearn",
+        "data": "digits",
+    }
     assert demo.runs[1].parameters["lr"] != demo.runs[0].parameters["lr"]
     assert demo.runs[2].parameters == demo.runs[0].parameters
 

@@ -77,8 +77,21 @@ def pull(
 @example_app.command("run")
 def run(
     name: Annotated[str, typer.Argument(help="The example to run, e.g. 'caching'.")],
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", help="caching: train with sklearn (default), keras or torch."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="caching: digits (default, bundled), mnist (downloaded once) or a folder "
+            "of IDX files.",
+        ),
+    ] = None,
 ) -> None:
     """Run a packaged example here, recording its runs in the current stepstone home."""
     from stepstone.examples import run_example
 
-    run_example(name)
+    options = {"framework": framework, "data": data}
+    run_example(name, **{key: value for key, value in options.items() if value is not None})

@@ -105,11 +105,11 @@ _REGISTRY: tuple[Example, ...] = (
     Example(
         name="caching",
         description=(
-            "Train a digits classifier three times; see which steps rerun and which come "
-            "from the cache."
+            "Train a digits classifier three times (scikit-learn, Keras or PyTorch; bundled "
+            "digits, MNIST or your IDX files); see which steps rerun and which come from "
+            "the cache."
         ),
         path=_HERE / "caching",
-        requires=("sklearn",),
     ),
 )
 
@@ -145,7 +145,7 @@ def pull_example(name: str, dest: str | Path, *, force: bool = False) -> list[Pa
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     sorted(p.name for p in pull_example("caching", folder))
-        ['README.md', 'run.py']
+        ['README.md', 'data.py', 'frameworks.py', 'idx.py', 'run.py']
     """
     example = get_example(name)
     dest = Path(dest)
@@ -171,8 +171,11 @@ def _check_requirements(example: Example) -> None:
         )
 
 
-def run_example(name: str) -> Any:
-    """Run a packaged example in this process and return what its ``main()`` returns.
+def run_example(name: str, **options: Any) -> Any:
+    """Run a packaged example in this process and return what its ``main(**options)`` returns.
+
+    ``options`` are the example's own (the caching example takes ``framework`` and ``data``);
+    the example checks the packages each needs and names the integration to install.
 
     Raises:
         ExampleNotFoundError: unknown ``name``.
@@ -181,4 +184,4 @@ def run_example(name: str) -> Any:
     example = get_example(name)
     _check_requirements(example)
     module = importlib.import_module(example.module)
-    return module.main()
+    return module.main(**options)

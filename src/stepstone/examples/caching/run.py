@@ -1,8 +1,10 @@
-"""Caching example: train a digits classifier three times and let stepstone skip the repeats.
+"""Caching example: train a digit classifier three times and let stepstone skip the repeats.
 
-The pipeline has four steps: ``importer`` (load and split scikit-learn's bundled 8x8
-digits), ``normalizer`` (scale pixels to [0, 1]), ``trainer`` (a small neural network whose
-``epochs`` and ``lr`` are step parameters) and ``evaluator`` (test accuracy). It runs:
+The pipeline has four steps: ``importer`` (load and split the digits: scikit-learn's bundled
+8x8 set by default, MNIST, or a folder of IDX files; see ``--data``), ``normalizer`` (scale
+pixels to [0, 1]), ``trainer`` (a small classifier in the chosen ``--framework``: sklearn,
+keras or torch, with ``epochs`` and ``lr`` as step parameters) and ``evaluator`` (test
+accuracy). It runs:
 
 1. with configuration A: nothing is cached yet, every step executes;
 2. with configuration B (another learning rate): ``importer`` and ``normalizer`` did not
@@ -12,7 +14,8 @@ digits), ``normalizer`` (scale pixels to [0, 1]), ``trainer`` (a small neural ne
 
 Then it prints how long each run spent on each step, and the speed-up of the cached run.
 
-Run it:  ``python run.py``  (or ``stepstone example run caching``).
+Run it:  ``python run.py [--framework keras] [--data mnist]``  (or ``stepstone example run
+caching``).
 """
 
 from __future__ import annotations
@@ -33,20 +36,38 @@ from typing import TYPE_CHECKING, Annotated, Any  # noqa: E402
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 from stepstone import pipeline, step  # noqa: E402
 from stepstone.config import load_settings  # noqa: E402
 from stepstone.exceptions import PickleFallbackWarning  # noqa: E402
 
+if __package__:
+    from .data import DataSourceError, download_mnist, load_source, resolve_source
+    from .frameworks import (
+        MissingFrameworkError,
+        accuracy_keras,
+        accuracy_sklearn,
+        accuracy_torch,
+        check_framework,
+        train_keras,
+        train_sklearn,
+        train_torch,
+    )
+else:  # a pulled copy, run as ``python run.py`` from its folder
+    from data import DataSourceError, download_mnist, load_source, resolve_source  # type: ignore[no-redef]
+    from frameworks import (  # type: ignore[no-redef]
+        MissingFrameworkError,
+        accuracy_keras,
+        accuracy_sklearn,
+        accuracy_torch,
+        check_framework,
+        train_keras,
+        train_sklearn,
+        train_torch,
+    )
+
 if TYPE_CHECKING:
     from stepstone import PipelineRun
-
-SEED = 42
-"""One seed for the split and the network, so a rerun computes exactly the same thing."""
 
 CONFIG_A: dict[str, Any] = {"epochs": 10, "lr": 1e-3}
 CONFIG_B: dict[str, Any] = {"epochs": 10, "lr": 3e-3}
@@ -56,22 +77,20 @@ CONFIG_B: dict[str, Any] = {"epochs": 10, "lr": 3e-3}
 
 
 @step
-def importer() -> tuple[
+def importer(
+    source: str = "digits",
+) -> tuple[
     Annotated[np.ndarray, "X_train"],
     Annotated[np.ndarray, "y_train"],
     Annotated[np.ndarray, "X_test"],
     Annotated[np.ndarray, "y_test"],
 ]:
-    """Load the 1,797 digits that ship with scikit-learn (no download) and split them.
+    """Load a data source (``digits``, ``mnist`` or a folder of IDX files; see ``data.py``).
 
-    The split is stratified and seeded, so every run produces byte-identical arrays, and
-    their content hashes keep the downstream steps' cache keys stable.
+    Every split is seeded, so every run produces byte-identical arrays, and their content
+    hashes keep the downstream steps' cache keys stable.
     """
-    images, labels = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        images, labels, test_size=0.25, random_state=SEED, stratify=labels
-    )
-    return X_train, y_train, X_test, y_test
+    return load_source(source)
 
 
 @step
@@ -79,45 +98,78 @@ def normalizer(
     X_train: np.ndarray, X_test: np.ndarray
 ) -> tuple[Annotated[np.ndarray, "X_train_normed"], Annotated[np.ndarray, "X_test_normed"]]:
     """Scale pixels to [0, 1] using the training set's maximum (the test set must not leak in)."""
-    scale = float(X_train.max())
-    return X_train / scale, X_test / scale
+    scale = np.float32(X_train.max())
+    return X_train.astype(np.float32) / scale, X_test.astype(np.float32) / scale
 
 
-@step
-def trainer(
+@step(name="trainer")
+def sklearn_trainer(
     X_train: np.ndarray, y_train: np.ndarray, epochs: int = 1, lr: float = 1e-3
-) -> MLPClassifier:
-    """Train a one-hidden-layer network for ``epochs`` passes at learning rate ``lr``.
-
-    A few epochs do not converge, and scikit-learn says so with a ConvergenceWarning; the
-    example stops early on purpose, so that warning is silenced here and nowhere else.
-    """
-    model = MLPClassifier(
-        hidden_layer_sizes=(128,),
-        max_iter=epochs,
-        learning_rate_init=lr,
-        batch_size=32,
-        random_state=SEED,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X_train, y_train)
-    return model
+) -> Any:
+    """A scikit-learn ``MLPClassifier`` with one hidden layer of 128 units."""
+    return train_sklearn(X_train, y_train, epochs, lr)
 
 
-@step
-def evaluator(model: MLPClassifier, X_test: np.ndarray, y_test: np.ndarray) -> float:
+@step(name="trainer")
+def keras_trainer(
+    X_train: np.ndarray, y_train: np.ndarray, epochs: int = 1, lr: float = 1e-3
+) -> Any:
+    """The original example's Keras 3 model: Flatten, Dense(10, relu), Dense(10)."""
+    return train_keras(X_train, y_train, epochs, lr)
+
+
+@step(name="trainer")
+def torch_trainer(
+    X_train: np.ndarray, y_train: np.ndarray, epochs: int = 1, lr: float = 1e-3
+) -> Any:
+    """The same network as an ``nn.Module`` with its own training loop."""
+    return train_torch(X_train, y_train, epochs, lr)
+
+
+@step(name="evaluator")
+def sklearn_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
     """The share of test digits the model labels correctly."""
-    return float(model.score(X_test, y_test))
+    return accuracy_sklearn(model, X_test, y_test)
+
+
+@step(name="evaluator")
+def keras_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
+    """The share of test digits the model labels correctly."""
+    return accuracy_keras(model, X_test, y_test)
+
+
+@step(name="evaluator")
+def torch_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
+    """The share of test digits the model labels correctly."""
+    return accuracy_torch(model, X_test, y_test)
+
+
+TRAINERS = {
+    "sklearn": (sklearn_trainer, sklearn_evaluator),
+    "keras": (keras_trainer, keras_evaluator),
+    "torch": (torch_trainer, torch_evaluator),
+}
+"""``framework`` -> its trainer and evaluator steps (both named as in the original)."""
 
 
 @pipeline
-def mnist_pipeline(epochs: int = 1, lr: float = 1e-3) -> None:
-    """Import, normalize, train, evaluate: only ``trainer`` depends on the parameters."""
-    X_train, y_train, X_test, y_test = importer()
+def mnist_pipeline(
+    epochs: int = 1, lr: float = 1e-3, framework: str = "sklearn", data: str = "digits"
+) -> None:
+    """Import, normalize, train, evaluate: only ``trainer`` depends on epochs and lr.
+
+    A folder of IDX files is declared as the importer's cache dependency: its files are
+    hashed into the importer's key, so editing the data reruns it (and what follows).
+    """
+    source = resolve_source(data)
+    load = importer
+    if source not in ("digits", "mnist"):
+        load = importer.with_options(cache_depends_on=[source])
+    X_train, y_train, X_test, y_test = load(source=source)
     X_train_normed, X_test_normed = normalizer(X_train, X_test)
-    model = trainer(X_train_normed, y_train, epochs=epochs, lr=lr)
-    evaluator(model, X_test_normed, y_test)
+    train, evaluate = TRAINERS[framework]
+    model = train(X_train_normed, y_train, epochs=epochs, lr=lr)
+    evaluate(model, X_test_normed, y_test)
 
 
 # -- running it three times ----------------------------------------------------------------
@@ -184,27 +236,36 @@ def _speed_up(executed: float, cached: float) -> str:
     return f"{executed / cached:,.0f}x"
 
 
-def run_demo(console: Console | None = None) -> CachingDemo:
-    """Run the pipeline with configuration A, then B, then A again, and collect the results."""
+def run_demo(
+    console: Console | None = None,
+    framework: str = "sklearn",
+    data: str = "digits",
+    configs: list[dict[str, Any]] | None = None,
+) -> CachingDemo:
+    """Run the pipeline with configuration A, then B, then A again, and collect the results.
+
+    ``configs`` replaces ``[CONFIG_A, CONFIG_B, CONFIG_A]`` (three dicts of epochs and lr;
+    the first and last equal, so the last run is entirely cached).
+    """
     console = console or Console()
-    demo = CachingDemo(configs=[CONFIG_A, CONFIG_B, CONFIG_A])
+    configs = configs or [CONFIG_A, CONFIG_B, CONFIG_A]
+    demo = CachingDemo(configs=configs)
     expectations = [
         "nothing is cached yet: every step executes",
-        "only the trainer's learning rate changed: importer and normalizer come from the cache",
+        "only the trainer's parameters changed: importer and normalizer come from the cache",
         "same configuration as run 1: every step comes from the cache",
     ]
     with warnings.catch_warnings():
-        # No materializer handles scikit-learn models yet, so the trained model is stored
-        # with cloudpickle, and stepstone warns that a pickle may not load under other
-        # library versions. This example reads its models back in the same environment,
-        # so that one warning is expected here and silenced; anything else still shows.
-        warnings.filterwarnings("ignore", message=".*MLPClassifier", category=PickleFallbackWarning)
+        # A model no materializer handles is stored with cloudpickle, and stepstone warns
+        # that a pickle may not load under other library versions. This example reads its
+        # models back in the same environment, so that warning is silenced here.
+        warnings.filterwarnings("ignore", category=PickleFallbackWarning)
         for number, (config, expected) in enumerate(
             zip(demo.configs, expectations, strict=True), start=1
         ):
             console.rule(f"Run {number} of 3: {_label(config)}")
             console.print(f"Expected: {expected}.", style="dim")
-            run = mnist_pipeline(**config)
+            run = mnist_pipeline(**config, framework=framework, data=data)
             demo.runs.append(run)
             demo.accuracies.append(run.steps["evaluator"].output.load())
     return demo
@@ -221,11 +282,39 @@ def _limit_threads() -> Any:
     return threadpool_limits(limits=1)
 
 
-def main() -> CachingDemo:
+def prepare(framework: str = "sklearn", data: str = "digits") -> str:
+    """Check the framework's packages and the data source before any run; the source.
+
+    ``mnist`` is downloaded here (once), so a failed download is one clear message, not a
+    failed step.
+
+    Raises:
+        stepstone.examples.ExampleError: a package is missing (the message says which
+            ``stepstone integration install`` adds it), or the data source is unusable.
+    """
+    from stepstone.examples import ExampleError
+
+    try:
+        check_framework(framework, data)
+        source = resolve_source(data)
+        if source == "mnist":
+            download_mnist()
+    except (MissingFrameworkError, DataSourceError, ValueError) as exc:
+        raise ExampleError(str(exc)) from exc
+    return source
+
+
+def main(
+    framework: str = "sklearn",
+    data: str = "digits",
+    configs: list[dict[str, Any]] | None = None,
+) -> CachingDemo:
     """Run the example and print the summary table."""
     console = Console()
+    prepare(framework, data)
+    console.print(f"Framework: {framework}; data: {data}.")
     with _limit_threads():
-        demo = run_demo(console)
+        demo = run_demo(console, framework=framework, data=data, configs=configs)
     console.print()
     console.print(demo.table())
     accuracies = ", ".join(
@@ -235,10 +324,23 @@ def main() -> CachingDemo:
     home = load_settings().home
     console.print(
         f"Runs and artifacts are stored under {home}. "
-        "List the runs with 'stepstone runs list'; inspect one with 'stepstone runs show latest'."
+        "List the runs with 'stepstone runs list'; inspect one with "
+        "'stepstone runs show latest'; open the lineage view with 'stepstone dashboard' "
+        "or 'stepstone lineage latest -o run.html'."
     )
     return demo
 
 
+def _arguments() -> dict[str, str]:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the caching example three times.")
+    parser.add_argument("--framework", choices=["sklearn", "keras", "torch"], default="sklearn")
+    parser.add_argument(
+        "--data", default="digits", help="digits (default), mnist, or a folder of IDX files"
+    )
+    return vars(parser.parse_args())
+
+
 if __name__ == "__main__":
-    main()
+    main(**_arguments())
