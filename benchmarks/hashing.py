@@ -6,6 +6,8 @@
 Budgets (docs: DESIGN.md): artifact hashing >= 1 GB/s (BLAKE3); a tiny ``save`` <= ~300 us,
 inside the 2 ms of an executed no-op step. Baselines: hashlib.sha256 and a plain memory copy
 of the same buffer; ``np.save`` of the same array to a file in the same folder.
+The 1 GB save/load budgets against np.save/np.load (and verified loads) are measured in
+benchmarks/artifacts.py.
 Nothing here asserts: benchmarks print, tests assert behaviour.
 """
 

@@ -10,8 +10,9 @@
     ├── CacheError
     │   └── UnhashableParameterError .step_name .parameter
     ├── StorageError
-    │   ├── ArtifactNotFoundError
     │   ├── ArtifactStoreError
+    │   │   └── ArtifactIntegrityError   .uri .file: bytes missing or not those hashed
+    │   │       └── ArtifactNotFoundError
     │   ├── MaterializerError        no materializer, or one that failed to save/load
     │   ├── MetadataStoreError
     │   ├── RunNotFoundError         .query .suggestions
@@ -81,12 +82,26 @@ class StorageError(StepstoneError):
     """Reading or writing a store failed."""
 
 
-class ArtifactNotFoundError(StorageError):
-    """An artifact's files are not in the artifact store."""
-
-
 class ArtifactStoreError(StorageError):
     """The artifact store failed to read or write."""
+
+
+class ArtifactIntegrityError(ArtifactStoreError):
+    """A stored artifact cannot be trusted: a file is missing or its bytes fail their hash.
+
+    One class to catch for "this cached output is unusable, recompute it":
+    :class:`ArtifactNotFoundError` (nothing stored at all) derives from it.
+    ``uri`` is the artifact, ``file`` the damaged or missing file (``""`` if unknown).
+    """
+
+    def __init__(self, message: str, *, uri: str = "", file: str = "") -> None:
+        super().__init__(message)
+        self.uri = uri
+        self.file = file
+
+
+class ArtifactNotFoundError(ArtifactIntegrityError):
+    """An artifact's files are not in the artifact store."""
 
 
 class MaterializerError(StorageError):

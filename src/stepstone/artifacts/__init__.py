@@ -12,11 +12,15 @@
   ``os`` calls, other URLs go through fsspec (:mod:`.backends`).
 * :class:`Materializer` (:mod:`.materializer`) is the base class of formats; the
   registry (:mod:`.registry`) maps types, by ``"module.QualName"``, to materializers.
-* Built-in materializers (:mod:`.materializers`): ``builtins.json``, ``numpy.npy``, and
-  the ``cloudpickle`` fallback.
+* Built-in materializers (:mod:`.materializers`): ``builtins.json``, ``numpy.npy``,
+  ``numpy.npz``, ``dataclass.json``, ``pydantic.json``, ``pathlib.path`` and the
+  ``cloudpickle`` fallback; third-party ones (pandas, pyarrow, polars, scikit-learn,
+  PyTorch, Keras) live in :mod:`stepstone.integrations`, known here by name only
+  (:mod:`.catalog`) and imported on first use.
+* Loads are verified against the content hash while reading (:mod:`.integrity`).
 
-Importing this package is cheap: NumPy, fsspec and cloudpickle are imported only when a
-value, a URL or a pickle needs them.
+Importing this package is cheap: NumPy, fsspec, cloudpickle and every integration are
+imported only when a value, a URL or a pickle needs them.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ from stepstone.artifacts.files import ArtifactReader, ArtifactWriter
 from stepstone.artifacts.hashing import hash_bytes
 from stepstone.artifacts.materializer import Materializer
 from stepstone.artifacts.registry import (
+    MaterializerInfo,
     get_materializer,
+    materializer_for,
     materializer_for_type,
     materializer_for_value,
     register_materializer,
     registered_materializers,
+    resolve_materializer,
 )
 from stepstone.artifacts.store import ArtifactStore, StoredArtifact, open_artifact_store
 
@@ -41,12 +48,15 @@ __all__ = [
     "ArtifactStore",
     "ArtifactWriter",
     "Materializer",
+    "MaterializerInfo",
     "StoredArtifact",
     "get_materializer",
     "hash_bytes",
+    "materializer_for",
     "materializer_for_type",
     "materializer_for_value",
     "open_artifact_store",
     "register_materializer",
     "registered_materializers",
+    "resolve_materializer",
 ]

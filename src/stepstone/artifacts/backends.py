@@ -28,7 +28,7 @@ from typing import IO, Any, cast
 from stepstone.artifacts.files import ArtifactReader, LocalArtifactReader, check_name
 from stepstone.artifacts.hashing import MANIFEST_NAME, FileEntry, decode_manifest, is_content_hash
 
-__all__ = ["FsspecArtifactReader", "FsspecBackend", "LocalBackend"]
+__all__ = ["FsspecArtifactReader", "FsspecBackend", "LocalBackend", "local_root"]
 
 STAGING_DIR_NAME = ".staging"
 
@@ -43,6 +43,20 @@ def _native(name: str) -> str:
 def _unique() -> str:
     """A random 128-bit hex name (a uuid4 in all but formatting, without importing uuid)."""
     return os.urandom(16).hex()
+
+
+def local_root(root: str) -> tuple[str, str, str] | None:
+    """``(absolute path, uri prefix, uri separator)`` for a local root, None for a URL."""
+    if root.startswith("file://"):
+        path = root[len("file://") :]
+        if path.startswith("localhost/"):
+            path = path[len("localhost") :]
+        path = os.path.abspath(path)
+        return path, "file://" + path.replace(os.sep, "/"), "/"
+    if "://" in root or "::" in root:
+        return None
+    path = os.path.abspath(os.path.expanduser(root))
+    return path, path, os.sep
 
 
 class LocalBackend:
@@ -93,9 +107,17 @@ class LocalBackend:
         return True
 
     def commit(
-        self, staging: str, content_hash: str, manifest: bytes, entries: list[FileEntry]
+        self,
+        staging: str,
+        content_hash: str,
+        manifest: bytes,
+        entries: list[FileEntry],
+        replace: bool = False,
     ) -> None:
-        """Publish ``staging`` as the artifact ``content_hash``; consumes ``staging``."""
+        """Publish ``staging`` as the artifact ``content_hash``; consumes ``staging``.
+
+        ``replace``: the caller found the stored copy damaged; ours replaces it.
+        """
         final = self.directory(content_hash)
         prefix = content_hash[:2]
         if prefix not in self._prefixes:
@@ -118,7 +140,7 @@ class LocalBackend:
                 raise
         # Someone stored the same bytes first. Keep theirs, unless it is damaged (e.g. a
         # crash before the data reached the disk), in which case ours replaces it.
-        if self._is_sound(final, manifest, entries):
+        if not replace and self._is_sound(final, manifest, entries):
             self.discard(staging)
             return
         trash = os.path.join(self.staging_dir, "damaged-" + _unique())
@@ -223,15 +245,33 @@ class FsspecBackend:
         shutil.rmtree(staging, ignore_errors=True)
 
     def holds(self, content_hash: str, manifest_size: int, entries: list[FileEntry]) -> bool:
-        """Whether the artifact is stored (object PUTs are atomic: no partial files)."""
-        return self.exists(content_hash)
+        """Whether the artifact is stored with files of the right sizes (one listing)."""
+        final = self.directory(content_hash)
+        try:
+            listing = self.fs.find(final, detail=True)
+        except (FileNotFoundError, OSError):
+            return False
+        sizes = {
+            path.rstrip("/")[len(final) + 1 :]: info.get("size") for path, info in listing.items()
+        }
+        if sizes.get(MANIFEST_NAME) != manifest_size:
+            return False
+        return all(sizes.get(e.name) == e.size for e in entries)
 
     def commit(
-        self, staging: str, content_hash: str, manifest: bytes, entries: list[FileEntry]
+        self,
+        staging: str,
+        content_hash: str,
+        manifest: bytes,
+        entries: list[FileEntry],
+        replace: bool = False,
     ) -> None:
         final = self.directory(content_hash)
         try:
-            if not self.exists(content_hash):
+            if replace and self.exists(content_hash):
+                # A damaged copy: invisible first, then overwritten file by file.
+                self.fs.rm_file(f"{final}/{MANIFEST_NAME}")
+            if replace or not self.exists(content_hash):
                 self.fs.makedirs(final, exist_ok=True)
                 for entry in entries:
                     parent, _, _ = entry.name.rpartition("/")

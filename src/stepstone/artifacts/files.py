@@ -20,8 +20,10 @@ directory is created only when something must go to disk.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable
 from typing import IO, Any, cast
 
@@ -46,6 +48,10 @@ __all__ = [
 ]
 
 _RESERVED_PREFIX = ".stepstone"
+
+# Writes from this size on are hashed on a helper thread while written (measured in
+# benchmarks/artifacts.py; below it, starting a thread costs more than it hides).
+_OVERLAP_MIN_BYTES = 4 << 20
 
 
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -144,9 +150,21 @@ class HashingFile(io.BufferedIOBase):
                 return memory.write(data)
             self._spill()
         assert self._file is not None
-        if not self._dirty:
-            self._hasher.update(data)
-        return self._file.write(data)
+        if self._dirty:
+            return self._file.write(data)
+        view = memoryview(data)
+        if view.nbytes < _OVERLAP_MIN_BYTES:
+            self._hasher.update(view)
+            return self._file.write(view)
+        # A big write (a whole array): hash on a second thread while this one writes the
+        # same memory. BLAKE3 and the write syscall both release the GIL, so the hash
+        # costs almost nothing on top of the write when a core is free.
+        worker = threading.Thread(target=self._hasher.update, args=(view,), daemon=True)
+        worker.start()
+        try:
+            return self._file.write(view)
+        finally:
+            worker.join()
 
     def writelines(self, lines: Iterable[Any]) -> None:
         for line in lines:
@@ -156,7 +174,8 @@ class HashingFile(io.BufferedIOBase):
         """Move to disk: write what is in memory, then stream (and hash) from here on."""
         memory, self._memory = self._memory, None
         self._file = self._open_file()
-        self._hasher = blake3(max_threads=blake3.AUTO)
+        # One hashing thread: big writes already hash beside the writing thread.
+        self._hasher = blake3(max_threads=1)
         if memory is None:
             return
         with memory.getbuffer() as data:
@@ -385,6 +404,16 @@ class ArtifactReader:
         """Every file name of the artifact, sorted (from its manifest)."""
         raise NotImplementedError
 
+    def map(self, name: str = "data") -> Any | None:
+        """A private, writable memory map of a file, or None where files cannot be mapped.
+
+        Why: a large array can then be *built on* the stored bytes instead of copied out
+        of them (pages are shared with the page cache until written; writes stay private
+        to the process). Remote artifacts, and platforms that cannot delete a mapped
+        file (Windows), answer None: read the file instead.
+        """
+        return None
+
     def close(self) -> None:
         """Release temporary files; the loaded value must not depend on them afterwards."""
 
@@ -420,3 +449,11 @@ class LocalArtifactReader(ArtifactReader):
     def names(self) -> list[str]:
         with open(os.path.join(self.directory, MANIFEST_NAME), "rb") as file:
             return [entry.name for entry in decode_manifest(file.read())]
+
+    def map(self, name: str = "data") -> Any | None:
+        if os.name != "posix":
+            return None  # a mapped file could not be deleted (gc, repair) while mapped
+        with open(self.path(name), "rb") as file:
+            if os.fstat(file.fileno()).st_size == 0:
+                return None
+            return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_COPY)

@@ -11,12 +11,13 @@ Writing your own takes four methods; see the example on :class:`Materializer`.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from stepstone.artifacts.files import ArtifactReader, ArtifactWriter
 
-__all__ = ["Materializer", "qualname_of"]
+__all__ = ["Materializer", "qualname_of", "safe_summary"]
 
 
 def qualname_of(cls: type) -> str:
@@ -45,6 +46,8 @@ class Materializer:
             change; cached step outputs written in another version are then recomputed.
         handled_types: types (classes, or ``"module.QualName"`` strings so the library
             need not be imported) registered by ``register_materializer(ThisClass)``.
+        uses_pickle: True if loading unpickles anything. Such artifacts are refused by
+            stores opened with ``allow_pickle=False``, because a pickle runs code.
 
     Rules a materializer must follow:
         * Deterministic bytes: the same value must produce the same files in every process
@@ -77,6 +80,7 @@ class Materializer:
     name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
     handled_types: ClassVar[tuple[str | type, ...]] = ()
+    uses_pickle: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -129,3 +133,19 @@ class Materializer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} v{self.version}>"
+
+
+def safe_summary(materializer: Materializer, value: Any) -> dict[str, Any]:
+    """The materializer's summary if it is a small JSON object, else ``{}``.
+
+    A summary is cosmetic: never worth failing a save. It must survive any metadata
+    store's JSON column, so non-JSON values (and NaN, which PostgreSQL rejects) drop it.
+    """
+    try:
+        summary = materializer.summary(value)
+        if not isinstance(summary, dict):
+            return {}
+        json.dumps(summary, allow_nan=False)
+    except Exception:
+        return {}
+    return summary

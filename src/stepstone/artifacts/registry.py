@@ -1,119 +1,55 @@
-"""Which materializer saves which type: registration and lookup.
+"""Which materializer saves which type: registration, lookup, and the choice for a value.
 
 Types are registered by their ``"module.QualName"`` string, never by class object,
 so a materializer for a heavy library (``"numpy.ndarray"``, ``"torch.Tensor"``) can be
 registered without importing that library: a value is matched by walking the names of
 the classes in its type's MRO (most specific first). Nothing is imported to classify a
-value; if the value exists, its library is already imported.
+value; if the value exists, its library is already imported. Materializers of the
+built-in integrations are listed by name in :mod:`.catalog` and imported on first use.
 
 Resolution for a value: for each class in ``type(value).__mro__``, the materializers
 registered for that class name, newest first, are asked ``can_save(value)``; the first
 yes wins. If none says yes, :func:`materializer_for_value` answers None, and
 :meth:`ArtifactStore.save` pickles the value with cloudpickle and emits a
-:class:`~stepstone.exceptions.PickleFallbackWarning` is emitted once per type per process
+:class:`~stepstone.exceptions.PickleFallbackWarning` once per type per process
 (pickles are tied to Python and library versions, so users should hear about it, once).
 
-Resolution for an annotation (:func:`materializer_for_type`) has no value to ask, so it
-uses :meth:`Materializer.handles_type` and gives up (returns None) when the answer would
-depend on the value, e.g. ``Optional[np.ndarray]``.
+A materializer chosen by the user (``@step(materializers=...)``, ``save(materializer=)``)
+wins over all of that: see :func:`materializer_for`.
+
+Resolution for an annotation (:func:`materializer_for_type`, in :mod:`.annotations`)
+has no value to ask, so it uses :meth:`Materializer.handles_type` and gives up (returns
+None) when the answer would depend on the value, e.g. ``Optional[np.ndarray]``.
 """
 
 from __future__ import annotations
 
-import importlib
-import threading
-import types
 import typing
 import warnings
-import weakref
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
+from stepstone.artifacts.catalog import INTEGRATIONS, Registry, import_target
 from stepstone.artifacts.materializer import Materializer, qualname_of
 from stepstone.exceptions import MaterializerError, PickleFallbackWarning, did_you_mean
 
 __all__ = [
+    "MaterializerInfo",
     "get_materializer",
+    "materializer_for",
     "materializer_for_type",
     "materializer_for_value",
     "register_materializer",
     "registered_materializers",
+    "resolve_materializer",
 ]
 
 M = TypeVar("M", bound=type[Materializer])
 
-_NONE_TYPE = type(None)
-
-
-class _Registry:
-    """Mutable registry state, behind one lock; lookups read without locking (GIL-atomic)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_type: dict[str, list[type[Materializer]]] = {}
-        self.by_name: dict[str, type[Materializer]] = {}
-        self.value_cache: weakref.WeakKeyDictionary[type, tuple[type[Materializer], ...]] = (
-            weakref.WeakKeyDictionary()
-        )
-        self.annotation_cache: dict[Any, type[Materializer] | None] = {}
-        self.pickle_warned: set[str] = set()
-
-    def snapshot(self) -> tuple[dict[str, list[type[Materializer]]], dict[str, type[Materializer]]]:
-        """Copy of the registrations, for tests that register throwaway materializers."""
-        return {k: list(v) for k, v in self.by_type.items()}, dict(self.by_name)
-
-    def restore(
-        self, state: tuple[dict[str, list[type[Materializer]]], dict[str, type[Materializer]]]
-    ) -> None:
-        with self.lock:
-            self.by_type = {k: list(v) for k, v in state[0].items()}
-            self.by_name = dict(state[1])
-            self._invalidate()
-
-    def add(self, key: str, cls: type[Materializer]) -> None:
-        with self.lock:
-            candidates = self.by_type.setdefault(key, [])
-            if cls in candidates:
-                candidates.remove(cls)
-            candidates.insert(0, cls)  # later registrations win
-            self.by_name[cls.name] = cls
-            self._invalidate()
-
-    def add_name(self, cls: type[Materializer]) -> None:
-        with self.lock:
-            self.by_name[cls.name] = cls
-
-    def remember(self, cls: type[Materializer]) -> None:
-        """Make a materializer used explicitly findable by name, unless the name is taken."""
-        if cls.name not in self.by_name:
-            with self.lock:
-                self.by_name.setdefault(cls.name, cls)
-
-    def _invalidate(self) -> None:
-        self.value_cache = weakref.WeakKeyDictionary()
-        self.annotation_cache = {}
-
-    def candidates(self, cls: type) -> tuple[type[Materializer], ...]:
-        """Materializers for instances of ``cls``: MRO order, newest registration first."""
-        cache = self.value_cache
-        try:
-            return cache[cls]
-        except KeyError:
-            pass
-        by_type = self.by_type
-        found: list[type[Materializer]] = []
-        for base in cls.__mro__:
-            for materializer in by_type.get(qualname_of(base), ()):
-                if materializer not in found:
-                    found.append(materializer)
-        result = tuple(found)
-        try:
-            cache[cls] = result
-        except TypeError:  # pragma: no cover - classes that refuse weak references
-            pass
-        return result
-
-
-_registry = _Registry()
+_registry = Registry()
+for _lazy in INTEGRATIONS:
+    _registry.add_lazy(_lazy)
+del _lazy
 
 
 def _type_key(type_or_qualname: type | str) -> str:
@@ -162,9 +98,9 @@ def register_materializer(type_or_qualname: Any, materializer_cls: Any = None) -
       registers it for each of its ``handled_types``.
 
     A type registered by name is matched without importing its module; the name is the
-    class's own ``__module__`` and ``__qualname__`` (``"pandas.core.frame.DataFrame"``, not
-    ``"pandas.DataFrame"``). Registering also makes the materializer findable by its
-    ``name`` for loading.
+    class's own ``__module__`` and ``__qualname__`` (``qualname_of(cls)``: NumPy's array is
+    ``"numpy.ndarray"``, pandas 2's frame ``"pandas.core.frame.DataFrame"``). Registering
+    also makes the materializer findable by its ``name`` for loading.
 
     Example:
         >>> from stepstone.artifacts import Materializer, register_materializer
@@ -196,30 +132,69 @@ def register_materializer(type_or_qualname: Any, materializer_cls: Any = None) -
     return decorator
 
 
-def registered_materializers() -> dict[str, type[Materializer]]:
-    """Every materializer known by name (registered, or loaded on demand), sorted by name."""
-    return dict(sorted(_registry.by_name.items()))
+@dataclass(frozen=True, slots=True)
+class MaterializerInfo:
+    """One row of ``stepstone materializers``.
+
+    Attributes:
+        name: recorded with every artifact it writes.
+        version: format version (part of each step's output spec).
+        handled_types: ``"module.QualName"`` of the types it is registered for.
+        module: where the class is defined.
+        uses_pickle: whether loading its artifacts unpickles (refused where pickle is off).
+    """
+
+    name: str
+    version: str
+    handled_types: tuple[str, ...]
+    module: str
+    uses_pickle: bool
+
+
+def registered_materializers() -> list[MaterializerInfo]:
+    """Every materializer known by name, sorted by name: what ``stepstone materializers``
+    lists. Imports the built-in integrations (cheap: none imports its library).
+
+    Example:
+        >>> [row.name for row in registered_materializers()][:2]
+        ['builtins.json', 'cloudpickle']
+    """
+    _registry.resolve_all()
+    handled: dict[str, list[str]] = {}
+    for key, classes in _registry.by_type.items():
+        for cls in classes:
+            handled.setdefault(cls.name, []).append(key)
+    return [
+        MaterializerInfo(
+            name=name,
+            version=cls.version,
+            handled_types=tuple(sorted(handled.get(name, ()))),
+            module=cls.__module__,
+            uses_pickle=cls.uses_pickle,
+        )
+        for name, cls in sorted(_registry.by_name.items())
+    ]
 
 
 def get_materializer(name: str) -> type[Materializer]:
     """Return the materializer registered under ``name`` (as recorded with an artifact).
 
-    A name of the form ``"package.module:ClassName"`` (the default name of a materializer
-    that does not set one) is imported on demand, so artifacts written by user-defined
-    materializers load in a fresh process too.
+    A built-in integration is imported on demand, and so is a name of the form
+    ``"package.module:ClassName"`` (the default name of a materializer that does not set
+    one), so artifacts written by user-defined materializers load in a fresh process too.
 
     Raises:
         MaterializerError: no materializer has this name; the message lists the known names
             and the closest match.
     """
-    cls = _registry.by_name.get(name)
+    cls = _registry.resolve_name(name)
     if cls is not None:
         return cls
     if ":" in name:
         cls = _import_materializer(name)
         if cls is not None:
             return cls
-    known = sorted(_registry.by_name)
+    known = sorted({*_registry.by_name, *_registry.lazy_names})
     raise MaterializerError(
         f"No materializer named {name!r}.{did_you_mean(name, known)} Known materializers: "
         f"{', '.join(known)}. If the artifact was written by your own materializer, import the "
@@ -228,11 +203,8 @@ def get_materializer(name: str) -> type[Materializer]:
 
 
 def _import_materializer(name: str) -> type[Materializer] | None:
-    module_name, _, qualname = name.partition(":")
     try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
+        target = import_target(name)
     except (ImportError, AttributeError):
         return None
     if isinstance(target, type) and issubclass(target, Materializer) and target.name == name:
@@ -241,9 +213,20 @@ def _import_materializer(name: str) -> type[Materializer] | None:
     return None
 
 
-def remember_materializer(cls: type[Materializer]) -> type[Materializer]:
-    """Called for a materializer passed explicitly to a save: the artifact it writes must be
-    loadable by its name in this process even if the class was never registered."""
+def resolve_materializer(spec: type[Materializer] | str) -> type[Materializer]:
+    """A materializer given by class or by registered name, checked and made loadable.
+
+    For ``@step(materializers={"output": MyMaterializer})``: call it when planning, so
+    a bad entry fails before anything runs. The class becomes findable by its name in this
+    process, so what it writes loads even if it was never registered.
+
+    Raises:
+        MaterializerError: an unknown name.
+        TypeError: not a Materializer subclass or name.
+    """
+    cls = get_materializer(spec) if isinstance(spec, str) else spec
+    if not (isinstance(cls, type) and issubclass(cls, Materializer)):
+        raise TypeError(f"a materializer must be a Materializer subclass or name, not {cls!r}")
     _registry.remember(_check_materializer(cls))
     return cls
 
@@ -284,6 +267,59 @@ def materializer_for_value(value: Any, *, fallback: bool = False) -> type[Materi
     return None
 
 
+def materializer_for(
+    value: Any,
+    *,
+    preferred: type[Materializer] | str | None = None,
+    type_hint: object | None = None,
+) -> type[Materializer]:
+    """The materializer that will save ``value``: what a step output goes through.
+
+    In order: ``preferred`` (a class or registered name, e.g. from
+    ``@step(materializers={"output": MyMaterializer})``), which must accept the value;
+    else the one registered for ``type_hint`` (the output's annotation) if it accepts the
+    value; else the one registered for the value's type; else cloudpickle, with a
+    :class:`~stepstone.exceptions.PickleFallbackWarning` once per type.
+
+    Raises:
+        MaterializerError: ``preferred`` cannot save this value, or is an unknown name.
+
+    Example:
+        >>> import numpy as np
+        >>> materializer_for(np.zeros(3)).name
+        'numpy.npy'
+        >>> materializer_for({"a": 1}, preferred="cloudpickle").name
+        'cloudpickle'
+    """
+    return select_materializer(value, preferred=preferred, type_hint=type_hint, stacklevel=3)
+
+
+def select_materializer(
+    value: Any,
+    *,
+    preferred: type[Materializer] | str | None,
+    type_hint: object | None,
+    stacklevel: int,
+) -> type[Materializer]:
+    """:func:`materializer_for` with the pickle warning's ``stacklevel`` counted from here."""
+    if preferred is not None:
+        cls = resolve_materializer(preferred)
+        if not cls().can_save(value):
+            raise MaterializerError(
+                f"Materializer {cls.name!r} cannot save a value of type "
+                f"{qualname_of(type(value))!r}. Pick another materializer, or leave it "
+                "out to choose one by the value's type."
+            )
+        return cls
+    if type_hint is not None:
+        from stepstone.artifacts.annotations import materializer_for_type
+
+        hinted = materializer_for_type(type_hint)
+        if hinted is not None and hinted().can_save(value):
+            return hinted
+    return select_for_value(value, stacklevel=stacklevel + 1)
+
+
 def select_for_value(value: Any, *, stacklevel: int) -> type[Materializer]:
     """:func:`materializer_for_value` for internal callers: ``stacklevel`` of the warning
     counted from this function (2 = its caller), so it points at user code."""
@@ -302,6 +338,9 @@ def _warn_pickle_fallback(
     key = qualname_of(cls)
     if key in _registry.pickle_warned:
         return
+    # Catch-alls (the dataclass materializer is registered for every type) did not
+    # "decline" a type they never handle: name only those that handle this one.
+    declined = tuple(m for m in declined if m.handles_type(cls))
     if declined:
         names = ", ".join(m.name for m in declined)
         what = (
@@ -314,7 +353,8 @@ def _warn_pickle_fallback(
         fix = "register one with "
     warnings.warn(
         f"{what}; storing it with cloudpickle, which may not load under another Python or "
-        f"library version (warned once per type). To fix, {fix}"
+        f"library version, and which stores with allow_pickle=False refuse to load (warned "
+        f"once per type). To fix, {fix}"
         f"@register_materializer({cls.__name__}) on a stepstone.artifacts.Materializer "
         "subclass (see 'stepstone materializers').",
         PickleFallbackWarning,
@@ -325,70 +365,23 @@ def _warn_pickle_fallback(
     _registry.pickle_warned.add(key)
 
 
-def materializer_for_type(annotation: Any) -> type[Materializer] | None:
+def materializer_for_type(
+    annotation: Any, *, preferred: type[Materializer] | str | None = None
+) -> type[Materializer] | None:
     """Resolve a type annotation to the materializer that would save its values, or None.
 
-    Understands plain classes, ``Annotated[T, ...]`` (unwrapped), unions and ``Optional``
-    (resolved only when every member resolves to the same materializer: ``int | None`` is
-    JSON, ``np.ndarray | None`` is ambiguous), ``Literal[...]``, generic aliases
-    (``list[int]`` is JSON only if ``int`` is), and ``"module.QualName"`` strings.
-    Returns None for ``Any``, type variables, and types no materializer handles; the pickle
-    fallback is decided per value at save time, never here.
+    ``preferred`` (the step's explicit choice for this output) wins when given. Otherwise
+    see :func:`stepstone.artifacts.annotations.materializer_for_type`: plain classes,
+    ``Annotated``, unions, ``Literal``, generic aliases and ``"module.QualName"`` strings;
+    None when the answer depends on the value.
 
     Example:
         >>> from typing import Annotated
         >>> materializer_for_type(Annotated[dict[str, int], "counts"]).name
         'builtins.json'
     """
-    cache = _registry.annotation_cache
-    try:
-        return cache[annotation]
-    except TypeError:  # unhashable annotation metadata
-        return _resolve(annotation)
-    except KeyError:
-        pass
-    result = _resolve(annotation)
-    cache[annotation] = result
-    return result
+    if preferred is not None:
+        return resolve_materializer(preferred)
+    from stepstone.artifacts.annotations import materializer_for_type as resolve
 
-
-def _resolve(annotation: Any) -> type[Materializer] | None:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _resolve(typing.get_args(annotation)[0])
-    if annotation is None or annotation is _NONE_TYPE:
-        return _for_class(_NONE_TYPE)
-    if origin is typing.Union or origin is types.UnionType:
-        return _same(_resolve(arg) for arg in typing.get_args(annotation))
-    if origin is typing.Literal:
-        return _same(_for_class(type(arg)) for arg in typing.get_args(annotation))
-    if isinstance(origin, type):
-        container = _for_class(origin)
-        if container is None:
-            return None
-        # A container format (JSON) holds only what it can encode: check the parameters.
-        if getattr(container, "checks_item_types", False):
-            args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
-            if any(_resolve(arg) is not container for arg in args):
-                return None
-        return container
-    if isinstance(annotation, str):
-        found = _registry.by_type.get(annotation)
-        return found[0] if found else None
-    if isinstance(annotation, type):
-        return _for_class(annotation)
-    return None
-
-
-def _same(results: typing.Iterable[type[Materializer] | None]) -> type[Materializer] | None:
-    distinct = set(results)
-    if len(distinct) == 1:
-        return distinct.pop()
-    return None
-
-
-def _for_class(cls: type) -> type[Materializer] | None:
-    for materializer in _registry.candidates(cls):
-        if materializer.handles_type(cls):
-            return materializer
-    return None
+    return resolve(annotation)

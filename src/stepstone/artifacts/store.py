@@ -10,17 +10,27 @@ processes at once. ``load`` finds the materializer by the name recorded at save 
 A uri is resolved by the content hash it ends with (a bare hash works too), so uris
 recorded before a store was moved, or through another mount of it, still load.
 
+Integrity: ``load`` checks every byte it uses against the content hash while reading
+(:mod:`stepstone.artifacts.integrity`); a missing or damaged artifact raises
+:class:`~stepstone.exceptions.ArtifactIntegrityError` (``ArtifactNotFoundError`` when
+nothing is there) and a damaged copy is removed at once, so the store reports it missing
+from then on and the next save of the same bytes writes a fresh copy. ``save`` of bytes
+already stored checks the stored copy (locally: by content) and replaces it if it is
+damaged, so re-executing the producing step repairs the store.
+
+Pickle policy: a store opened with ``allow_pickle=False`` (``STEPSTONE_ALLOW_PICKLE=0``)
+refuses to load artifacts whose materializer uses pickle, because loading a pickle runs
+code chosen by whoever wrote the store.
+
 Error policy: what fails inside a materializer is a
 :class:`~stepstone.exceptions.MaterializerError` naming the type and the materializer
 (``__cause__`` holds the original); what fails in the store's own IO (creating the
-staging directory, publishing) is an :class:`~stepstone.exceptions.ArtifactStoreError`;
-missing artifacts are :class:`~stepstone.exceptions.ArtifactNotFoundError`. Whatever
-fails, the staging directory is removed and nothing appears at the final path.
+staging directory, publishing) is an :class:`~stepstone.exceptions.ArtifactStoreError`.
+Whatever fails, the staging directory is removed and nothing appears at the final path.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -29,24 +39,30 @@ from typing import Any, Literal
 
 from blake3 import blake3
 
-from stepstone.artifacts.backends import FsspecBackend, LocalBackend
+from stepstone.artifacts.backends import FsspecBackend, LocalBackend, local_root
 from stepstone.artifacts.files import ArtifactReader, ArtifactWriter, write_new_file
 from stepstone.artifacts.hashing import (
     MANIFEST_NAME,
+    FileEntry,
     decode_manifest,
     encode_manifest,
     hash_bytes,
+    hash_file,
     is_content_hash,
 )
-from stepstone.artifacts.materializer import Materializer, qualname_of
+from stepstone.artifacts.integrity import VerifyingReader, stamps
+from stepstone.artifacts.materializer import Materializer, qualname_of, safe_summary
+from stepstone.artifacts.messages import load_error, pickle_refused, save_error
 from stepstone.artifacts.registry import (
     fallback_materializer,
     get_materializer,
-    materializer_for_type,
-    remember_materializer,
-    select_for_value,
+    select_materializer,
 )
-from stepstone.exceptions import ArtifactNotFoundError, ArtifactStoreError, MaterializerError
+from stepstone.exceptions import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+)
 
 __all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
 
@@ -77,20 +93,6 @@ class StoredArtifact:
     summary: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
-def _local_root(root: str) -> tuple[str, str, str] | None:
-    """``(absolute path, uri prefix, uri separator)`` for a local root, None for a URL."""
-    if root.startswith("file://"):
-        path = root[len("file://") :]
-        if path.startswith("localhost/"):
-            path = path[len("localhost") :]
-        path = os.path.abspath(path)
-        return path, "file://" + path.replace(os.sep, "/"), "/"
-    if "://" in root or "::" in root:
-        return None
-    path = os.path.abspath(os.path.expanduser(root))
-    return path, path, os.sep
-
-
 class ArtifactStore:
     """Content-addressed store of step outputs under a local path or an fsspec URL.
 
@@ -102,6 +104,8 @@ class ArtifactStore:
         staging_dir: local directory for staging uploads (fsspec backend only; the local
             backend always stages in ``<root>/.staging`` so publishing is a rename).
         storage_options: passed to fsspec (credentials, endpoint URL).
+        allow_pickle: ``False`` refuses to load artifacts stored with pickle (the
+            ``allow_pickle`` setting, ``STEPSTONE_ALLOW_PICKLE``); saving is unaffected.
 
     Example:
         >>> import tempfile
@@ -120,9 +124,11 @@ class ArtifactStore:
         backend: Literal["auto", "local", "fsspec"] = "auto",
         staging_dir: str | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        allow_pickle: bool = True,
     ) -> None:
+        self.allow_pickle = allow_pickle
         root = os.fspath(root)
-        local = _local_root(root) if backend != "fsspec" else None
+        local = local_root(root) if backend != "fsspec" else None
         self._backend: Backend
         if local is not None:
             self._backend = LocalBackend(*local)
@@ -167,7 +173,7 @@ class ArtifactStore:
             MaterializerError: the chosen materializer cannot save the value or failed.
             ArtifactStoreError: the store could not be written.
         """
-        cls = self._choose(value, materializer, type_hint)
+        cls = select_materializer(value, preferred=materializer, type_hint=type_hint, stacklevel=3)
         instance = cls()
         backend = self._backend
         writer = ArtifactWriter(self._new_staging)
@@ -178,16 +184,20 @@ class ArtifactStore:
             except ArtifactStoreError:
                 raise
             except Exception as exc:
-                raise self._save_error(value, cls, exc) from exc
+                raise save_error(value, cls, exc, fallback=cls is fallback_materializer()) from exc
             manifest = encode_manifest(entries)
             content_hash = hash_bytes(manifest)
-            if backend.holds(content_hash, len(manifest), entries):
+            stored = self._stored_copy(content_hash, manifest, entries)
+            if stored == "sound":
                 # Stored before (identical output): nothing to write, maybe nothing written.
                 writer.discard()
             else:
                 staging = writer.materialize()
                 write_new_file(staging + os.sep + MANIFEST_NAME, manifest)
-                backend.commit(staging, content_hash, manifest, entries)
+                backend.commit(
+                    staging, content_hash, manifest, entries, replace=stored == "damaged"
+                )
+                self._remember(content_hash, entries)
         except BaseException as exc:
             writer.discard()
             if isinstance(exc, OSError):
@@ -202,8 +212,57 @@ class ArtifactStore:
             data_type=qualname_of(type(value)),
             materializer=cls.name,
             materializer_version=cls.version,
-            summary=_summary(instance, value),
+            summary=safe_summary(instance, value),
         )
+
+    def _stored_copy(
+        self, content_hash: str, manifest: bytes, entries: list[FileEntry]
+    ) -> Literal["sound", "absent", "damaged"]:
+        """Whether these bytes are already stored intact, absent, or stored damaged.
+
+        Locally the stored files are checked by content (hashed, unless this process
+        wrote or verified them and they are unchanged since, see
+        :class:`~stepstone.artifacts.integrity.FileStamps`). On an object store, where
+        that would mean downloading them, the manifest and file sizes are checked; a
+        damaged copy of the right size is caught (and removed) by the next ``load``.
+        """
+        backend = self._backend
+        path = self._manifest_path(content_hash)
+        # An unchanged manifest this process verified needs no read (the hot path of a
+        # step returning what it returned before); otherwise compare it and the sizes.
+        if path is None or stamps.trusted_manifest(path, content_hash) is None:
+            if not backend.holds(content_hash, len(manifest), entries):
+                return "damaged" if backend.exists(content_hash) else "absent"
+            try:
+                if backend.read_manifest(content_hash) != manifest:
+                    return "damaged"
+            except FileNotFoundError:
+                return "absent"
+        if isinstance(backend, LocalBackend):
+            directory = backend.directory(content_hash)
+            for entry in entries:
+                file = os.path.join(directory, *entry.name.split("/"))
+                if stamps.trusted(file, entry.blake3):
+                    continue
+                try:
+                    digest, size = hash_file(file)
+                except OSError:
+                    return "damaged"
+                if digest != entry.blake3 or size != entry.size:
+                    return "damaged"
+                stamps.remember(file, digest)
+            assert path is not None
+            stamps.remember_manifest(path, content_hash, entries)
+        return "sound"
+
+    def _remember(self, content_hash: str, entries: list[FileEntry]) -> None:
+        """Stamp the files just published: loading them in this process needs no hash."""
+        backend = self._backend
+        if isinstance(backend, LocalBackend):
+            directory = backend.directory(content_hash)
+            for entry in entries:
+                stamps.remember(os.path.join(directory, *entry.name.split("/")), entry.blake3)
+            stamps.remember_manifest(directory + os.sep + MANIFEST_NAME, content_hash, entries)
 
     def _new_staging(self) -> str:
         try:
@@ -213,77 +272,101 @@ class ArtifactStore:
                 f"Cannot write to the artifact store at {self.root!r}: {exc}"
             ) from exc
 
-    def _choose(
-        self, value: Any, materializer: type[Materializer] | str | None, type_hint: object | None
-    ) -> type[Materializer]:
-        if materializer is not None:
-            cls = get_materializer(materializer) if isinstance(materializer, str) else materializer
-            if not (isinstance(cls, type) and issubclass(cls, Materializer)):
-                raise TypeError(
-                    f"materializer must be a Materializer subclass or name, not {cls!r}"
-                )
-            if not cls().can_save(value):
-                raise MaterializerError(
-                    f"Materializer {cls.name!r} cannot save a value of type "
-                    f"{qualname_of(type(value))!r}. Pick another materializer, or leave it "
-                    "out to choose one by the value's type."
-                )
-            return remember_materializer(cls)
-        if type_hint is not None:
-            hinted = materializer_for_type(type_hint)
-            if hinted is not None and hinted().can_save(value):
-                return hinted
-        return select_for_value(value, stacklevel=4)
-
-    @staticmethod
-    def _save_error(value: Any, cls: type[Materializer], exc: Exception) -> MaterializerError:
-        data_type = qualname_of(type(value))
-        if cls is fallback_materializer():
-            hint = (
-                f" Register a materializer for it with @register_materializer"
-                f"({type(value).__name__}) on a stepstone.artifacts.Materializer subclass."
-            )
-        else:
-            hint = " Fix the materializer, or choose another with save(..., materializer=...)."
-        return MaterializerError(
-            f"Could not save a value of type {data_type!r} with materializer {cls.name!r} "
-            f"(version {cls.version}): {type(exc).__name__}: {exc}.{hint}"
-        )
-
     # -- reading ---------------------------------------------------------------------
 
-    def load(self, uri: str, materializer: str, data_type: str | None = None) -> Any:
+    def load(
+        self, uri: str, materializer: str, data_type: str | None = None, *, verify: bool = True
+    ) -> Any:
         """Load the value stored at ``uri`` with the materializer recorded at save time.
+
+        With ``verify`` (the default) every file is checked against the content hash as
+        it is read (BLAKE3; files this process wrote or checked, unchanged since, are not
+        hashed again). A damaged artifact is removed from the store before the error is
+        raised, so the store reports it missing and the producing step can run again.
 
         Raises:
             ArtifactNotFoundError: nothing (or only part of an artifact) is stored there.
-            MaterializerError: the materializer is unknown or failed to read the files.
+            ArtifactIntegrityError: a file's bytes do not match the content hash (also
+                the base class of ``ArtifactNotFoundError``: catch it for both).
+            MaterializerError: the materializer is unknown or failed to read the files, or
+                it uses pickle and the store does not allow pickle.
         """
         cls = get_materializer(materializer)
         content_hash = self._hash_of(uri)
-        reader = self._backend.reader(content_hash, uri)
+        if cls.uses_pickle and not self.allow_pickle:
+            raise pickle_refused(self.root, uri, data_type, cls)
+        reader: ArtifactReader = self._backend.reader(content_hash, uri)
         try:
-            return cls().load(reader, data_type)
+            if verify:
+                reader = self._verifying(reader, uri, content_hash)
+            value = cls().load(reader, data_type)
+            if isinstance(reader, VerifyingReader):
+                self._check(reader, uri, content_hash, None)
+            return value
         except FileNotFoundError as exc:
             # Missing artifact files, unless the artifact is complete and the materializer
             # tripped over a file of its own.
             if not self._backend.exists(content_hash) or content_hash in str(exc):
                 raise self._not_found(uri, content_hash, exc) from exc
-            raise self._load_error(uri, data_type, cls, exc) from exc
-        except ArtifactNotFoundError:
+            raise load_error(uri, data_type, cls, exc) from exc
+        except ArtifactIntegrityError:
             raise
         except Exception as exc:
-            raise self._load_error(uri, data_type, cls, exc) from exc
+            if isinstance(reader, VerifyingReader):
+                # Bad bytes make libraries fail in odd ways: say what really went wrong.
+                self._check(reader, uri, content_hash, exc)
+            raise load_error(uri, data_type, cls, exc) from exc
         finally:
             reader.close()
 
-    @staticmethod
-    def _load_error(
-        uri: str, data_type: str | None, cls: type[Materializer], exc: Exception
-    ) -> MaterializerError:
-        return MaterializerError(
-            f"Could not load artifact {uri!r} (type {data_type or 'unknown'}) with "
-            f"materializer {cls.name!r} (version {cls.version}): {type(exc).__name__}: {exc}"
+    def _verifying(self, reader: ArtifactReader, uri: str, content_hash: str) -> VerifyingReader:
+        path = self._manifest_path(content_hash)
+        if path is not None:
+            entries = stamps.trusted_manifest(path, content_hash)
+            if entries is not None:
+                return VerifyingReader(reader, entries)
+        try:
+            manifest = self._backend.read_manifest(content_hash)
+        except FileNotFoundError as exc:
+            raise self._not_found(uri, content_hash) from exc
+        if hash_bytes(manifest) != content_hash:
+            raise self._damaged(uri, content_hash, MANIFEST_NAME, "it does not hash to the uri")
+        entries = decode_manifest(manifest)
+        if path is not None:
+            stamps.remember_manifest(path, content_hash, entries)
+        return VerifyingReader(reader, entries)
+
+    def _manifest_path(self, content_hash: str) -> str | None:
+        """Local path of an artifact's manifest (stamps apply to local files only)."""
+        backend = self._backend
+        if isinstance(backend, LocalBackend):
+            return backend.directory(content_hash) + os.sep + MANIFEST_NAME
+        return None
+
+    def _check(
+        self, reader: VerifyingReader, uri: str, content_hash: str, exc: Exception | None
+    ) -> None:
+        try:
+            problem = reader.finish()
+        except FileNotFoundError as missing:
+            raise self._not_found(uri, content_hash, missing) from exc or missing
+        if problem is not None:
+            raise self._damaged(uri, content_hash, *problem) from exc
+
+    def _damaged(
+        self, uri: str, content_hash: str, name: str, problem: str
+    ) -> ArtifactIntegrityError:
+        """The error for a damaged artifact, after removing it so nothing trusts it again."""
+        try:
+            self._backend.delete(content_hash)
+        except OSError:  # pragma: no cover - best effort: the error is raised regardless
+            pass
+        return ArtifactIntegrityError(
+            f"Artifact {uri!r} in the artifact store at {self.root!r} is damaged: file "
+            f"{name!r} {problem}. The damaged copy was removed; rerun the step that produced "
+            "it (a run treats the missing artifact as a cache miss and re-executes it).",
+            uri=uri,
+            file=name,
         )
 
     def open_reader(self, uri: str) -> ArtifactReader:
@@ -406,28 +489,17 @@ class ArtifactStore:
         )
 
 
-def _summary(materializer: Materializer, value: Any) -> dict[str, Any]:
-    """The materializer's summary if it is a small JSON object, else ``{}``.
-
-    A summary is cosmetic: never worth failing a save. It must survive any metadata
-    store's JSON column, so non-JSON values (and NaN, which PostgreSQL rejects) drop it.
-    """
-    try:
-        summary = materializer.summary(value)
-        if not isinstance(summary, dict):
-            return {}
-        json.dumps(summary, allow_nan=False)
-    except Exception:
-        return {}
-    return summary
-
-
-def open_artifact_store(root: str | os.PathLike[str]) -> ArtifactStore:
+def open_artifact_store(
+    root: str | os.PathLike[str], *, allow_pickle: bool = True
+) -> ArtifactStore:
     """Open the artifact store at ``root`` (a local path, ``file://`` or fsspec URL).
+
+    ``allow_pickle=False`` (from ``Settings.allow_pickle``) refuses to load pickled
+    artifacts; see :class:`ArtifactStore`.
 
     Example:
         >>> import tempfile
         >>> open_artifact_store(tempfile.mkdtemp()).exists("0" * 64)
         False
     """
-    return ArtifactStore(root)
+    return ArtifactStore(root, allow_pickle=allow_pickle)

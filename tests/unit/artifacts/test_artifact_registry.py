@@ -62,11 +62,18 @@ class SquareMaterializer(ShapeMaterializer):
 
 
 def test_builtins_are_registered() -> None:
-    known = registered_materializers()
-    assert list(known) == sorted(known)
-    assert known["builtins.json"] is BuiltinsJsonMaterializer
-    assert known["numpy.npy"] is NumpyMaterializer
-    assert known["cloudpickle"] is CloudpickleMaterializer
+    rows = registered_materializers()
+    names = [row.name for row in rows]
+    assert names == sorted(names)
+    known = {row.name: row for row in rows}
+    for cls in (BuiltinsJsonMaterializer, NumpyMaterializer, CloudpickleMaterializer):
+        row = known[cls.name]
+        assert (row.version, row.module) == (cls.version, cls.__module__)
+        assert get_materializer(cls.name) is cls
+    assert "numpy.ndarray" in known["numpy.npy"].handled_types
+    assert "builtins.dict" in known["builtins.json"].handled_types
+    assert known["cloudpickle"].uses_pickle
+    assert not known["numpy.npy"].uses_pickle
 
 
 def test_resolution_walks_the_mro_most_specific_first() -> None:
@@ -182,16 +189,17 @@ def test_default_names_are_imported_on_demand(
     monkeypatch.syspath_prepend(str(tmp_path))
     cls = get_materializer("user_materializers:Custom")
     assert cls.__name__ == "Custom"
-    assert registered_materializers()["user_materializers:Custom"] is cls
+    assert "user_materializers:Custom" in {row.name for row in registered_materializers()}
     with pytest.raises(MaterializerError, match="No materializer named 'user_materializers:Nope'"):
         get_materializer("user_materializers:Nope")
 
 
 def test_unknown_names_suggest_the_closest() -> None:
     with pytest.raises(
-        MaterializerError, match=r"No materializer named 'numpy\.np'\. Did you mean 'numpy\.npy'\?"
+        MaterializerError,
+        match=r"No materializer named 'numpy\.npyy'\. Did you mean 'numpy\.npy'\?",
     ) as info:
-        get_materializer("numpy.np")
+        get_materializer("numpy.npyy")
     assert "builtins.json, cloudpickle" in str(info.value)
     with pytest.raises(MaterializerError, match="Known materializers") as info:
         get_materializer("zzz")

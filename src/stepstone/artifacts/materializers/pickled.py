@@ -51,6 +51,7 @@ class CloudpickleMaterializer(Materializer):
     name = "cloudpickle"
     version = "1"
     handled_types = ()
+    uses_pickle = True
 
     def save(self, value: Any, writer: ArtifactWriter) -> None:
         import cloudpickle
