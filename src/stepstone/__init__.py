@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stepstone.exceptions import (
+    ArtifactIntegrityError,
     ArtifactNotFoundError,
     CacheError,
     DefinitionError,
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Artifact",
+    "ArtifactIntegrityError",
     "ArtifactNotFoundError",
     "CacheError",
     "Client",

@@ -45,7 +45,9 @@ class Stores:
                 if self._artifacts is None:
                     from stepstone.artifacts import open_artifact_store
 
-                    self._artifacts = open_artifact_store(self.settings.artifact_root)
+                    self._artifacts = open_artifact_store(
+                        self.settings.artifact_root, allow_pickle=self.settings.allow_pickle
+                    )
         return self._artifacts
 
     def close(self) -> None:

@@ -410,3 +410,52 @@ def test_a_damaged_cached_input_makes_its_producer_run_again_within_the_run():
     assert read_back.steps["normalizer"].status == "completed"
     third = training(lr=0.3)
     assert cached(third) == list(third.steps)
+
+
+@step(materializer="cloudpickle")
+def pickled_numbers() -> list:
+    return [1, 2, 3]
+
+
+def test_a_step_can_choose_its_output_materializer() -> None:
+    @pipeline
+    def choosing():
+        pickled_numbers()
+
+    run = choosing()
+    output = run.steps["pickled_numbers"].output
+    assert output.materializer == "cloudpickle"
+    assert output.load() == [1, 2, 3]
+    assert run.steps["pickled_numbers"].cache_components["output_spec"][0][2] == "cloudpickle@1"
+
+
+def test_a_materializer_for_an_unknown_output_or_name_is_refused_before_running() -> None:
+    with pytest.raises(StepDefinitionError, match="names output 'wrong'.*Its outputs: output"):
+        step(materializer={"wrong": "cloudpickle"})(pickled_numbers.func)
+
+    @step(materializer="no.such.materializer")
+    def misnamed() -> int:
+        return 1
+
+    @pipeline
+    def bad_choice():
+        misnamed()
+
+    with pytest.raises(StepDefinitionError, match="Step 'misnamed': materializer for 'output'"):
+        bad_choice()
+    assert Client().list_runs() == []
+
+
+def test_allow_pickle_off_refuses_to_load_pickled_artifacts(monkeypatch) -> None:
+    from stepstone.exceptions import MaterializerError
+    from stepstone.stores import close_all_stores
+
+    @pipeline
+    def choosing():
+        pickled_numbers()
+
+    run = choosing()
+    close_all_stores()
+    monkeypatch.setenv("STEPSTONE_ALLOW_PICKLE", "0")
+    with pytest.raises(MaterializerError, match="pickle"):
+        Client().get_run(run.id).steps["pickled_numbers"].output.load()

@@ -67,7 +67,11 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
                     raise
             outputs = _split_outputs(task, task.func(**arguments))
             for name, value in outputs.items():
-                saved[name] = store.save(value, type_hint=task.output_hints.get(name))
+                saved[name] = store.save(
+                    value,
+                    materializer=task.output_materializers.get(name),
+                    type_hint=task.output_hints.get(name),
+                )
         except Exception as exc:
             error = exc
     duration = time.perf_counter() - clock

@@ -38,6 +38,7 @@ class StepTask:
         inputs: argument name -> artifact to load and pass.
         output_names: declared outputs, in order.
         output_hints: output name -> declared type (used to choose a materializer).
+        output_materializers: output name -> materializer chosen with ``@step(materializer=)``.
     """
 
     run_id: str
@@ -47,6 +48,8 @@ class StepTask:
     inputs: dict[str, InputRef]
     output_names: tuple[str, ...]
     output_hints: dict[str, Any] = field(default_factory=dict)
+    output_materializers: dict[str, Any] = field(default_factory=dict)
+    """Output name -> materializer chosen on the step (overrides the registry)."""
 
 
 @dataclass(slots=True)

@@ -267,6 +267,7 @@ class RunDriver:
             },
             output_names=signature.output_names,
             output_hints={o.name: o.annotation for o in signature.outputs},
+            output_materializers=planned.materializers,
         )
         self.emit(StepStarted(self.run.id, planned.name))
         return self.executor.submit(execute_step, task, self.stores.artifacts)

@@ -14,7 +14,12 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stepstone.artifacts import materializer_for_type, materializer_for_value
+from stepstone.artifacts import (
+    Materializer,
+    materializer_for_type,
+    materializer_for_value,
+    resolve_materializer,
+)
 from stepstone.cache import (
     CodeFingerprint,
     OutputSpecEntry,
@@ -23,6 +28,7 @@ from stepstone.cache import (
     parameter_digest,
 )
 from stepstone.exceptions import (
+    MaterializerError,
     PipelineDefinitionError,
     StepDefinitionError,
     UnhashableParameterError,
@@ -54,6 +60,7 @@ class PlannedStep:
     static_decision: StaticDecision | None
     depends_on: tuple[str | os.PathLike[str], ...]
     expires_after: dt.timedelta | None
+    materializers: dict[str, type[Materializer]]
 
     @property
     def name(self) -> str:
@@ -73,10 +80,24 @@ def _type_name(annotation: Any) -> str:
     return repr(annotation)
 
 
-def _output_spec(invocation: Invocation) -> tuple[OutputSpecEntry, ...]:
+def _chosen_materializers(invocation: Invocation) -> dict[str, type[Materializer]]:
+    """Resolve ``@step(materializer=...)`` now, so a bad choice fails before anything runs."""
+    step = invocation.step
+    chosen = {}
+    for output, spec in step.output_materializers.items():
+        try:
+            chosen[output] = resolve_materializer(spec)
+        except (TypeError, MaterializerError) as exc:
+            raise StepDefinitionError(step.name, f"materializer for '{output}': {exc}") from exc
+    return chosen
+
+
+def _output_spec(
+    invocation: Invocation, chosen: dict[str, type[Materializer]]
+) -> tuple[OutputSpecEntry, ...]:
     entries = []
     for output in invocation.step.signature.outputs:
-        materializer = materializer_for_type(output.annotation)
+        materializer = materializer_for_type(output.annotation, preferred=chosen.get(output.name))
         identity = f"{materializer.name}@{materializer.version}" if materializer else "dynamic"
         entries.append(OutputSpecEntry(output.name, _type_name(output.annotation), identity))
     return tuple(entries)
@@ -124,6 +145,7 @@ def plan_step(
                 ) from exc
             externals[name] = value
     version = step.cache_version
+    materializers = _chosen_materializers(invocation)
     return PlannedStep(
         invocation=invocation,
         code=fingerprint_function(step.func),
@@ -131,7 +153,8 @@ def plan_step(
         parameter_digests=digests,
         parameter_display={name: display_value(value) for name, value in parameters.items()},
         external_inputs=externals,
-        output_spec=_output_spec(invocation),
+        output_spec=_output_spec(invocation, materializers),
+        materializers=materializers,
         cache_version=None if version is None else str(version),
         static_decision=_static_decision(invocation, pipeline_cache, cache_on, refresh),
         depends_on=step.cache_depends_on,

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
-from stepstone.exceptions import StepDefinitionError
+from stepstone.exceptions import StepDefinitionError, did_you_mean
 from stepstone.steps.invocation import ACTIVE_TRACER, OutputHandle
 from stepstone.steps.signature import StepSignature, parse_signature
 
@@ -33,6 +33,8 @@ class StepOptions:
         cache_depends_on: files, directories (``"data/raw.csv"``) and environment variables
             (``"env:API_URL"``) the step reads; their content keys the cache.
         cache_expires_after: cached results older than this are not reused.
+        materializer: how outputs are stored, overriding the registry: a ``Materializer``
+            subclass or registered name for every output, or ``{"output name": ...}``.
     """
 
     name: str
@@ -40,6 +42,7 @@ class StepOptions:
     cache_version: str | int | None = None
     cache_depends_on: tuple[str | os.PathLike[str], ...] = ()
     cache_expires_after: dt.timedelta | None = None
+    materializer: Any = None
 
     def __post_init__(self) -> None:
         depends = self.cache_depends_on
@@ -75,7 +78,32 @@ class Step(Generic[P, R]):
         self.func = func
         self.options = options
         self.signature: StepSignature = parse_signature(options.name, func)
+        self._check_materializer_names()
         functools.update_wrapper(self, func)
+
+    def _check_materializer_names(self) -> None:
+        chosen = self.options.materializer
+        if not isinstance(chosen, dict):
+            return
+        outputs = self.signature.output_names
+        for output in chosen:
+            if output not in outputs:
+                raise StepDefinitionError(
+                    self.name,
+                    f"materializer names output '{output}', which the step does not declare."
+                    f"{did_you_mean(str(output), outputs)} Its outputs: "
+                    f"{', '.join(outputs) or 'none'}.",
+                )
+
+    @property
+    def output_materializers(self) -> dict[str, Any]:
+        """Output name -> the materializer chosen with ``materializer=`` (class or name)."""
+        chosen = self.options.materializer
+        if chosen is None:
+            return {}
+        if isinstance(chosen, dict):
+            return dict(chosen)
+        return {name: chosen for name in self.signature.output_names}
 
     @property
     def name(self) -> str:
@@ -145,6 +173,7 @@ def step(
     cache_version: str | int | None = None,
     cache_depends_on: Sequence[str | os.PathLike[str]] = (),
     cache_expires_after: dt.timedelta | None = None,
+    materializer: Any = None,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -157,6 +186,7 @@ def step(
     cache_version: str | int | None = None,
     cache_depends_on: Sequence[str | os.PathLike[str]] = (),
     cache_expires_after: dt.timedelta | None = None,
+    materializer: Any = None,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Declare a pipeline step.
 
@@ -168,6 +198,8 @@ def step(
         cache_depends_on: files, directories and ``"env:NAME"`` variables the step reads;
             their current content is part of the cache key.
         cache_expires_after: a ``timedelta``; older cached results are executed again.
+        materializer: a ``Materializer`` subclass (or registered name) for every output, or
+            ``{"output name": Materializer}``; overrides the registry's choice by type.
 
     Example:
         >>> @step
@@ -184,6 +216,7 @@ def step(
             cache_version=cache_version,
             cache_depends_on=tuple(cache_depends_on),
             cache_expires_after=cache_expires_after,
+            materializer=materializer,
         )
         return Step(function, options)
 

@@ -29,7 +29,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import io  # noqa: E402
-import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Any  # noqa: E402
 
@@ -39,7 +38,6 @@ from rich.table import Table  # noqa: E402
 
 from stepstone import pipeline, step  # noqa: E402
 from stepstone.config import load_settings  # noqa: E402
-from stepstone.exceptions import PickleFallbackWarning  # noqa: E402
 
 if __package__:
     from .data import DataSourceError, download_mnist, load_source, resolve_source
@@ -255,19 +253,14 @@ def run_demo(
         "only the trainer's parameters changed: importer and normalizer come from the cache",
         "same configuration as run 1: every step comes from the cache",
     ]
-    with warnings.catch_warnings():
-        # A model no materializer handles is stored with cloudpickle, and stepstone warns
-        # that a pickle may not load under other library versions. This example reads its
-        # models back in the same environment, so that warning is silenced here.
-        warnings.filterwarnings("ignore", category=PickleFallbackWarning)
-        for number, (config, expected) in enumerate(
-            zip(demo.configs, expectations, strict=True), start=1
-        ):
-            console.rule(f"Run {number} of 3: {_label(config)}")
-            console.print(f"Expected: {expected}.", style="dim")
-            run = mnist_pipeline(**config, framework=framework, data=data)
-            demo.runs.append(run)
-            demo.accuracies.append(run.steps["evaluator"].output.load())
+    for number, (config, expected) in enumerate(
+        zip(demo.configs, expectations, strict=True), start=1
+    ):
+        console.rule(f"Run {number} of 3: {_label(config)}")
+        console.print(f"Expected: {expected}.", style="dim")
+        run = mnist_pipeline(**config, framework=framework, data=data)
+        demo.runs.append(run)
+        demo.accuracies.append(run.steps["evaluator"].output.load())
     return demo
 
 
