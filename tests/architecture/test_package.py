@@ -23,14 +23,24 @@ def test_the_documented_entry_points_are_exported() -> None:
 
 
 def test_import_stepstone_stays_light() -> None:
-    code = (
-        "import json, sys; import stepstone; "
-        "print(json.dumps(sorted(m for m in sys.modules)))"
-    )
+    code = "import json, sys; import stepstone; print(json.dumps(sorted(m for m in sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout))
-    heavy = {"sqlalchemy", "numpy", "fsspec", "typer", "rich", "alembic", "cloudpickle",
-             "pydantic", "fastapi", "pandas", "torch", "sklearn", "blake3"}
+    heavy = {
+        "sqlalchemy",
+        "numpy",
+        "fsspec",
+        "typer",
+        "rich",
+        "alembic",
+        "cloudpickle",
+        "pydantic",
+        "fastapi",
+        "pandas",
+        "torch",
+        "sklearn",
+        "blake3",
+    }
     assert not heavy & loaded
 
 

@@ -14,7 +14,7 @@ from stepstone import Client
 
 pytestmark = pytest.mark.slow
 
-PROJECT = '''
+PROJECT = """
 import sys
 import time
 
@@ -47,7 +47,7 @@ def shared(size: int = 10):
 if __name__ == "__main__":
     for size in (10, 20, 10):
         shared(size=int(size))
-'''
+"""
 
 
 def test_processes_racing_on_a_fresh_store_all_succeed(tmp_path: Path) -> None:

@@ -430,7 +430,7 @@ def test_a_step_can_choose_its_output_materializer() -> None:
 
 
 def test_a_materializer_for_an_unknown_output_or_name_is_refused_before_running() -> None:
-    with pytest.raises(StepDefinitionError, match="names output 'wrong'.*Its outputs: output"):
+    with pytest.raises(StepDefinitionError, match=r"names output 'wrong'.*Its outputs: output"):
         step(materializer={"wrong": "cloudpickle"})(pickled_numbers.func)
 
     @step(materializer="no.such.materializer")
