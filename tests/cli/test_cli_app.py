@@ -27,6 +27,7 @@ COMMANDS = (
     "gc",
     "dashboard",
     "lineage",
+    "materializers",
     "config",
     "integration",
     "example",

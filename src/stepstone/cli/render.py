@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from stepstone.units import format_size
+
 if TYPE_CHECKING:
     from stepstone.cli.documents import CacheSource
     from stepstone.config import Settings
@@ -56,18 +58,6 @@ def format_duration(seconds: float | None) -> str:
         return f"{seconds:.3f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
-
-
-def format_size(size: int | None) -> str:
-    """Bytes in binary units: ``912 B``, ``11.2 KiB``, ``3.4 MiB``."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
 
 
 def format_time(moment: datetime | None) -> str:

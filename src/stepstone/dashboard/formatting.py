@@ -11,6 +11,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from stepstone.units import format_size
+
 KNOWN_STATUSES = frozenset(
     {"completed", "cached", "failed", "running", "pending", "skipped", "artifact"}
 )
@@ -34,18 +36,6 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes} min {rest:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-def format_size(size: int | None) -> str:
-    """Bytes in binary units: ``912 B``, ``11.2 KiB``."""
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
 
 
 def format_time(moment: datetime | None) -> str:
