@@ -47,6 +47,8 @@ class Invocation:
         literals: argument name -> literal value (parameters, defaults included).
         after: ids of invocations that must finish first without passing data.
         index: position of the call in the pipeline function (ties in ordering follow it).
+        upstream: ids of the invocations this one waits for (inputs' producers and ``after``),
+            computed once: the driver and graph checks ask for it per step.
     """
 
     id: str
@@ -56,11 +58,11 @@ class Invocation:
     after: tuple[str, ...]
     index: int
     outputs: tuple[OutputHandle, ...] = field(default=())
+    upstream: frozenset[str] = field(init=False)
 
-    @property
-    def upstream(self) -> set[str]:
-        """Ids of the invocations this one waits for."""
-        return {handle.invocation_id for handle in self.inputs.values()} | set(self.after)
+    def __post_init__(self) -> None:
+        producers = {handle.invocation_id for handle in self.inputs.values()}
+        self.upstream = frozenset(producers | set(self.after))
 
 
 class Tracer(Protocol):
