@@ -123,6 +123,10 @@ def test_loading_refuses_to_call_anything_but_sklearn_classes(store: ArtifactSto
             with writer.open("state.json") as file:
                 file.write(value)
 
+        def load(self, reader: Any, data_type: str | None) -> bytes:
+            with reader.open("state.json") as file:
+                return file.read()
+
     forged = store.save(json.dumps(evil).encode(), materializer=Raw)
     with pytest.raises(MaterializerError, match="refusing to import 'os:system'"):
         store.load(forged.uri, "sklearn.state", stored.data_type)

@@ -24,6 +24,7 @@ import mmap
 import os
 import shutil
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import IO, Any, cast
 
@@ -297,6 +298,7 @@ class ArtifactWriter:
             return cast("IO[Any]", file)
         return io.TextIOWrapper(file, encoding="utf-8", newline="")
 
+    @abstractmethod
     def path(self, name: str = "data") -> str:
         """Return a local path for a library that insists on writing files itself.
 
@@ -378,7 +380,7 @@ def _walk(directory: str) -> list[str]:
     return names
 
 
-class ArtifactReader:
+class ArtifactReader(ABC):
     """Read access to one stored artifact's files; what a materializer's ``load`` gets.
 
     Use it as a context manager when calling :meth:`ArtifactStore.open_reader` yourself:
@@ -388,21 +390,21 @@ class ArtifactReader:
 
     uri: str
 
+    @abstractmethod
     def open(self, name: str = "data", mode: str = "rb") -> IO[Any]:
         """Open a file of the artifact for reading (``"rb"``, or ``"r"`` for UTF-8 text)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def path(self, name: str = "data") -> str:
         """Return a local path to a file of the artifact, for libraries that need one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def exists(self, name: str) -> bool:
         """Whether the artifact has a file of this name."""
-        raise NotImplementedError
 
+    @abstractmethod
     def names(self) -> list[str]:
         """Every file name of the artifact, sorted (from its manifest)."""
-        raise NotImplementedError
 
     def map(self, name: str = "data") -> Any | None:
         """A private, writable memory map of a file, or None where files cannot be mapped.
@@ -414,7 +416,7 @@ class ArtifactReader:
         """
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a local reader holds nothing to release
         """Release temporary files; the loaded value must not depend on them afterwards."""
 
     def __enter__(self) -> ArtifactReader:

@@ -12,6 +12,7 @@ Writing your own takes four methods; see the example on :class:`Materializer`.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def qualname_of(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-class Materializer:
+class Materializer(ABC):
     """Base class of materializers: save values of some types as files, load them back.
 
     Subclass it, set the class attributes, implement :meth:`save` and :meth:`load`, and
@@ -108,10 +109,11 @@ class Materializer:
         """
         return True
 
+    @abstractmethod
     def save(self, value: Any, writer: ArtifactWriter) -> None:
         """Write ``value`` as one or more files through ``writer``."""
-        raise NotImplementedError(f"materializer {self.name!r} does not implement save()")
 
+    @abstractmethod
     def load(self, reader: ArtifactReader, data_type: str | None) -> Any:
         """Read back the value saved by :meth:`save`.
 
@@ -120,7 +122,6 @@ class Materializer:
             data_type: ``"module.QualName"`` of the saved value's type, if recorded; lets
                 one materializer serve several types.
         """
-        raise NotImplementedError(f"materializer {self.name!r} does not implement load()")
 
     def summary(self, value: Any) -> dict[str, Any]:
         """Return a small JSON-able description shown in the CLI and dashboard.

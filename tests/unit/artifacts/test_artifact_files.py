@@ -169,6 +169,9 @@ def test_bad_file_names_are_refused(store: ArtifactStore, name: str) -> None:
         def save(self, value: Any, writer: ArtifactWriter) -> None:
             writer.open(value).write(b"x")
 
+        def load(self, reader: Any, data_type: str | None) -> Any:
+            return reader.names()
+
     with pytest.raises(MaterializerError, match="artifact file name") as info:
         store.save(name, materializer=BadName)
     assert isinstance(info.value.__cause__, ValueError)

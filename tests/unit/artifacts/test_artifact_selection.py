@@ -129,6 +129,14 @@ def test_a_user_registration_beats_a_built_in_integration() -> None:
     class MyFrames(Materializer):
         name = "test.my-frames"
 
+        def save(self, value: Any, writer: Any) -> None:
+            with writer.open("frame.json") as file:
+                file.write(value.to_json().encode())
+
+        def load(self, reader: Any, data_type: str | None) -> Any:
+            with reader.open("frame.json") as file:
+                return pd.read_json(file)
+
     assert materializer_for(pd.DataFrame({"x": [1]})) is MyFrames
     assert get_materializer("pandas.parquet").name == "pandas.parquet"  # still loadable
 

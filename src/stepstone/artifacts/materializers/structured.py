@@ -25,6 +25,7 @@ import importlib
 import json
 import sys
 import weakref
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from stepstone.artifacts.materializer import Materializer, qualname_of
@@ -119,14 +120,17 @@ class _RecordMaterializer(Materializer):
 
     name = "stepstone.record"  # abstract; subclasses name themselves
 
+    @abstractmethod
     def encode(self, value: Any) -> Any:
-        raise NotImplementedError
+        """Implemented by each record materializer."""
 
+    @abstractmethod
     def decode(self, cls: type, data: Any) -> Any:
-        raise NotImplementedError
+        """Implemented by each record materializer."""
 
+    @abstractmethod
     def applies(self, value: Any) -> bool:
-        raise NotImplementedError
+        """Implemented by each record materializer."""
 
     def can_save(self, value: Any) -> bool:
         if not self.applies(value) or not _importable(type(value)):
@@ -158,8 +162,9 @@ class _RecordMaterializer(Materializer):
             summary["field_count"] = len(names)
         return summary
 
+    @abstractmethod
     def field_names(self, value: Any) -> list[str]:
-        raise NotImplementedError
+        """Implemented by each record materializer."""
 
 
 @register_materializer("builtins.object")
