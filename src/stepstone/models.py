@@ -8,6 +8,7 @@ reads zero artifact bytes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,37 @@ class Artifact:
         return (
             f"<Artifact '{self.name}' {self.data_type} {self.size} bytes {self.content_hash[:12]}>"
         )
+
+
+def step_run_facts(
+    record: StepRunRecord, run_name: str, siblings: Mapping[str, StepRunRecord] | None = None
+) -> StepRunFacts:
+    """What explain needs of a step run.
+
+    ``siblings`` (the other step runs of its run, by name) tell whether each input's producer
+    ran again or was cached in this run; without them explain cannot say "because ... ran".
+    """
+    from stepstone.cache.explain import StepRunFacts
+
+    input_steps = record.cache_components.get("input_steps") or {}
+    statuses = {}
+    if siblings is not None:
+        statuses = {
+            name: siblings[step].status for name, step in input_steps.items() if step in siblings
+        }
+    return StepRunFacts(
+        id=record.id,
+        run_id=record.run_id,
+        run_name=run_name,
+        name=record.name,
+        status=record.status,
+        cache_key=record.cache_key,
+        components=record.cache_components,
+        parameters=record.parameters,
+        cached_from=record.cached_from,
+        producer_names=dict(input_steps),
+        producer_statuses=statuses,
+    )
 
 
 class StepRun:
@@ -89,29 +121,10 @@ class StepRun:
         return self._stores.metadata.get_logs(self.cached_from or self.id)
 
     def _facts(self) -> StepRunFacts:
-        from stepstone.cache.explain import StepRunFacts
-
         metadata = self._stores.metadata
         run = metadata.get_run(self.run_id)
         siblings = {r.name: r for r in metadata.get_step_runs(self.run_id)}
-        input_steps = self.record.cache_components.get("input_steps", {})
-        return StepRunFacts(
-            id=self.id,
-            run_id=self.run_id,
-            run_name=run.name if run else self.run_id,
-            name=self.name,
-            status=self.status,
-            cache_key=self.cache_key,
-            components=self.record.cache_components,
-            parameters=self.record.parameters,
-            cached_from=self.cached_from,
-            producer_names=dict(input_steps),
-            producer_statuses={
-                name: siblings[step].status
-                for name, step in input_steps.items()
-                if step in siblings
-            },
-        )
+        return step_run_facts(self.record, run.name if run else self.run_id, siblings)
 
     def explain(self, against: StepRun | None = None) -> Explanation:
         """Why this step ran or was cached.

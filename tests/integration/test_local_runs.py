@@ -459,3 +459,14 @@ def test_allow_pickle_off_refuses_to_load_pickled_artifacts(monkeypatch) -> None
     monkeypatch.setenv("STEPSTONE_ALLOW_PICKLE", "0")
     with pytest.raises(MaterializerError, match="pickle"):
         Client().get_run(run.id).steps["pickled_numbers"].output.load()
+
+
+def test_a_refresh_that_fails_keeps_the_earlier_result_cached():
+    first = training()
+    FAIL_TRAINER["on"] = True
+    with pytest.raises(StepExecutionError, match="Step 'trainer' failed"):
+        training.with_options(refresh=["trainer"])()
+    FAIL_TRAINER["on"] = False
+    again = training()
+    assert cached(again) == list(again.steps)
+    assert again.steps["trainer"].cached_from == first.steps["trainer"].id

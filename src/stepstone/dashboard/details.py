@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from stepstone.cache.explain import StepRunFacts, explain
+from stepstone.cache.explain import explain
 from stepstone.dashboard.schemas import (
     CodeObject,
     Comparison,
@@ -25,34 +25,10 @@ from stepstone.dashboard.schemas import (
 )
 from stepstone.exceptions import StepNotFoundError, StepstoneError
 from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
+from stepstone.models import step_run_facts
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData
-
-
-def _facts(
-    record: StepRunRecord, run_name: str, siblings: Mapping[str, StepRunRecord] | None = None
-) -> StepRunFacts:
-    """What explain needs of a step run (as ``StepRun._facts``; siblings give producer state)."""
-    input_steps = record.cache_components.get("input_steps") or {}
-    statuses = {}
-    if siblings is not None:
-        statuses = {
-            name: siblings[step].status for name, step in input_steps.items() if step in siblings
-        }
-    return StepRunFacts(
-        id=record.id,
-        run_id=record.run_id,
-        run_name=run_name,
-        name=record.name,
-        status=record.status,
-        cache_key=record.cache_key,
-        components=record.cache_components,
-        parameters=record.parameters,
-        cached_from=record.cached_from,
-        producer_names=dict(input_steps),
-        producer_statuses=statuses,
-    )
 
 
 def explanation_view(
@@ -72,8 +48,8 @@ def explanation_view(
             if previous is not None:
                 against = (previous, data.run_name(previous.run_id))
         explained = explain(
-            _facts(record, run.name, siblings),
-            _facts(against[0], against[1]) if against is not None else None,
+            step_run_facts(record, run.name, siblings),
+            step_run_facts(against[0], against[1]) if against is not None else None,
         )
     except StepstoneError:
         return None

@@ -52,7 +52,7 @@ from stepstone.orchestrators.events import (
     log_to_console,
 )
 from stepstone.orchestrators.executors import LocalExecutor
-from stepstone.orchestrators.planning import PlannedStep, cache_enabled_by_environment, plan_run
+from stepstone.orchestrators.planning import PlannedStep, plan_run
 from stepstone.pipeline import Pipeline, PipelineGraph
 from stepstone.stores import Stores, get_stores
 
@@ -105,7 +105,7 @@ class RunDriver:
         self.stores = stores
         self.executor = executor
         self.listeners = listeners
-        cache_on = stores.settings.cache_enabled and cache_enabled_by_environment()
+        cache_on = stores.settings.cache_enabled  # config file or STEPSTONE_CACHE
         self.plan = plan_run(pipeline, graph, cache_on)
         self.started_at = datetime.now(UTC)
         self.clock = time.perf_counter()
@@ -251,8 +251,6 @@ class RunDriver:
         planned = keyed.planned
         if keyed.decision is None:
             keyed.decision = "miss"
-        elif keyed.decision == "refresh":  # the fresh result replaces the entry
-            self.stores.metadata.delete_cache_entries([keyed.key])
         self.flush()  # cached steps before this one become visible while it runs
         signature = planned.invocation.step.signature
         task = StepTask(
@@ -290,6 +288,10 @@ class RunDriver:
             error=result.error_text,
             outputs=outputs,
         )
+        if result.succeeded and keyed.decision == "refresh":
+            # The fresh result replaces the entry, and only once it exists: a refresh that
+            # fails keeps the earlier, still valid, result reusable.
+            self.stores.metadata.delete_cache_entries([keyed.key])
         self.flush(
             StepRunWrite(
                 record,

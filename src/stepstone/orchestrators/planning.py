@@ -108,11 +108,6 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def cache_enabled_by_environment() -> bool:
-    """``STEPSTONE_CACHE=off`` (or 0/false/no) turns caching off for the whole process."""
-    return os.environ.get("STEPSTONE_CACHE", "").strip().lower() not in {"off", "0", "false", "no"}
-
-
 def _static_decision(
     invocation: Invocation, pipeline_cache: bool | None, cache_on: bool, refresh: bool
 ) -> StaticDecision | None:

@@ -259,3 +259,12 @@ def work(x):
     for old, new in (("return x * 2", "return x * 3"), ("return x - 1", "return x - 2")):
         edited = dict(files, helpers=HELPERS.replace(old, new))
         assert digest(project, files) != digest(project, edited)
+
+
+def test_a_fingerprint_is_computed_once_per_process(project, monkeypatch) -> None:
+    from stepstone.cache import fingerprint as module
+
+    work = project({"steps": STEP, "helpers": HELPERS})
+    first = fingerprint_function(work)
+    monkeypatch.setattr(module, "_Walker", None)  # a second walk would now fail
+    assert fingerprint_function(work) is first
