@@ -21,7 +21,7 @@ from pathlib import Path
 REPEATS = 5
 
 CHAIN_MODULE = textwrap.dedent(
-    '''
+    """
     from stepstone import pipeline, step
 
     @step
@@ -33,7 +33,7 @@ CHAIN_MODULE = textwrap.dedent(
         value = inc(0, salt=salt)
         for _ in range(n - 1):
             value = inc(value, salt=salt)
-    '''
+    """
 )
 
 
@@ -54,8 +54,9 @@ def _subprocess_seconds(code: str, env: dict[str, str], cwd: str, repeats: int =
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=cwd, check=True, capture_output=True
+        )
         samples.append(time.perf_counter() - start)
     return _median(samples)
 
@@ -95,16 +96,24 @@ def per_step_overheads(workdir: Path) -> None:
 
 
 def whole_process(workdir: Path) -> None:
-    env = {**os.environ, "STEPSTONE_HOME": str(workdir / "home-process"), "PYTHONPATH": str(workdir)}
-    run_chain = "from chain_steps import chain; from stepstone.orchestrators.driver import " \
-                "run_pipeline; run_pipeline(chain, (1000, 7), {}, listeners=[])"
+    env = {
+        **os.environ,
+        "STEPSTONE_HOME": str(workdir / "home-process"),
+        "PYTHONPATH": str(workdir),
+    }
+    run_chain = (
+        "from chain_steps import chain; from stepstone.orchestrators.driver import "
+        "run_pipeline; run_pipeline(chain, (1000, 7), {}, listeners=[])"
+    )
     subprocess.run([sys.executable, "-c", run_chain], env=env, cwd=workdir, check=True)
     cached = _subprocess_seconds(run_chain, env, str(workdir))
     imported = _subprocess_seconds("import stepstone", env, str(workdir), repeats=9)
     bare = _subprocess_seconds("pass", env, str(workdir), repeats=9)
     print(f"fully cached 1,000-step chain, whole process: {cached:.3f} s")
-    print(f"python -c 'import stepstone': {imported * 1e3:.0f} ms "
-          f"(bare interpreter {bare * 1e3:.0f} ms; import itself {(imported - bare) * 1e3:.0f} ms)")
+    print(
+        f"python -c 'import stepstone': {imported * 1e3:.0f} ms "
+        f"(bare interpreter {bare * 1e3:.0f} ms; import itself {(imported - bare) * 1e3:.0f} ms)"
+    )
 
 
 def main() -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import pkgutil
 import subprocess
 import sys
-
-import pytest
+import tomllib
+from pathlib import Path
 
 import stepstone
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
 
 
 def test_all_is_sorted_and_every_name_resolves() -> None:
@@ -44,7 +48,30 @@ def test_import_stepstone_stays_light() -> None:
     assert not heavy & loaded
 
 
-@pytest.mark.skipif(shutil.which("lint-imports") is None, reason="import-linter is not installed")
 def test_layers_point_one_way() -> None:
-    result = subprocess.run(["lint-imports"], capture_output=True, text=True)
+    # import-linter is a dev dependency: a missing tool fails here rather than skipping, so a
+    # broken layer can never pass unnoticed. It checks this checkout, not an installed copy.
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    assert lint_imports.exists(), f"{lint_imports} is missing: pip install -e '.[dev]'"
+    environment = {**os.environ, "PYTHONPATH": str(SRC)}
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_top_level_module_sits_in_one_layer() -> None:
+    configuration = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = configuration["tool"]["importlinter"]["contracts"]
+    placed = [
+        name.strip().removeprefix("stepstone.")
+        for layer in contract["layers"]
+        for name in layer.split("|")
+    ]
+    modules = {module.name for module in pkgutil.iter_modules(stepstone.__path__)}
+    assert sorted(placed) == sorted(set(placed)), "a module is named in two layers"
+    assert set(placed) == modules

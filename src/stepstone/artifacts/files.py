@@ -298,7 +298,6 @@ class ArtifactWriter:
             return cast("IO[Any]", file)
         return io.TextIOWrapper(file, encoding="utf-8", newline="")
 
-    @abstractmethod
     def path(self, name: str = "data") -> str:
         """Return a local path for a library that insists on writing files itself.
 

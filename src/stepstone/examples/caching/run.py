@@ -324,7 +324,7 @@ def main(
     return demo
 
 
-def _arguments() -> dict[str, str]:
+def _arguments() -> tuple[str, str]:
     import argparse
 
     parser = argparse.ArgumentParser(description="Run the caching example three times.")
@@ -332,8 +332,10 @@ def _arguments() -> dict[str, str]:
     parser.add_argument(
         "--data", default="digits", help="digits (default), mnist, or a folder of IDX files"
     )
-    return vars(parser.parse_args())
+    arguments = parser.parse_args()
+    return arguments.framework, arguments.data
 
 
 if __name__ == "__main__":
-    main(**_arguments())
+    framework, data = _arguments()
+    main(framework, data)
