@@ -101,6 +101,8 @@ class _LogSink:
         self._lock = threading.Lock()  # threads that copied the step's context share the sink
 
     def append(self, part: str | bytes) -> None:
+        if not part:  # nothing to keep, and it must not land in the head behind the tail
+            return
         with self._lock:
             if self._head_size + len(part) <= _HALF:  # the common case: a short log
                 self._head.append(part)
@@ -135,10 +137,9 @@ class _LogSink:
             dropped = self._dropped
         if not dropped and held <= MAX_LOG_CHARS:
             return storable_text(_joined(head + tail))
-        # Keep exactly the last half of the budget; bytes count one unit each, like characters.
-        while excess >= len(tail[0]):
-            excess -= len(tail[0])
-            dropped += len(tail.pop(0))
+        # Keep exactly the last half of the budget (bytes count one unit each, like
+        # characters). Appending keeps every tail part but the oldest needed, so the excess
+        # lies within that oldest part.
         tail[0] = tail[0][excess:]
         marker = f"\n… [{dropped + excess} characters dropped] …\n"
         return storable_text(_joined(head) + marker + _joined(tail))
@@ -161,8 +162,7 @@ class _BufferTee:
 
     def write(self, data: Any) -> int:
         written = self.raw_buffer.write(data)  # raises for str exactly as the real buffer does
-        if data:
-            _record(bytes(data))
+        _record(bytes(data))
         return written
 
     def writelines(self, lines: Iterable[Any]) -> None:
@@ -189,7 +189,7 @@ class _TextTee:
         # it refused is not recorded.
         written = self.console.write(text)
         sink = _current_sink.get()
-        if sink is not None and text and isinstance(text, str):
+        if sink is not None and isinstance(text, str):
             sink.append(text)
         return written
 

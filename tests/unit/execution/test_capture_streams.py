@@ -148,7 +148,7 @@ def test_a_long_log_keeps_its_head_and_tail_in_bounded_memory(parts: list[str | 
         text = sink.text()
     units = [c for p in parts for c in (p if isinstance(p, str) else [bytes([b]) for b in p])]
     if len(units) <= 20:
-        assert text == storable_text(capture._joined(parts))
+        assert text == storable_text(capture._joined(units))
     else:
         marker = f"\n… [{len(units) - 20} characters dropped] …\n"
         assert text == storable_text(
