@@ -8,9 +8,14 @@ dashboard, a CLI), so the check is split in two:
   not even imported.
 * **Slow path** — take a lock that every opener respects (PostgreSQL ``pg_advisory_xact_lock``,
   MySQL ``GET_LOCK``, SQLite ``BEGIN IMMEDIATE``, which is the database's single write lock), read
-  the revision again *inside* the lock (another process may have just migrated), and only then run
-  ``alembic upgrade head`` on that same connection. Processes racing to create a fresh database
-  therefore migrate it exactly once; the others wait and find it done.
+  the revision again *inside* the lock (another process may have just migrated), and only then
+  change the schema on that same connection. Processes racing to create a fresh database
+  therefore create it exactly once; the others wait and find it done.
+
+An empty database gets the current schema directly: ``create_all`` from :mod:`.tables`, then the
+revision stamped into ``alembic_version`` (a few milliseconds, where replaying every revision
+through Alembic took most of a second). Alembic runs only to upgrade a database an older
+stepstone created; a contract test holds the created schema equal to the migrated one.
 
 A revision the code does not know means the database was migrated by a newer stepstone; writing
 to it could corrupt it, so opening fails and tells the user to upgrade.
@@ -21,7 +26,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    text,
+)
+from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -38,6 +53,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 POSTGRES_LOCK_KEY = 0x5354_4550_5354_4F4E
 MYSQL_LOCK_NAME = "stepstone_schema_migration"
 MYSQL_LOCK_TIMEOUT_S = 300
+
+#: Alembic's own version table, as ``alembic`` would create it: a fresh database is stamped
+#: without importing Alembic, and later Alembic upgrades find the table they expect.
+ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def read_revisions(engine: Engine) -> tuple[str, ...]:
@@ -70,8 +94,6 @@ def ensure_schema(engine: Engine, url: URL) -> None:
 
 
 def _upgrade_under_lock(engine: Engine, url: URL) -> None:
-    from alembic.runtime.migration import MigrationContext
-
     dialect = engine.dialect.name
     connection = engine.connect()
     if dialect == "sqlite":
@@ -86,7 +108,11 @@ def _upgrade_under_lock(engine: Engine, url: URL) -> None:
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRES_LOCK_KEY}
                     )
-                heads = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+                present = set(inspect_database(connection).get_table_names())
+                if not present:
+                    create_current_schema(connection)
+                    return
+                heads = _heads(connection) if ALEMBIC_VERSION.name in present else ()
                 if heads == (SCHEMA_REVISION,):
                     return  # another process migrated while we waited for the lock
                 _refuse_unknown_revisions(heads, url)
@@ -95,6 +121,23 @@ def _upgrade_under_lock(engine: Engine, url: URL) -> None:
             if dialect in ("mysql", "mariadb"):
                 connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MYSQL_LOCK_NAME})
                 connection.commit()
+
+
+def _heads(connection: Connection) -> tuple[str, ...]:
+    rows = connection.execute(ALEMBIC_VERSION.select()).all()
+    return tuple(sorted(row[0] for row in rows))
+
+
+def create_current_schema(connection: Connection) -> None:
+    """Create every table of :mod:`.tables` and stamp :data:`SCHEMA_REVISION` (an empty database).
+
+    Runs inside the caller's transaction and migration lock, like an Alembic upgrade would.
+    """
+    from stepstone.metadata.sql.tables import metadata
+
+    metadata.create_all(connection)
+    ALEMBIC_VERSION.create(connection)
+    connection.execute(ALEMBIC_VERSION.insert().values(version_num=SCHEMA_REVISION))
 
 
 def _mysql_get_lock(connection: Connection) -> None:

@@ -1,0 +1,142 @@
+"""The SQL store's schema: created directly on an empty database, equal to the migrated one,
+upgraded by Alembic from older revisions, refused when newer.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contracts.metadata_factories import (
+    executed,
+    key,
+    make_run,
+    started,
+)
+from metadata.sql_helpers import drop_everything, execute, migrate_with_alembic, reflected_schema
+from stepstone.exceptions import MetadataStoreError
+from stepstone.metadata import (
+    open_metadata_store,
+)
+from stepstone.metadata.sql.revision import SCHEMA_REVISION
+
+
+def test_schema_revision_is_the_single_alembic_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import stepstone.metadata
+    from stepstone.metadata.sql import SCHEMA_REVISION
+
+    config = Config()
+    migrations = Path(stepstone.metadata.__file__).parent / "migrations"
+    config.set_main_option("script_location", str(migrations))
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_REVISION]
+
+
+def test_migrations_create_exactly_the_tables_the_code_uses(metadata_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from stepstone.metadata.sql.tables import metadata
+
+    migrate_with_alembic(metadata_url)
+    engine = create_engine(metadata_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_gets_exactly_the_migrated_schema(metadata_url: str) -> None:
+    """A fresh store is created from tables.py, not by replaying the revisions: same result."""
+    migrate_with_alembic(metadata_url)
+    migrated = reflected_schema(metadata_url)
+    drop_everything(metadata_url)
+    assert reflected_schema(metadata_url) == {}
+
+    open_metadata_store(metadata_url).close()
+
+    created = reflected_schema(metadata_url)
+    assert created == migrated
+    assert set(created) >= {"alembic_version", "pipelines", "step_runs", "cache_entries"}
+    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
+
+
+def test_a_new_database_is_created_without_alembic(metadata_url: str) -> None:
+    code = (
+        "import sys\n"
+        "from stepstone.metadata import open_metadata_store\n"
+        "open_metadata_store(sys.argv[1]).close()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    if metadata_url.startswith("sqlite:///"):
+        Path(metadata_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, metadata_url], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    with open_metadata_store(metadata_url) as store:
+        store.create_run(make_run())
+        assert store.count_runs() == 1
+
+
+def test_reopening_keeps_data_and_does_not_migrate_again(
+    metadata_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stepstone.metadata.sql import schema
+
+    with open_metadata_store(metadata_url) as store:
+        run = started(store)
+        store.record_step_runs([executed(run, "load", 0, cache=key("kept"))])
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the schema was migrated again on reopening")
+
+    monkeypatch.setattr(schema, "_upgrade_under_lock", refuse)
+    with open_metadata_store(metadata_url) as store:
+        assert store.get_run(run.id) is not None
+        assert key("kept") in store.lookup_cache([key("kept")])
+    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [
+        (schema.SCHEMA_REVISION,)
+    ]
+
+
+def test_a_database_with_a_newer_schema_is_refused(metadata_url: str) -> None:
+    open_metadata_store(metadata_url).close()
+    execute(metadata_url, "UPDATE alembic_version SET version_num = '9999_future'")
+
+    with pytest.raises(MetadataStoreError, match=r"9999_future, newer .* upgrade stepstone"):
+        open_metadata_store(metadata_url)
+
+
+def test_a_database_at_revision_0001_is_upgraded_with_its_data(metadata_url: str) -> None:
+    migrate_with_alembic(metadata_url, "0001")
+    execute(
+        metadata_url,
+        "INSERT INTO pipelines (name, created_at) VALUES ('Train', '2025-01-01 00:00:00')",
+    )
+    execute(
+        metadata_url,
+        "INSERT INTO pipeline_runs (id, name, pipeline_id, status, started_at, parameters)"
+        f" SELECT '{'a' * 32}', 'old', id, 'completed', '2025-01-01 00:00:00', '{{}}'"
+        " FROM pipelines",
+    )
+
+    with open_metadata_store(metadata_url) as store:
+        [old] = store.list_runs()
+        assert (old.id, old.name, old.pipeline_name) == ("a" * 32, "old", "Train")
+        run = started(store, pipeline="train")  # another pipeline than "Train"
+        store.record_step_runs([executed(run, "load", 0, cache=key("new"))])
+        assert store.count_runs("train") == store.count_runs("Train") == 1
+        with pytest.raises(MetadataStoreError):  # the foreign keys are back
+            store.record_step_runs([executed(make_run(), "load", 0)])
+    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [("0002",)]
