@@ -64,7 +64,8 @@ def test_fast_sqlite_timestamps_equal_sqlalchemys(moment: datetime) -> None:
     """The hot path writes timestamps itself; Core must read (and order) them identically."""
     from sqlalchemy.dialects import sqlite
 
-    from stepstone.metadata.sql.tables import UtcDateTime, sqlite_datetime_in, sqlite_datetime_out
+    from stepstone.metadata.sql.codec import sqlite_datetime_in, sqlite_datetime_out
+    from stepstone.metadata.sql.tables import UtcDateTime
 
     dialect = sqlite.dialect()
     utc = UtcDateTime().dialect_impl(dialect)

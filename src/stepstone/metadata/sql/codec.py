@@ -1,9 +1,12 @@
-"""Encoding records into rows and rows back into records.
+"""Encoding records into rows and rows back into records, by column name.
 
 Both the raw-driver hot paths and the SQLAlchemy Core reads go through these functions, so a row
-written by one reads back equal through the other. JSON columns hold text; values that JSON has no
-type for (enums, dataclasses, pydantic models, paths, sets) are stored in their natural JSON form
-rather than failing the write: these columns are for display and ``explain``, never for keys.
+written by one reads back equal through the other. Which columns a record has, in which order,
+and which hold JSON or timestamps comes from the table's spec (:mod:`.columns`): a row is
+``dict(zip(spec.fields, values))``, never ``values[13]``. JSON columns hold text; values that
+JSON has no type for (enums, dataclasses, pydantic models, paths, sets) are stored in their
+natural JSON form rather than failing the write: these columns are for display and ``explain``,
+never for keys.
 """
 
 from __future__ import annotations
@@ -13,41 +16,12 @@ import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from pathlib import PurePath
 from typing import Any
 
 from stepstone.metadata.records import ArtifactRecord, StepRunRecord
-
-#: Column order of an artifact in every hand-written SELECT and INSERT.
-ARTIFACT_COLUMNS = (
-    "id",
-    "content_hash",
-    "uri",
-    "data_type",
-    "materializer",
-    "materializer_version",
-    "size",
-    "producer_step_run_id",
-    "created_at",
-    "summary",
-)
-
-STEP_RUN_COLUMNS = (
-    "id",
-    "run_id",
-    "name",
-    "step_name",
-    "status",
-    "position",
-    "started_at",
-    "ended_at",
-    "duration",
-    "cache_key",
-    "cache_components",
-    "parameters",
-    "cached_from",
-    "error",
-)
+from stepstone.metadata.sql.columns import ARTIFACTS, PIPELINE_RUNS, STEP_RUNS, Kind, TableSpec
 
 DateTimeIn = Callable[[datetime | None], Any]
 DateTimeOut = Callable[[Any], datetime | None]
@@ -112,60 +86,66 @@ def decode_json(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
-def artifact_row(artifact: ArtifactRecord, dt_in: DateTimeIn) -> tuple[Any, ...]:
-    """Parameters of an artifact INSERT, in :data:`ARTIFACT_COLUMNS` order."""
-    return (
-        artifact.id,
-        artifact.content_hash,
-        artifact.uri,
-        artifact.data_type,
-        artifact.materializer,
-        artifact.materializer_version,
-        artifact.size,
-        artifact.producer_step_run_id,
-        dt_in(artifact.created_at),
-        encode_json(artifact.summary),
-    )
+class RowCodec:
+    """One table's records to row values and back, by the column names of its spec.
+
+    JSON columns are encoded and decoded here; timestamps with the conversions given (the raw
+    driver's need them, SQLAlchemy Core converts its own). Values are looked up by name once and
+    patched by position, which keeps the hot path (one lookup and one write per step) cheap.
+    """
+
+    def __init__(self, table: TableSpec, given: tuple[str, ...] = ()) -> None:
+        self.table = table
+        self.fields = table.fields
+        self._given = given
+        self._values = attrgetter(*table.fields)
+        self._json = table.positions(Kind.JSON)
+        self._timestamps = table.positions(Kind.TIMESTAMP)
+        self._json_fields = tuple(table.fields[i] for i in self._json)
+        self._timestamp_fields = tuple(table.fields[i] for i in self._timestamps)
+
+    def row(self, record: object, dt_in: DateTimeIn, **given: Any) -> tuple[Any, ...]:
+        """Parameters of an INSERT of ``record``, in the spec's column order.
+
+        ``given`` holds the values of the columns the record has no attribute for (the
+        ``given`` names of the constructor), e.g. a run's ``pipeline_id``.
+        """
+        if self._given:
+            values = [
+                given[name] if name in self._given else getattr(record, name)
+                for name in self.fields
+            ]
+        else:
+            values = list(self._values(record))
+        for i in self._json:
+            values[i] = encode_json(values[i])
+        for i in self._timestamps:
+            values[i] = dt_in(values[i])
+        return tuple(values)
+
+    def fields_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> dict[str, Any]:
+        """Record attributes of the values of a row read in the spec's column order.
+
+        ``dt_out`` converts the raw driver's timestamps; Core results are already converted.
+        """
+        found = dict(zip(self.fields, values, strict=True))
+        for name in self._json_fields:
+            found[name] = decode_json(found[name])
+        if dt_out is not None:
+            for name in self._timestamp_fields:
+                found[name] = dt_out(found[name])
+        return found
+
+
+ARTIFACT_CODEC = RowCodec(ARTIFACTS)
+STEP_RUN_CODEC = RowCodec(STEP_RUNS)
+#: A run row names its pipeline by id; the record by name.
+PIPELINE_RUN_CODEC = RowCodec(PIPELINE_RUNS, given=("pipeline_id",))
 
 
 def artifact_from_row(values: Sequence[Any], dt_out: DateTimeOut | None = None) -> ArtifactRecord:
-    """An artifact from values in :data:`ARTIFACT_COLUMNS` order.
-
-    ``dt_out`` converts the raw driver's timestamp; Core results are already converted.
-    """
-    created_at = values[8] if dt_out is None else dt_out(values[8])
-    return ArtifactRecord(
-        id=values[0],
-        content_hash=values[1],
-        uri=values[2],
-        data_type=values[3],
-        materializer=values[4],
-        materializer_version=values[5],
-        size=int(values[6]),
-        producer_step_run_id=values[7],
-        created_at=created_at,  # type: ignore[arg-type]
-        summary=decode_json(values[9]),
-    )
-
-
-def step_run_row(step_run: StepRunRecord, dt_in: DateTimeIn) -> tuple[Any, ...]:
-    """Parameters of a step run INSERT, in :data:`STEP_RUN_COLUMNS` order."""
-    return (
-        step_run.id,
-        step_run.run_id,
-        step_run.name,
-        step_run.step_name,
-        step_run.status,
-        step_run.position,
-        dt_in(step_run.started_at),
-        dt_in(step_run.ended_at),
-        step_run.duration,
-        step_run.cache_key,
-        encode_json(step_run.cache_components),
-        encode_json(step_run.parameters),
-        step_run.cached_from,
-        step_run.error,
-    )
+    """An artifact from a row's values in the column order of :data:`~.columns.ARTIFACTS`."""
+    return ArtifactRecord(**ARTIFACT_CODEC.fields_of(values, dt_out))
 
 
 def step_run_from_row(
@@ -173,22 +153,5 @@ def step_run_from_row(
     inputs: dict[str, ArtifactRecord],
     outputs: dict[str, ArtifactRecord],
 ) -> StepRunRecord:
-    """A step run from a Core row in :data:`STEP_RUN_COLUMNS` order, with its artifacts."""
-    return StepRunRecord(
-        id=values[0],
-        run_id=values[1],
-        name=values[2],
-        step_name=values[3],
-        status=values[4],
-        position=values[5],
-        started_at=values[6],
-        ended_at=values[7],
-        duration=values[8],
-        cache_key=values[9],
-        cache_components=decode_json(values[10]),
-        parameters=decode_json(values[11]),
-        cached_from=values[12],
-        error=values[13],
-        inputs=inputs,
-        outputs=outputs,
-    )
+    """A step run from a Core row in the column order of :data:`~.columns.STEP_RUNS`."""
+    return StepRunRecord(**STEP_RUN_CODEC.fields_of(values), inputs=inputs, outputs=outputs)

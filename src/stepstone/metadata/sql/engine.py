@@ -10,16 +10,15 @@ off (``isolation_level=None``) and the ``begin`` event emits the BEGIN itself, a
 documentation recommends; SQLAlchemy connections use a plain deferred BEGIN (reads) unless given
 the execution option ``stepstone_begin="IMMEDIATE"``.
 
-Every backend error is wrapped here, once, as :class:`~stepstone.exceptions.MetadataStoreError`
-with what failed and the URL with its password masked.
+Errors raised through SQLAlchemy are wrapped by :func:`store_errors`, the same
+:class:`~.flavor.DriverErrors` the driver connection uses: a ``MetadataStoreError`` with what
+failed and the URL with its password masked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -28,11 +27,11 @@ from sqlalchemy.pool import StaticPool
 
 from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata.sql import sqlite_direct
-from stepstone.metadata.sql.flavor import Flavor, flavor_for, raise_driver_error
+from stepstone.metadata.sql.flavor import DriverErrors, Flavor, flavor_for
 
 SQLITE_BUSY_TIMEOUT_S = sqlite_direct.SQLITE_BUSY_TIMEOUT_S
 #: Seconds to wait for a PostgreSQL or MySQL server to accept a connection.
-POSTGRES_CONNECT_TIMEOUT_S = 10
+SERVER_CONNECT_TIMEOUT_S = 10
 
 #: Execution option naming the SQLite BEGIN mode of a SQLAlchemy connection.
 BEGIN_OPTION = "stepstone_begin"
@@ -54,9 +53,11 @@ def mask_url(url: URL | str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def raise_store_error(action: str, url: URL, exc: BaseException) -> NoReturn:
-    """Raise ``MetadataStoreError`` for ``exc``, saying what failed and where."""
-    raise_driver_error(action, mask_url(url), exc, str(url.password or ""))
+def store_errors(
+    action: str, url: URL, errors: tuple[type[BaseException], ...] = (SQLAlchemyError,)
+) -> DriverErrors:
+    """A block whose SQLAlchemy (or other ``errors``) become ``MetadataStoreError``."""
+    return DriverErrors(action, mask_url(url), errors, str(url.password or ""))
 
 
 def flavor_of(engine: Engine) -> Flavor:
@@ -82,7 +83,7 @@ def flavor_of(engine: Engine) -> Flavor:
 
 
 class EngineConnector:
-    """Hands :class:`~.hotpath.DriverConnection` autocommitting DBAPI connections of an engine.
+    """Hands :class:`~.connection.DriverConnection` autocommitting DBAPI connections of an engine.
 
     A connection is detached from the pool (ours for good; returning it would leak autocommit
     mode), except a shared one (SQLite ``:memory:``), which is the pool's only connection.
@@ -92,6 +93,7 @@ class EngineConnector:
         self._engine = engine
         self.shared = shared
         self.dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self.errors: tuple[type[Exception], ...] = (self.dbapi_error, SQLAlchemyError)
 
     def connect(self) -> tuple[Any, Any]:
         proxy = self._engine.raw_connection()
@@ -142,28 +144,28 @@ def make_engine(url_text: str) -> tuple[Engine, URL]:
                         f"{mask_url(url)}: {exc.strerror or exc}; choose a writable location."
                     ) from exc
     elif backend == "postgresql" and "connect_timeout" not in url.query:
-        kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        kwargs["connect_args"] = {"connect_timeout": SERVER_CONNECT_TIMEOUT_S}
     elif backend in ("mysql", "mariadb"):
         if "charset" not in url.query:
             # Four-byte UTF-8 (the server's "utf8" is three bytes and rejects emoji).
             url = url.update_query_dict({"charset": "utf8mb4"})
         if "connect_timeout" not in url.query:
-            kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+            kwargs["connect_args"] = {"connect_timeout": SERVER_CONNECT_TIMEOUT_S}
         # The server drops connections idle for wait_timeout (8 h by default).
         kwargs["pool_recycle"] = 3600
-    try:
-        engine = create_engine(url, **kwargs)
-    except NoSuchModuleError as exc:
-        raise MetadataStoreError(
-            f"Metadata store: no SQLAlchemy dialect for {mask_url(url)}; check the URL's scheme."
-        ) from exc
-    except ImportError as exc:
-        hint = _DRIVER_HINTS.get(url.get_driver_name(), "install the database driver")
-        raise MetadataStoreError(
-            f"Metadata store: the driver for {mask_url(url)} is not installed ({exc}); {hint}."
-        ) from exc
-    except (ArgumentError, SQLAlchemyError, TypeError) as exc:
-        raise_store_error("create an engine", url, exc)
+    with store_errors("create an engine", url, (SQLAlchemyError, TypeError)):
+        try:
+            engine = create_engine(url, **kwargs)
+        except NoSuchModuleError as exc:
+            raise MetadataStoreError(
+                f"Metadata store: no SQLAlchemy dialect for {mask_url(url)}; "
+                "check the URL's scheme."
+            ) from exc
+        except ImportError as exc:
+            hint = _DRIVER_HINTS.get(url.get_driver_name(), "install the database driver")
+            raise MetadataStoreError(
+                f"Metadata store: the driver for {mask_url(url)} is not installed ({exc}); {hint}."
+            ) from exc
     if backend == "sqlite":
         _configure_sqlite(engine)
     return engine, url
@@ -178,14 +180,3 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
-
-
-@contextmanager
-def wrapped(action: str, url: URL) -> Iterator[None]:
-    """Turn SQLAlchemy and driver errors raised inside the block into ``MetadataStoreError``."""
-    try:
-        yield
-    except MetadataStoreError:
-        raise
-    except SQLAlchemyError as exc:
-        raise_store_error(action, url, exc)

@@ -1,4 +1,8 @@
-"""What differs between backends for hand-written SQL, and driver errors as store errors.
+"""What differs between backends for hand-written SQL, and the one place errors are wrapped.
+
+Every database error, from the raw driver connection and from SQLAlchemy Core alike, becomes a
+:class:`~stepstone.exceptions.MetadataStoreError` in :class:`DriverErrors`: what failed, where
+(the URL with its password masked) and the driver's reason.
 
 Kept free of SQLAlchemy imports: the SQLite fast path (:mod:`.sqlite_direct`) opens an existing
 store and serves the run driver and ``stepstone runs list`` without importing SQLAlchemy at all.
@@ -7,6 +11,7 @@ store and serves the run driver and ``stepstone runs list`` without importing SQ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import TracebackType
 from typing import NoReturn
 
 from stepstone.exceptions import MetadataStoreError
@@ -56,7 +61,45 @@ def flavor_for(dialect_name: str, placeholder: str) -> Flavor | None:
     return None
 
 
-def raise_driver_error(action: str, where: str, exc: BaseException, secret: str = "") -> NoReturn:
+class DriverErrors:
+    """A block whose database errors become ``MetadataStoreError``: what failed, where, and why.
+
+    Used by the driver connection (its errors are the driver's, and SQLAlchemy's when the
+    connections come from an engine) and around every SQLAlchemy Core block. A class rather than
+    a generator-based context manager: it wraps every cache lookup, so its cost counts.
+
+    Args:
+        action: what was being done, e.g. ``"look up cache keys"`` ("could not <action>").
+        where: the database URL with its password masked.
+        errors: the exception types that mean "the database failed".
+        secret: the password, scrubbed from the message should a driver echo it.
+    """
+
+    __slots__ = ("action", "errors", "secret", "where")
+
+    def __init__(
+        self, action: str, where: str, errors: tuple[type[BaseException], ...], secret: str = ""
+    ) -> None:
+        self.action = action
+        self.where = where
+        self.errors = errors
+        self.secret = secret
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # A store error raised inside the block already says what failed: let it through.
+        if isinstance(exc, self.errors) and not isinstance(exc, MetadataStoreError):
+            _raise_store_error(self.action, self.where, exc, self.secret)
+
+
+def _raise_store_error(action: str, where: str, exc: BaseException, secret: str) -> NoReturn:
     """Raise ``MetadataStoreError`` for ``exc``: what failed, where (a masked URL) and why."""
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     reason = detail[0] if detail else type(exc).__name__

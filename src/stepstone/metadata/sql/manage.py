@@ -21,8 +21,8 @@ from sqlalchemy import Connection, delete, exists, select
 
 from stepstone.exceptions import RunNotFoundError
 from stepstone.metadata.records import DeletedRun
-from stepstone.metadata.sql.hotpath import chunks
 from stepstone.metadata.sql.reads import cache_entry_filter
+from stepstone.metadata.sql.statements import chunks
 from stepstone.metadata.sql.tables import (
     artifacts,
     cache_entries,

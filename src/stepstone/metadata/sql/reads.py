@@ -19,13 +19,9 @@ from stepstone.metadata.records import (
     CacheEntryRecord,
     StepRunRecord,
 )
-from stepstone.metadata.sql.codec import (
-    ARTIFACT_COLUMNS,
-    STEP_RUN_COLUMNS,
-    artifact_from_row,
-    step_run_from_row,
-)
-from stepstone.metadata.sql.hotpath import chunks
+from stepstone.metadata.sql.codec import artifact_from_row, step_run_from_row
+from stepstone.metadata.sql.columns import ARTIFACTS, STEP_RUNS
+from stepstone.metadata.sql.statements import chunks
 from stepstone.metadata.sql.tables import (
     artifacts,
     cache_entries,
@@ -46,7 +42,7 @@ def _edges(
             step_run_artifacts.c.step_run_id,
             step_run_artifacts.c.direction,
             step_run_artifacts.c.name,
-            *(artifacts.c[column] for column in ARTIFACT_COLUMNS),
+            *(artifacts.c[column] for column in ARTIFACTS.names),
         )
         .join(artifacts, artifacts.c.id == step_run_artifacts.c.artifact_id)
         .where(where)  # type: ignore[arg-type]
@@ -54,8 +50,9 @@ def _edges(
     )
     found: dict[str, tuple[dict[str, ArtifactRecord], dict[str, ArtifactRecord]]] = {}
     for row in connection.execute(statement):
-        inputs, outputs = found.setdefault(row[0], ({}, {}))
-        (inputs if row[1] == "input" else outputs)[row[2]] = artifact_from_row(row[3:])
+        step_run_id, direction, name = row[:3]
+        inputs, outputs = found.setdefault(step_run_id, ({}, {}))
+        (inputs if direction == "input" else outputs)[name] = artifact_from_row(row[3:])
     return found
 
 
@@ -67,14 +64,14 @@ def _step_runs_with_edges(
     edges = _edges(connection, edge_filter)
     records = []
     for row in rows:
-        inputs, outputs = edges.get(str(row[0]), ({}, {}))
+        inputs, outputs = edges.get(str(row.id), ({}, {}))  # type: ignore[attr-defined]
         records.append(step_run_from_row(row, inputs, outputs))
     return records
 
 
 def get_step_runs(connection: Connection, run_id: str) -> list[StepRunRecord]:
     """A run's step runs in execution order, with inputs and outputs (two queries)."""
-    columns = [step_runs.c[column] for column in STEP_RUN_COLUMNS]
+    columns = [step_runs.c[column] for column in STEP_RUNS.names]
     rows = connection.execute(
         select(*columns)
         .where(step_runs.c.run_id == run_id)
@@ -88,7 +85,7 @@ def get_step_runs(connection: Connection, run_id: str) -> list[StepRunRecord]:
 
 def get_step_run(connection: Connection, step_run_id: str) -> StepRunRecord | None:
     """One step run with its artifacts."""
-    columns = [step_runs.c[column] for column in STEP_RUN_COLUMNS]
+    columns = [step_runs.c[column] for column in STEP_RUNS.names]
     rows = connection.execute(select(*columns).where(step_runs.c.id == step_run_id)).all()
     found = _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id == step_run_id)
     return found[0] if found else None
@@ -109,7 +106,7 @@ def previous_step_run(
     exclude_run_id: str | None,
 ) -> StepRunRecord | None:
     """The latest step run named ``name`` in a run of the pipeline started before ``before``."""
-    columns = [step_runs.c[column] for column in STEP_RUN_COLUMNS]
+    columns = [step_runs.c[column] for column in STEP_RUNS.names]
     statement = (
         select(*columns)
         .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
@@ -132,14 +129,14 @@ def previous_step_run(
     rows = connection.execute(statement).all()
     if not rows:
         return None
-    step_run_id = str(rows[0][0])
+    step_run_id = str(rows[0].id)
     found = _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id == step_run_id)
     return found[0]
 
 
 # -- artifacts and lineage ------------------------------------------------------------------------
 
-_ARTIFACT_SELECT = [artifacts.c[column] for column in ARTIFACT_COLUMNS]
+_ARTIFACT_SELECT = [artifacts.c[column] for column in ARTIFACTS.names]
 
 
 def _newest_artifacts_first(statement: Select) -> Select:
@@ -200,12 +197,12 @@ def artifact_links(connection: Connection, artifact_id: str) -> list[ArtifactLin
     statement = (
         select(
             step_run_artifacts.c.artifact_id,
-            step_runs.c.id,
-            step_runs.c.name,
-            step_runs.c.status,
-            pipeline_runs.c.id,
-            pipeline_runs.c.name,
-            pipelines.c.name,
+            step_runs.c.id.label("step_run_id"),
+            step_runs.c.name.label("step_name"),
+            step_runs.c.status.label("step_status"),
+            pipeline_runs.c.id.label("run_id"),
+            pipeline_runs.c.name.label("run_name"),
+            pipelines.c.name.label("pipeline_name"),
             step_run_artifacts.c.direction,
             step_run_artifacts.c.name,
             step_runs.c.started_at,
@@ -224,21 +221,7 @@ def artifact_links(connection: Connection, artifact_id: str) -> list[ArtifactLin
             step_run_artifacts.c.name,
         )
     )
-    return [
-        ArtifactLink(
-            artifact_id=row[0],
-            step_run_id=row[1],
-            step_name=row[2],
-            step_status=row[3],
-            run_id=row[4],
-            run_name=row[5],
-            pipeline_name=row[6],
-            direction=row[7],
-            name=row[8],
-            started_at=row[9],
-        )
-        for row in connection.execute(statement)
-    ]
+    return [ArtifactLink(**row._mapping) for row in connection.execute(statement)]
 
 
 def referenced_content_hashes(connection: Connection) -> set[str]:
@@ -284,9 +267,9 @@ def list_cache_entries(
             cache_entries.c.cache_key,
             cache_entries.c.step_run_id,
             step_runs.c.run_id,
-            pipeline_runs.c.name,
+            pipeline_runs.c.name.label("run_name"),
             cache_entries.c.pipeline_name,
-            step_runs.c.name,
+            step_runs.c.name.label("step_name"),
             cache_entries.c.created_at,
             step_runs.c.duration,
         )
@@ -302,20 +285,9 @@ def list_cache_entries(
     if offset:
         statement = statement.offset(offset)
     rows = connection.execute(statement).all()
-    sizes = _output_bytes(connection, sorted({row[1] for row in rows}))
+    sizes = _output_bytes(connection, sorted({row.step_run_id for row in rows}))
     return [
-        CacheEntryRecord(
-            cache_key=row[0],
-            step_run_id=row[1],
-            run_id=row[2],
-            run_name=row[3],
-            pipeline_name=row[4],
-            step_name=row[5],
-            created_at=row[6],
-            duration=row[7],
-            output_bytes=sizes.get(row[1], 0),
-        )
-        for row in rows
+        CacheEntryRecord(**row._mapping, output_bytes=sizes.get(row.step_run_id, 0)) for row in rows
     ]
 
 

@@ -3,7 +3,7 @@
 ``stepstone runs list`` and the dashboard's first page open a store and read one page of runs;
 done through SQLAlchemy Core, importing SQLAlchemy would cost more than the whole query on a
 store of 10,000 runs. So these few reads are hand-written SQL run on the store's driver
-connection (:class:`~.hotpath.DriverConnection`), which on an existing SQLite store is opened
+connection (:class:`~.connection.DriverConnection`), which on an existing SQLite store is opened
 without SQLAlchemy (:mod:`.sqlite_direct`). Like every other read, a fixed number of queries
 whatever the page size: the page, its pipelines' names, one grouped count of its step runs.
 
@@ -18,8 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from stepstone.metadata.records import PipelineRunRecord
-from stepstone.metadata.sql.codec import decode_json
-from stepstone.metadata.sql.hotpath import DriverConnection, chunks, in_list
+from stepstone.metadata.sql.codec import PIPELINE_RUN_CODEC
+from stepstone.metadata.sql.columns import PIPELINE_RUNS
+from stepstone.metadata.sql.connection import DriverConnection
+from stepstone.metadata.sql.statements import chunks, in_list, select_columns
 
 #: "No limit" for backends whose OFFSET needs a LIMIT (the largest signed 64-bit integer).
 NO_LIMIT = 2**63 - 1
@@ -27,10 +29,7 @@ NO_LIMIT = 2**63 - 1
 # The page is read from pipeline_runs alone, pipeline names after: joining pipelines in the same
 # query let MariaDB (with stale statistics after a bulk load) start from the 3-row pipelines
 # table and sort all 10,000 runs (54 ms) instead of walking the (started_at, id) index (1 ms).
-_SELECT_RUNS = (
-    "SELECT pr.id, pr.name, pr.pipeline_id, pr.status, pr.started_at, pr.ended_at,"
-    " pr.parameters, pr.graph FROM pipeline_runs pr"
-)
+_SELECT_RUNS = f"SELECT {select_columns(PIPELINE_RUNS, 'pr')} FROM pipeline_runs pr"  # noqa: S608
 _NEWEST_FIRST = " ORDER BY pr.started_at DESC, pr.id DESC"
 
 
@@ -52,14 +51,17 @@ def _escape_like(text: str) -> str:
 def _with_counts(
     hot: DriverConnection, action: str, statement: str, params: Sequence[Any]
 ) -> list[PipelineRunRecord]:
-    rows = hot.query(action, hot.flavor.sql(statement), params)
-    if not rows:
+    found = [
+        PIPELINE_RUN_CODEC.fields_of(row, hot.dt_out)
+        for row in hot.query(action, hot.flavor.sql(statement), params)
+    ]
+    if not found:
         return []
-    pipeline_ids = sorted({row[2] for row in rows})
+    pipeline_ids = sorted({run["pipeline_id"] for run in found})
     names_sql = f"SELECT id, name FROM pipelines WHERE id {in_list(len(pipeline_ids))}"  # noqa: S608
     names = dict(hot.query(action, hot.flavor.sql(names_sql), pipeline_ids))
     counts: dict[str, tuple[int, int]] = {}
-    ids = [row[0] for row in rows]
+    ids = [run["id"] for run in found]
     for part in chunks(ids):
         count_sql = (
             "SELECT run_id, COUNT(*), SUM(CASE WHEN status = 'cached' THEN 1 ELSE 0 END)"  # noqa: S608
@@ -67,22 +69,12 @@ def _with_counts(
         )
         for run_id, total, cached in hot.query(action, hot.flavor.sql(count_sql), list(part)):
             counts[run_id] = (int(total), int(cached or 0))
-    dt_out = hot.dt_out
-    return [
-        PipelineRunRecord(
-            id=row[0],
-            name=row[1],
-            pipeline_name=names[row[2]],
-            status=row[3],
-            started_at=dt_out(row[4]),  # type: ignore[arg-type]
-            ended_at=dt_out(row[5]),
-            parameters=decode_json(row[6]),
-            graph=decode_json(row[7]),
-            step_count=counts.get(row[0], (0, 0))[0],
-            cached_count=counts.get(row[0], (0, 0))[1],
-        )
-        for row in rows
-    ]
+    records = []
+    for run in found:
+        step_count, cached_count = counts.get(run["id"], (0, 0))
+        run["pipeline_name"] = names[run.pop("pipeline_id")]
+        records.append(PipelineRunRecord(**run, step_count=step_count, cached_count=cached_count))
+    return records
 
 
 def list_runs(

@@ -41,7 +41,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from stepstone.exceptions import MetadataStoreError
-from stepstone.metadata.sql.engine import BEGIN_OPTION, mask_url, wrapped
+from stepstone.metadata.sql.engine import BEGIN_OPTION, mask_url, store_errors
 from stepstone.metadata.sql.revision import SCHEMA_REVISION
 
 __all__ = ["SCHEMA_REVISION", "ensure_schema", "head_revision", "read_revisions"]
@@ -85,11 +85,11 @@ def ensure_schema(engine: Engine, url: URL) -> None:
         MetadataStoreError: the database cannot be reached, the migration failed, or the
             database was created by a newer stepstone.
     """
-    with wrapped("read the schema version", url):
+    with store_errors("read the schema version", url):
         current = read_revisions(engine)
     if current == (SCHEMA_REVISION,):
         return
-    with wrapped("create or upgrade the schema", url):
+    with store_errors("create or upgrade the schema", url):
         _upgrade_under_lock(engine, url)
 
 
@@ -135,8 +135,9 @@ def create_current_schema(connection: Connection) -> None:
     """
     from stepstone.metadata.sql.tables import metadata
 
-    metadata.create_all(connection)
-    ALEMBIC_VERSION.create(connection)
+    # The caller saw no table at all inside the lock: nothing to check first.
+    metadata.create_all(connection, checkfirst=False)
+    ALEMBIC_VERSION.create(connection, checkfirst=False)
     connection.execute(ALEMBIC_VERSION.insert().values(version_num=SCHEMA_REVISION))
 
 

@@ -94,10 +94,11 @@ def open_if_current(path: str, revision: str) -> sqlite3.Connection | None:
 
 
 class SqliteConnector:
-    """Hands :class:`~.hotpath.DriverConnection` its sqlite3 connections, the first pre-opened."""
+    """Hands :class:`~.connection.DriverConnection` sqlite3 connections, the first pre-opened."""
 
     shared = False
     dbapi_error: type[Exception] = sqlite3.Error
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, path: str, first: sqlite3.Connection, on_fork: Callable[[], None]) -> None:
         self._path = path

@@ -6,8 +6,9 @@ Layout of the work:
   ``sqlite3`` (:mod:`.sqlite_direct`), without importing SQLAlchemy; anything else goes through
   :mod:`.engine`, which makes the engine (SQLite pragmas, error wrapping), and :mod:`.schema`,
   which brings the database to the code's schema revision;
-* writing and the cache lookup — here, as hand-written SQL on the one driver connection of
-  :mod:`.hotpath` (these run once per step of every run, so microseconds count);
+* writing and the cache lookup — here, as hand-written SQL (:mod:`.statements`, built from the
+  column specs of :mod:`.columns`) on the one driver connection of :mod:`.connection` (these run
+  once per step of every run, so microseconds count);
 * the runs page (list, count, find, get) — :mod:`.runs`, driver SQL on that same connection;
 * other reading — :mod:`.reads`, SQLAlchemy Core on pooled connections (client, CLI, dashboard);
   the engine is made on first need;
@@ -34,17 +35,18 @@ from stepstone.metadata.records import (
     StepRunRecord,
     StepRunWrite,
 )
-from stepstone.metadata.sql import hotpath, runs, sqlite_direct
+from stepstone.metadata.sql import runs, sqlite_direct, statements
 from stepstone.metadata.sql.codec import (
-    ARTIFACT_COLUMNS,
+    ARTIFACT_CODEC,
+    PIPELINE_RUN_CODEC,
+    STEP_RUN_CODEC,
     artifact_from_row,
-    artifact_row,
-    encode_json,
-    step_run_row,
 )
+from stepstone.metadata.sql.columns import ARTIFACTS, CACHE_ENTRIES
+from stepstone.metadata.sql.connection import Connector, DriverConnection, datetime_codecs
 from stepstone.metadata.sql.flavor import SQLITE
-from stepstone.metadata.sql.hotpath import Connector, DriverConnection, chunks, datetime_codecs
 from stepstone.metadata.sql.revision import SCHEMA_REVISION
+from stepstone.metadata.sql.statements import LOOKUP_HIT_FIELDS, chunks
 from stepstone.metadata.store import MetadataStore
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class SqlMetadataStore(MetadataStore):
     """The metadata store on any SQLAlchemy URL of SQLite, PostgreSQL or MySQL.
 
     Opening creates or upgrades the schema when needed (safe with several processes opening at
-    once). Instances are safe to share between th_reads().
+    once). Instances are safe to share between threads.
 
     Example:
         >>> store = SqlMetadataStore("sqlite://")
@@ -106,16 +108,16 @@ class SqlMetadataStore(MetadataStore):
         self._read_lock: Any = self._hot.lock if connector.shared else nullcontext()
         self._pipeline_of_run: dict[str, str] = {}
         self._closed = False
-        self._insert_step_run = flavor.sql(hotpath.INSERT_STEP_RUN)
-        self._insert_artifact = flavor.insert_if_absent("artifacts", ARTIFACT_COLUMNS)
-        self._insert_edge = flavor.sql(hotpath.INSERT_EDGE)
-        self._insert_log = flavor.sql(hotpath.INSERT_LOG)
-        self._insert_cache = flavor.insert_if_absent("cache_entries", hotpath.CACHE_COLUMNS)
-        self._insert_pipeline = flavor.insert_if_absent("pipelines", hotpath.PIPELINE_COLUMNS)
-        self._select_pipeline_id = flavor.sql(hotpath.SELECT_PIPELINE_ID)
-        self._insert_run = flavor.sql(hotpath.INSERT_RUN)
-        self._finish_run = flavor.sql(hotpath.FINISH_RUN)
-        self._lookup_array = flavor.sql(hotpath.LOOKUP_CACHE_ARRAY)
+        self._insert_step_run = flavor.sql(statements.INSERT_STEP_RUN)
+        self._insert_artifact = flavor.insert_if_absent(ARTIFACTS.name, ARTIFACTS.names)
+        self._insert_edge = flavor.sql(statements.INSERT_EDGE)
+        self._insert_log = flavor.sql(statements.INSERT_LOG)
+        self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
+        self._insert_pipeline = flavor.insert_if_absent("pipelines", statements.PIPELINE_COLUMNS)
+        self._select_pipeline_id = flavor.sql(statements.SELECT_PIPELINE_ID)
+        self._insert_run = flavor.sql(statements.INSERT_RUN)
+        self._finish_run = flavor.sql(statements.FINISH_RUN)
+        self._lookup_array = flavor.sql(statements.LOOKUP_CACHE_ARRAY)
 
     @property
     def url(self) -> str:
@@ -156,9 +158,9 @@ class SqlMetadataStore(MetadataStore):
             cursor.execute(self._insert_pipeline, (run.pipeline_name, dt_in(datetime.now(UTC))))
             cursor.execute(self._select_pipeline_id, (run.pipeline_name,))
             pipeline_id = cursor.fetchone()[0]
-            row = (run.id, run.name, pipeline_id, run.status, dt_in(run.started_at))
-            json_fields = (encode_json(run.parameters), encode_json(run.graph))
-            cursor.execute(self._insert_run, (*row, dt_in(run.ended_at), *json_fields))
+            cursor.execute(
+                self._insert_run, PIPELINE_RUN_CODEC.row(run, dt_in, pipeline_id=pipeline_id)
+            )
         self._pipeline_of_run[run.id] = run.pipeline_name
 
     def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
@@ -176,10 +178,10 @@ class SqlMetadataStore(MetadataStore):
         cache_rows: list[tuple[str, str, str, str]] = []
         for write in writes:
             step_run = write.step_run
-            step_rows.append(step_run_row(step_run, dt_in))
+            step_rows.append(STEP_RUN_CODEC.row(step_run, dt_in))
             for artifact in write.new_artifacts:
                 if artifact.id not in artifact_rows:
-                    artifact_rows[artifact.id] = artifact_row(artifact, dt_in)
+                    artifact_rows[artifact.id] = ARTIFACT_CODEC.row(artifact, dt_in)
             for name, artifact in step_run.inputs.items():
                 edge_rows.append((step_run.id, artifact.id, "input", name))
             for name, artifact in step_run.outputs.items():
@@ -219,7 +221,7 @@ class SqlMetadataStore(MetadataStore):
         missing = sorted(run_ids - self._pipeline_of_run.keys())
         for part in chunks(missing):
             cursor.execute(
-                self._hot.sql_for("pipeline_of_runs", len(part), hotpath.pipeline_of_runs),
+                self._hot.sql_for("pipeline_of_runs", len(part), statements.pipeline_of_runs),
                 list(part),
             )
             self._pipeline_of_run.update(cursor.fetchall())
@@ -237,22 +239,24 @@ class SqlMetadataStore(MetadataStore):
             if by_array and len(part) > 1:
                 statement, params = self._lookup_array, [list(part)]
             else:
-                statement = self._hot.sql_for("lookup", len(part), hotpath.lookup_cache)
+                statement = self._hot.sql_for("lookup", len(part), statements.lookup_cache)
                 params = part
             for row in self._hot.query("look up cache keys", statement, params):
-                hit = hits.get(row[0])
+                found = dict(zip(LOOKUP_HIT_FIELDS, row, strict=False))
+                hit = hits.get(found["cache_key"])
                 if hit is None:
-                    hit = hits[row[0]] = CacheHit(
-                        cache_key=row[0],
-                        step_run_id=row[1],
-                        run_id=row[2],
-                        run_name=row[3],
-                        created_at=dt_out(row[4]),  # type: ignore[arg-type]
-                        duration=row[5],
+                    hit = hits[found["cache_key"]] = CacheHit(
+                        cache_key=found["cache_key"],
+                        step_run_id=found["step_run_id"],
+                        run_id=found["run_id"],
+                        run_name=found["run_name"],
+                        created_at=dt_out(found["created_at"]),  # type: ignore[arg-type]
+                        duration=found["duration"],
                         outputs={},
                     )
-                if row[6] is not None:
-                    hit.outputs[row[6]] = artifact_from_row(row[7:], dt_out)
+                if found["output"] is not None:
+                    artifact = row[len(LOOKUP_HIT_FIELDS) :]
+                    hit.outputs[found["output"]] = artifact_from_row(artifact, dt_out)
         return hits
 
     def delete_cache_entries(self, keys: Sequence[str]) -> int:
@@ -262,7 +266,7 @@ class SqlMetadataStore(MetadataStore):
         removed = 0
         with self._hot.transaction(f"delete {len(unique)} cache entries") as cursor:
             for part in chunks(unique):
-                statement = self._hot.sql_for("delete", len(part), hotpath.delete_cache_entries)
+                statement = self._hot.sql_for("delete", len(part), statements.delete_cache_entries)
                 cursor.execute(statement, list(part))
                 removed += max(cursor.rowcount, 0)
         return removed
@@ -271,10 +275,10 @@ class SqlMetadataStore(MetadataStore):
 
     @contextmanager
     def _reading(self, action: str) -> Iterator[Connection]:
-        from stepstone.metadata.sql.engine import wrapped
+        from stepstone.metadata.sql.engine import store_errors
 
         engine = self._engine
-        with self._read_lock, wrapped(action, self._url), engine.connect() as connection:
+        with self._read_lock, store_errors(action, self._url), engine.connect() as connection:
             yield connection
 
     def list_runs(
@@ -300,69 +304,89 @@ class SqlMetadataStore(MetadataStore):
         return runs.run_names(self._hot, limit)
 
     def get_step_runs(self, run_id: str) -> list[StepRunRecord]:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"read the step runs of run {run_id}") as connection:
-            return _reads().get_step_runs(connection, run_id)
+            return reads.get_step_runs(connection, run_id)
 
     def get_step_run(self, step_run_id: str) -> StepRunRecord | None:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"read step run {step_run_id}") as connection:
-            return _reads().get_step_run(connection, step_run_id)
+            return reads.get_step_run(connection, step_run_id)
 
     def get_logs(self, step_run_id: str) -> str | None:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"read the logs of step run {step_run_id}") as connection:
-            return _reads().get_logs(connection, step_run_id)
+            return reads.get_logs(connection, step_run_id)
 
     def previous_step_run(
         self, pipeline_name: str, name: str, before: datetime, exclude_run_id: str | None = None
     ) -> StepRunRecord | None:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"find the previous run of step '{name}'") as connection:
-            return _reads().previous_step_run(
-                connection, pipeline_name, name, before, exclude_run_id
-            )
+            return reads.previous_step_run(connection, pipeline_name, name, before, exclude_run_id)
 
     # -- artifacts and lineage ---------------------------------------------------------------
 
     def get_artifact(self, artifact_id: str) -> ArtifactRecord | None:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"read artifact {artifact_id}") as connection:
-            return _reads().get_artifact(connection, artifact_id)
+            return reads.get_artifact(connection, artifact_id)
 
     def find_artifacts(self, query: str, limit: int = 10) -> list[ArtifactRecord]:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"find artifacts matching '{query}'") as connection:
-            return _reads().find_artifacts(connection, query, limit)
+            return reads.find_artifacts(connection, query, limit)
 
     def list_artifacts(
         self, run_id: str | None = None, *, limit: int | None = None, offset: int = 0
     ) -> list[ArtifactRecord]:
+        from stepstone.metadata.sql import reads
+
         with self._reading("list artifacts") as connection:
-            return _reads().list_artifacts(connection, run_id, limit, offset)
+            return reads.list_artifacts(connection, run_id, limit, offset)
 
     def artifact_links(self, artifact_id: str) -> list[ArtifactLink]:
+        from stepstone.metadata.sql import reads
+
         with self._reading(f"read the lineage of artifact {artifact_id}") as connection:
-            return _reads().artifact_links(connection, artifact_id)
+            return reads.artifact_links(connection, artifact_id)
 
     def referenced_content_hashes(self) -> set[str]:
+        from stepstone.metadata.sql import reads
+
         with self._reading("list the content hashes of artifacts") as connection:
-            return _reads().referenced_content_hashes(connection)
+            return reads.referenced_content_hashes(connection)
 
     # -- managing --------------------------------------------------------------------------
 
     @contextmanager
     def _writing(self, action: str) -> Iterator[Connection]:
         """A Core connection inside one write transaction (committed unless the block raises)."""
-        from stepstone.metadata.sql.engine import BEGIN_OPTION, wrapped
+        from stepstone.metadata.sql.engine import BEGIN_OPTION, store_errors
 
         engine = self._engine
-        with self._read_lock, wrapped(action, self._url), engine.connect() as connection:
+        with self._read_lock, store_errors(action, self._url), engine.connect() as connection:
             connection = connection.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             with connection.begin():
                 yield connection
 
     def delete_run(self, run_id: str) -> DeletedRun:
+        from stepstone.metadata.sql import manage
+
         with self._writing(f"delete run {run_id}") as connection:
-            return _manage().delete_run(connection, run_id)
+            return manage.delete_run(connection, run_id)
 
     def delete_step_run(self, step_run_id: str) -> None:
+        from stepstone.metadata.sql import manage
+
         with self._writing(f"delete step run {step_run_id}") as connection:
-            _manage().delete_step_run(connection, step_run_id)
+            manage.delete_step_run(connection, step_run_id)
 
     def list_cache_entries(
         self,
@@ -372,8 +396,10 @@ class SqlMetadataStore(MetadataStore):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CacheEntryRecord]:
+        from stepstone.metadata.sql import reads
+
         with self._reading("list cache entries") as connection:
-            return _reads().list_cache_entries(connection, step_name, pipeline_name, limit, offset)
+            return reads.list_cache_entries(connection, step_name, pipeline_name, limit, offset)
 
     def clear_cache_entries(
         self,
@@ -382,8 +408,10 @@ class SqlMetadataStore(MetadataStore):
         pipeline_name: str | None = None,
         older_than: datetime | None = None,
     ) -> int:
+        from stepstone.metadata.sql import manage
+
         with self._writing("clear cache entries") as connection:
-            return _manage().clear_cache_entries(connection, step_name, pipeline_name, older_than)
+            return manage.clear_cache_entries(connection, step_name, pipeline_name, older_than)
 
     def close(self) -> None:
         if self._closed:
@@ -392,17 +420,3 @@ class SqlMetadataStore(MetadataStore):
         self._hot.close()
         if self._engine_made is not None:
             self._engine_made.dispose()
-
-
-def _reads() -> Any:
-    """:mod:`.reads`, imported on first use (it imports SQLAlchemy)."""
-    from stepstone.metadata.sql import reads
-
-    return reads
-
-
-def _manage() -> Any:
-    """:mod:`.manage`, imported on first use (it imports SQLAlchemy)."""
-    from stepstone.metadata.sql import manage
-
-    return manage

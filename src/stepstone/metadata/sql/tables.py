@@ -1,8 +1,9 @@
-"""The metadata schema as SQLAlchemy Core tables.
+"""The metadata schema as SQLAlchemy Core tables, built from the column specs of :mod:`.columns`.
 
-These definitions are the *current* shape of the schema, used to build queries. The schema in a
-database is created and changed only by the Alembic revisions in ``metadata/migrations``; a
-contract test compares the two so they cannot drift apart.
+These definitions are the *current* shape of the schema: queries are built from them, and a new
+database is created from them (``create_all``, see :mod:`.schema`). An older database is changed
+only by the Alembic revisions in ``metadata/migrations``; contract tests hold the two equal.
+What is added here to the specs: the SQL types, and the multi-column indexes and keys.
 
 Choices worth knowing:
 
@@ -37,19 +38,33 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# The SQLite timestamp text, without SQLAlchemy (the fast paths use them; a test holds them equal).
-from stepstone.metadata.sql.codec import sqlite_datetime_in, sqlite_datetime_out
+from stepstone.metadata.sql.columns import (
+    ARTIFACTS,
+    CACHE_ENTRIES,
+    PIPELINE_RUNS,
+    PIPELINES,
+    STEP_LOGS,
+    STEP_RUN_ARTIFACTS,
+    STEP_RUNS,
+    ColumnSpec,
+    Kind,
+    TableSpec,
+)
 
-#: Lengths shared with the migrations; ids are uuid4 hex by convention.
-RUN_ID_LENGTH = 32
-ID_LENGTH = 64
-NAME_LENGTH = 255
-HASH_LENGTH = 64
-STATUS_LENGTH = 16
-
-__all__ = ["sqlite_datetime_in", "sqlite_datetime_out"]  # re-exported; the tables follow
+__all__ = [
+    "UtcDateTime",
+    "artifacts",
+    "cache_entries",
+    "metadata",
+    "pipeline_runs",
+    "pipelines",
+    "step_logs",
+    "step_run_artifacts",
+    "step_runs",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -107,102 +122,60 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 #: (revision 0002 converts the tables; Alembic does not compare table options, so keep in step).
 MYSQL_TABLE: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
-pipelines = Table(
-    "pipelines",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
-    Column("created_at", UtcDateTime(), nullable=False),
-    **MYSQL_TABLE,
-)
 
-pipeline_runs = Table(
-    "pipeline_runs",
-    metadata,
-    Column("id", String(RUN_ID_LENGTH), primary_key=True),
-    Column("name", String(NAME_LENGTH), nullable=False, unique=True),
-    Column("pipeline_id", Integer, ForeignKey("pipelines.id"), nullable=False),
-    Column("status", String(STATUS_LENGTH), nullable=False),
-    Column("started_at", UtcDateTime(), nullable=False),
-    Column("ended_at", UtcDateTime(), nullable=True),
-    Column("parameters", LongText, nullable=False),
-    # The traced DAG as JSON (NULL for runs recorded before revision 0002).
-    Column("graph", LongText, nullable=True),
+def _type(column: ColumnSpec) -> TypeEngine[Any]:
+    kind = column.kind
+    if kind is Kind.STRING:
+        return String(column.length)
+    if kind in (Kind.TEXT, Kind.JSON):
+        return LongText
+    if kind is Kind.TIMESTAMP:
+        return UtcDateTime()
+    if kind is Kind.INTEGER:
+        return Integer()
+    if kind is Kind.BIG_INTEGER:
+        return BigInteger()
+    return Double()
+
+
+def _column(column: ColumnSpec) -> Column[Any]:
+    keys = () if column.references is None else (ForeignKey(column.references),)
+    return Column(
+        column.name,
+        _type(column),
+        *keys,
+        primary_key=column.primary_key,
+        # Only the integer id of pipelines is made by the database; other ids by the writer.
+        autoincrement=True if column.primary_key and column.kind is Kind.INTEGER else "auto",
+        nullable=column.nullable,
+        unique=column.unique or None,
+        index=column.index or None,
+    )
+
+
+def _table(spec: TableSpec, *extra: SchemaItem) -> Table:
+    return Table(spec.name, metadata, *map(_column, spec.columns), *extra, **MYSQL_TABLE)
+
+
+pipelines = _table(PIPELINES)
+pipeline_runs = _table(
+    PIPELINE_RUNS,
     # The runs page: newest first (ties broken by id), overall and per pipeline.
     Index(None, "started_at", "id"),
     Index(None, "pipeline_id", "started_at", "id"),
-    **MYSQL_TABLE,
 )
-
-step_runs = Table(
-    "step_runs",
-    metadata,
-    Column("id", String(ID_LENGTH), primary_key=True),
-    Column("run_id", String(RUN_ID_LENGTH), ForeignKey("pipeline_runs.id"), nullable=False),
-    # Explain's "previous run of this step"; clearing the cache of one step.
-    Column("name", String(NAME_LENGTH), nullable=False, index=True),
-    Column("step_name", String(NAME_LENGTH), nullable=False),
-    Column("status", String(STATUS_LENGTH), nullable=False),
-    Column("position", Integer, nullable=False),
-    Column("started_at", UtcDateTime(), nullable=False),
-    Column("ended_at", UtcDateTime(), nullable=True),
-    Column("duration", Double, nullable=True),
-    Column("cache_key", String(HASH_LENGTH), nullable=True, index=True),
-    Column("cache_components", LongText, nullable=False),
-    Column("parameters", LongText, nullable=False),
-    Column("cached_from", String(ID_LENGTH), nullable=True),
-    Column("error", LongText, nullable=True),
+step_runs = _table(
+    STEP_RUNS,
     # get_step_runs reads by run in execution order; with the status too, the per-run step and
     # cached counts of list_runs are answered from the index alone.
     Index(None, "run_id", "position", "status"),
-    **MYSQL_TABLE,
 )
-
-artifacts = Table(
-    "artifacts",
-    metadata,
-    Column("id", String(ID_LENGTH), primary_key=True),
-    Column("content_hash", String(HASH_LENGTH), nullable=False, index=True),
-    Column("uri", LongText, nullable=False),
-    Column("data_type", String(NAME_LENGTH), nullable=False),
-    Column("materializer", String(NAME_LENGTH), nullable=False),
-    Column("materializer_version", String(64), nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("producer_step_run_id", String(ID_LENGTH), nullable=True, index=True),
-    Column("created_at", UtcDateTime(), nullable=False, index=True),
-    Column("summary", LongText, nullable=False),
-    **MYSQL_TABLE,
-)
-
-step_run_artifacts = Table(
-    "step_run_artifacts",
-    metadata,
-    Column("step_run_id", String(ID_LENGTH), ForeignKey("step_runs.id"), nullable=False),
-    Column("artifact_id", String(ID_LENGTH), ForeignKey("artifacts.id"), nullable=False),
-    Column("direction", String(8), nullable=False),
-    Column("name", String(NAME_LENGTH), nullable=False),
+artifacts = _table(ARTIFACTS)
+step_run_artifacts = _table(
+    STEP_RUN_ARTIFACTS,
     PrimaryKeyConstraint("step_run_id", "direction", "name"),
     # Lineage upwards: which step runs read or wrote this artifact.
     Index(None, "artifact_id"),
-    **MYSQL_TABLE,
 )
-
-step_logs = Table(
-    "step_logs",
-    metadata,
-    Column("step_run_id", String(ID_LENGTH), ForeignKey("step_runs.id"), primary_key=True),
-    Column("text", LongText, nullable=False),
-    **MYSQL_TABLE,
-)
-
-cache_entries = Table(
-    "cache_entries",
-    metadata,
-    Column("cache_key", String(HASH_LENGTH), primary_key=True),
-    Column("step_run_id", String(ID_LENGTH), ForeignKey("step_runs.id"), nullable=False),
-    Column("pipeline_name", String(NAME_LENGTH), nullable=False),
-    Column("step_name", String(NAME_LENGTH), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False, index=True),
-    Index(None, "step_run_id"),
-    **MYSQL_TABLE,
-)
+step_logs = _table(STEP_LOGS)
+cache_entries = _table(CACHE_ENTRIES, Index(None, "step_run_id"))

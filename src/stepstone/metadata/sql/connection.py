@@ -1,11 +1,12 @@
-"""The hot paths: every write, and the cache lookup, on one raw driver connection.
+"""The store's one raw driver connection: its lifetime, forks, locking and error wrapping.
 
 A run driver calls :meth:`~stepstone.metadata.store.MetadataStore.lookup_cache` and
 :meth:`~stepstone.metadata.store.MetadataStore.record_step_runs` once per step, so their cost is
 the framework's overhead per step. Going through SQLAlchemy's execution layer costs ~170 µs a
 statement; the sqlite3 driver itself ~13 µs. So these paths hold one DBAPI connection for the
-store's lifetime (detached from the pool, guarded by a lock), run hand-written SQL translated once
-to the driver's paramstyle, and batch rows with ``executemany``.
+store's lifetime (detached from the pool, guarded by a lock), run hand-written SQL
+(:mod:`.statements`) translated once to the driver's paramstyle, and batch rows with
+``executemany``.
 
 The connection runs in driver autocommit mode: a lookup is a single statement and needs no
 transaction (and leaves none open on PostgreSQL to block a migration), while writes open their own
@@ -22,34 +23,21 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stepstone.metadata.sql.codec import (
-    ARTIFACT_COLUMNS,
-    STEP_RUN_COLUMNS,
     DateTimeIn,
     DateTimeOut,
     sqlite_datetime_in,
     sqlite_datetime_out,
 )
-from stepstone.metadata.sql.flavor import Flavor, raise_driver_error
+from stepstone.metadata.sql.flavor import DriverErrors, Flavor
 
 if TYPE_CHECKING:
     from sqlalchemy import Dialect
 
-T = TypeVar("T")
-
 #: Connections inherited over ``fork``: kept referenced so the child never closes them.
 _INHERITED: list[tuple[Any, Any, Any]] = []
-
-#: Keys per ``IN (...)`` list; keeps every backend far below its bound-parameter limit.
-CHUNK = 500
-
-
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """``items`` in slices of at most ``size``."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Connector(Protocol):
@@ -59,6 +47,9 @@ class Connector(Protocol):
     shared: bool
     #: The driver's base exception class.
     dbapi_error: type[Exception]
+    #: What a failing database raises here: the driver's errors, and SQLAlchemy's if connections
+    #: come from an engine (it wraps connect errors in its own types).
+    errors: tuple[type[Exception], ...]
 
     def connect(self) -> tuple[Any, Any]:
         """``(owner to keep referenced, DBAPI connection in autocommit mode)``."""
@@ -107,6 +98,7 @@ class DriverConnection:
         self._secret = secret
         self._shared = connector.shared
         self._dbapi_error: type[Exception] = connector.dbapi_error
+        self._errors = connector.errors
         self._proxy: Any = None
         self._connection: Any = None
         self._cursor: Any = None
@@ -114,8 +106,9 @@ class DriverConnection:
         self.dt_in, self.dt_out = codecs
         self._sql_cache: dict[tuple[str, int], str] = {}
 
-    def _raise(self, action: str, exc: BaseException) -> NoReturn:
-        raise_driver_error(action, self._where, exc, self._secret)
+    def errors(self, action: str) -> DriverErrors:
+        """A block whose database errors become ``MetadataStoreError`` naming ``action``."""
+        return DriverErrors(action, self._where, self._errors, self._secret)
 
     # -- connection lifetime ----------------------------------------------------------------
 
@@ -169,14 +162,14 @@ class DriverConnection:
 
     def query(self, action: str, statement: str, params: Sequence[Any]) -> list[Any]:
         """Run one SELECT outside any transaction and return all rows."""
-        with self.lock:
-            cursor = self._connect_or_raise(action)
+        with self.lock, self.errors(action):
+            cursor = self._cursor_now()
             try:
                 cursor.execute(statement, params)
                 return cursor.fetchall()
-            except self._dbapi_error as exc:
+            except self._dbapi_error:
                 self._discard_if_broken()
-                self._raise(action, exc)
+                raise
 
     @contextmanager
     def transaction(self, action: str, *, pipelined: bool = False) -> Iterator[Any]:
@@ -190,29 +183,17 @@ class DriverConnection:
         benchmark machine). Only for blocks that do not read ``cursor.rowcount``, which pipeline
         mode does not report.
         """
-        with self.lock:
-            cursor = self._connect_or_raise(action)
+        with self.lock, self.errors(action):
+            cursor = self._cursor_now()
             pipeline = getattr(self._connection, "pipeline", None) if pipelined else None
             try:
                 with pipeline() if pipeline is not None else nullcontext():
                     cursor.execute(self.flavor.begin_write)
                     yield cursor
                     cursor.execute("COMMIT")
-            except BaseException as exc:
+            except BaseException:
                 self._rollback(cursor)
-                if isinstance(exc, self._dbapi_error):
-                    self._raise(action, exc)
                 raise
-
-    def _connect_or_raise(self, action: str) -> Any:
-        try:
-            return self._cursor_now()
-        except self._dbapi_error as exc:
-            self._raise(action, exc)
-        except Exception as exc:  # SQLAlchemy wraps connect errors in its own types
-            if type(exc).__module__.startswith("sqlalchemy"):
-                self._raise(action, exc)
-            raise
 
     def _rollback(self, cursor: Any) -> None:
         try:
@@ -226,85 +207,3 @@ class DriverConnection:
             self._cursor.fetchall()
         except self._dbapi_error:
             self._discard()
-
-
-# -- the statements ---------------------------------------------------------------------------
-# Written with ``?`` placeholders and translated once per store by ``Flavor.sql``. Table and
-# column names are constants of this package and every value is a bound parameter, so the string
-# building below (flagged S608 by ruff) never sees user input. Statements over a list of keys
-# take the list's length: each length is built and cached once (``DriverConnection.sql_for``).
-RUN_COLUMNS = (
-    "id",
-    "name",
-    "pipeline_id",
-    "status",
-    "started_at",
-    "ended_at",
-    "parameters",
-    "graph",
-)
-EDGE_COLUMNS = ("step_run_id", "artifact_id", "direction", "name")
-LOG_COLUMNS = ("step_run_id", "text")
-CACHE_COLUMNS = ("cache_key", "step_run_id", "pipeline_name", "step_name", "created_at")
-PIPELINE_COLUMNS = ("name", "created_at")
-
-
-def in_list(count: int) -> str:
-    """``= ?`` or ``IN (?, ?, …)`` for ``count`` values (``=`` plans best for the common one)."""
-    return "= ?" if count == 1 else f"IN ({', '.join('?' * count)})"
-
-
-def insert(table: str, columns: Sequence[str]) -> str:
-    """A one-row ``INSERT``; used with ``executemany`` for batches."""
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
-
-
-INSERT_STEP_RUN = insert("step_runs", STEP_RUN_COLUMNS)
-INSERT_RUN = insert("pipeline_runs", RUN_COLUMNS)
-INSERT_EDGE = insert("step_run_artifacts", EDGE_COLUMNS)
-INSERT_LOG = insert("step_logs", LOG_COLUMNS)
-SELECT_PIPELINE_ID = "SELECT id FROM pipelines WHERE name = ?"
-FINISH_RUN = "UPDATE pipeline_runs SET status = ?, ended_at = ? WHERE id = ?"
-
-_LOOKUP_COLUMNS = (
-    "SELECT ce.cache_key, ce.step_run_id, sr.run_id, pr.name, ce.created_at, sr.duration, e.name, "
-    + ", ".join(f"a.{column}" for column in ARTIFACT_COLUMNS)
-)
-_LOOKUP_JOINS = (
-    " JOIN step_runs sr ON sr.id = ce.step_run_id"
-    " JOIN pipeline_runs pr ON pr.id = sr.run_id"
-    " LEFT JOIN step_run_artifacts e ON e.step_run_id = ce.step_run_id AND e.direction = 'output'"
-    " LEFT JOIN artifacts a ON a.id = e.artifact_id"
-)
-
-
-def lookup_cache(count: int) -> str:
-    """Cache entries with their producer, its run and its output artifacts, for ``count`` keys.
-
-    One row per (key, output); a producer without outputs still gives one row (LEFT JOIN).
-    """
-    where = f" WHERE ce.cache_key {in_list(count)}"
-    return _LOOKUP_COLUMNS + " FROM cache_entries ce" + _LOOKUP_JOINS + where
-
-
-#: :func:`lookup_cache` for PostgreSQL and many keys, passed as ONE array parameter. Joining an
-#: unnested array lets the planner probe the primary key once per key; ``cache_key IN (...)`` of
-#: 100 keys was planned as a scan comparing every row with every key (2.5-4x slower, measured).
-LOOKUP_CACHE_ARRAY = (
-    _LOOKUP_COLUMNS + " FROM unnest(?::varchar[]) AS wanted(cache_key)"
-    " JOIN cache_entries ce ON ce.cache_key = wanted.cache_key" + _LOOKUP_JOINS
-)
-
-
-def delete_cache_entries(count: int) -> str:
-    """Delete the cache entries of ``count`` keys."""
-    return f"DELETE FROM cache_entries WHERE cache_key {in_list(count)}"  # noqa: S608
-
-
-def pipeline_of_runs(count: int) -> str:
-    """``(run id, pipeline name)`` of ``count`` runs."""
-    return (
-        "SELECT pr.id, p.name FROM pipeline_runs pr "  # noqa: S608
-        f"JOIN pipelines p ON p.id = pr.pipeline_id WHERE pr.id {in_list(count)}"
-    )

@@ -1,0 +1,202 @@
+"""The metadata schema's columns, once, without SQLAlchemy.
+
+Every table is one :class:`TableSpec`: its columns in order, each with the kind of value it holds,
+whether it may be NULL, its keys, and the record attribute it maps to. Three things are derived
+from it and from nothing else:
+
+* the SQLAlchemy Core tables (:mod:`.tables`, which adds only the multi-column indexes and keys);
+* the hand-written SQL of the hot paths (:mod:`.statements`): column lists of INSERTs and SELECTs;
+* encoding records into rows and decoding rows back into records, by name (:mod:`.codec`).
+
+Adding a column is then: a migration, a :class:`ColumnSpec` here, the record's attribute.
+A contract test holds the migrations equal to the tables built from these specs.
+
+Kept free of SQLAlchemy: the SQLite fast path (:mod:`.sqlite_direct`) opens a store and serves
+the run driver without importing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+#: Lengths shared with the migrations; ids are uuid4 hex by convention.
+RUN_ID_LENGTH = 32
+ID_LENGTH = 64
+NAME_LENGTH = 255
+HASH_LENGTH = 64
+STATUS_LENGTH = 16
+VERSION_LENGTH = 64
+DIRECTION_LENGTH = 8
+
+
+class Kind(Enum):
+    """What a column holds, which decides its SQL type and how values are converted."""
+
+    #: ``VARCHAR(length)``, stored and read as is.
+    STRING = "string"
+    #: Text of any length (MySQL's ``TEXT`` stops at 64 KiB: ``LONGTEXT`` there).
+    TEXT = "text"
+    #: A mapping stored as JSON text (see :func:`.codec.encode_json`).
+    JSON = "json"
+    #: An aware UTC datetime (see :class:`.tables.UtcDateTime`).
+    TIMESTAMP = "timestamp"
+    INTEGER = "integer"
+    BIG_INTEGER = "big_integer"
+    DOUBLE = "double"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column: its name, what it holds, and the record attribute it maps to.
+
+    Attributes:
+        name: the column's name in the database.
+        kind: what it holds (its SQL type and value conversion).
+        length: the ``VARCHAR`` length of a :attr:`Kind.STRING` column.
+        nullable: whether it may be NULL.
+        primary_key: part of a one-column primary key (multi-column keys live in :mod:`.tables`).
+        unique: a one-column unique constraint.
+        index: a one-column index.
+        references: ``"table.column"`` of a foreign key.
+        attribute: the record attribute it maps to, when that differs from ``name`` (the
+            database keeps the name of its first revision; records say what the value means).
+    """
+
+    name: str
+    kind: Kind
+    length: int | None = None
+    nullable: bool = False
+    primary_key: bool = False
+    unique: bool = False
+    index: bool = False
+    references: str | None = None
+    attribute: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The record attribute this column maps to."""
+        return self.attribute or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """One table: its name and its columns in order."""
+
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    names: tuple[str, ...] = field(init=False)
+    fields: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(column.name for column in self.columns))
+        object.__setattr__(self, "fields", tuple(column.field for column in self.columns))
+
+    def positions(self, kind: Kind) -> tuple[int, ...]:
+        """Positions (in :attr:`names` order) of the columns holding ``kind``."""
+        return tuple(i for i, column in enumerate(self.columns) if column.kind is kind)
+
+
+PIPELINES = TableSpec(
+    "pipelines",
+    (
+        ColumnSpec("id", Kind.INTEGER, primary_key=True),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH, unique=True),
+        ColumnSpec("created_at", Kind.TIMESTAMP),
+    ),
+)
+
+PIPELINE_RUNS = TableSpec(
+    "pipeline_runs",
+    (
+        ColumnSpec("id", Kind.STRING, RUN_ID_LENGTH, primary_key=True),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH, unique=True),
+        ColumnSpec("pipeline_id", Kind.INTEGER, references="pipelines.id"),
+        ColumnSpec("status", Kind.STRING, STATUS_LENGTH),
+        ColumnSpec("started_at", Kind.TIMESTAMP),
+        ColumnSpec("ended_at", Kind.TIMESTAMP, nullable=True),
+        ColumnSpec("parameters", Kind.JSON),
+        # The traced DAG as JSON (NULL for runs recorded before revision 0002).
+        ColumnSpec("graph", Kind.JSON, nullable=True),
+    ),
+)
+
+STEP_RUNS = TableSpec(
+    "step_runs",
+    (
+        ColumnSpec("id", Kind.STRING, ID_LENGTH, primary_key=True),
+        ColumnSpec("run_id", Kind.STRING, RUN_ID_LENGTH, references="pipeline_runs.id"),
+        # The invocation name; explain's "previous run of this step", clearing one step's cache.
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH, index=True),
+        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("status", Kind.STRING, STATUS_LENGTH),
+        ColumnSpec("position", Kind.INTEGER),
+        ColumnSpec("started_at", Kind.TIMESTAMP),
+        ColumnSpec("ended_at", Kind.TIMESTAMP, nullable=True),
+        ColumnSpec("duration", Kind.DOUBLE, nullable=True),
+        ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH, nullable=True, index=True),
+        ColumnSpec("cache_components", Kind.JSON),
+        ColumnSpec("parameters", Kind.JSON),
+        ColumnSpec("cached_from", Kind.STRING, ID_LENGTH, nullable=True),
+        ColumnSpec("error", Kind.TEXT, nullable=True),
+    ),
+)
+
+ARTIFACTS = TableSpec(
+    "artifacts",
+    (
+        ColumnSpec("id", Kind.STRING, ID_LENGTH, primary_key=True),
+        ColumnSpec("content_hash", Kind.STRING, HASH_LENGTH, index=True),
+        ColumnSpec("uri", Kind.TEXT),
+        ColumnSpec("data_type", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("materializer", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("materializer_version", Kind.STRING, VERSION_LENGTH),
+        ColumnSpec("size", Kind.BIG_INTEGER),
+        ColumnSpec("producer_step_run_id", Kind.STRING, ID_LENGTH, nullable=True, index=True),
+        ColumnSpec("created_at", Kind.TIMESTAMP, index=True),
+        ColumnSpec("summary", Kind.JSON),
+    ),
+)
+
+STEP_RUN_ARTIFACTS = TableSpec(
+    "step_run_artifacts",
+    (
+        ColumnSpec("step_run_id", Kind.STRING, ID_LENGTH, references="step_runs.id"),
+        ColumnSpec("artifact_id", Kind.STRING, ID_LENGTH, references="artifacts.id"),
+        ColumnSpec("direction", Kind.STRING, DIRECTION_LENGTH),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH),
+    ),
+)
+
+STEP_LOGS = TableSpec(
+    "step_logs",
+    (
+        ColumnSpec(
+            "step_run_id", Kind.STRING, ID_LENGTH, primary_key=True, references="step_runs.id"
+        ),
+        ColumnSpec("text", Kind.TEXT),
+    ),
+)
+
+CACHE_ENTRIES = TableSpec(
+    "cache_entries",
+    (
+        ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH, primary_key=True),
+        ColumnSpec("step_run_id", Kind.STRING, ID_LENGTH, references="step_runs.id"),
+        ColumnSpec("pipeline_name", Kind.STRING, NAME_LENGTH),
+        # The invocation name of the producing step run.
+        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("created_at", Kind.TIMESTAMP, index=True),
+    ),
+)
+
+#: Every table, parents before children (the order ``create_all`` and the migrations use).
+TABLES = (
+    PIPELINES,
+    PIPELINE_RUNS,
+    STEP_RUNS,
+    ARTIFACTS,
+    STEP_RUN_ARTIFACTS,
+    STEP_LOGS,
+    CACHE_ENTRIES,
+)
