@@ -61,7 +61,7 @@ def _step(
         id=step_id,
         run_id=run.id,
         name=STEPS[position],
-        step_name=STEPS[position],
+        definition_name=STEPS[position],
         status="cached" if cached_from else "completed",
         position=position,
         started_at=now,

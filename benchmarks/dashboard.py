@@ -87,7 +87,7 @@ def step_run(
         id=step_id or uuid.uuid4().hex,
         run_id=run.id,
         name=name,
-        step_name=name.rstrip("0123456789_") or name,
+        definition_name=name.rstrip("0123456789_") or name,
         status="cached" if cached_from else "completed",
         position=position,
         started_at=at,

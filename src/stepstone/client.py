@@ -111,32 +111,34 @@ class Client:
             raise RunNotFoundError(step_run_id, [])
         return StepRun(record, self.stores)
 
-    def get_step(self, run: str | PipelineRun, step_name: str) -> StepRun:
-        """The step run named ``step_name`` in ``run`` (a run object or anything get_run takes).
+    def get_step(self, run: str | PipelineRun, invocation_name: str) -> StepRun:
+        """The step run named ``invocation_name`` (``trainer_2``) in ``run``.
+
+        ``run`` is a run object or anything :meth:`get_run` takes.
 
         Raises:
             StepNotFoundError: the run has no such step (with a "did you mean").
         """
         pipeline_run = run if isinstance(run, PipelineRun) else self.get_run(run)
         steps = pipeline_run.steps
-        if step_name not in steps:
-            raise StepNotFoundError(step_name, pipeline_run.name, list(steps))
-        return steps[step_name]
+        if invocation_name not in steps:
+            raise StepNotFoundError(invocation_name, pipeline_run.name, list(steps))
+        return steps[invocation_name]
 
     def explain(
-        self, run: str | PipelineRun, step_name: str, against: str | PipelineRun | None = None
+        self, run: str | PipelineRun, invocation_name: str, against: str | PipelineRun | None = None
     ) -> Explanation:
-        """Why ``step_name`` ran or was cached in ``run``.
+        """Why the step ``invocation_name`` ran or was cached in ``run``.
 
         Compared with ``against`` if given, else with the most recent earlier run of the same
         step in the same pipeline.
         """
         pipeline_run = run if isinstance(run, PipelineRun) else self.get_run(run)
-        step_run = self.get_step(pipeline_run, step_name)
+        step_run = self.get_step(pipeline_run, invocation_name)
         if against is None:
             return step_run.explain()
         other = against if isinstance(against, PipelineRun) else self.get_run(against)
-        return step_run.explain(against=self.get_step(other, step_name))
+        return step_run.explain(against=self.get_step(other, invocation_name))
 
     def list_artifacts(
         self, run: str | None = None, *, limit: int | None = None, offset: int = 0

@@ -219,9 +219,12 @@ def collect_garbage(stores: Stores, *, dry_run: bool = False, force: bool = Fals
 
 
 def clear_cache(
-    stores: Stores, *, step_name: str | None = None, pipeline_name: str | None = None
+    stores: Stores, *, invocation_name: str | None = None, pipeline_name: str | None = None
 ) -> int:
     """Delete the cache entries of a step and/or a pipeline (all of them with neither).
+
+    ``invocation_name`` is the step's name in its pipeline (``trainer_2``), as ``cache list``
+    shows it.
 
     The runs keep their records and artifacts; the next run of a cleared step executes it.
 
@@ -230,12 +233,14 @@ def clear_cache(
             clearing the same name twice says so too, so a typo never passes silently).
     """
     metadata = stores.metadata
-    removed = metadata.clear_cache_entries(step_name=step_name, pipeline_name=pipeline_name)
-    if removed or (step_name is None and pipeline_name is None):
+    removed = metadata.clear_cache_entries(
+        invocation_name=invocation_name, pipeline_name=pipeline_name
+    )
+    if removed or (invocation_name is None and pipeline_name is None):
         return removed
     entries = metadata.list_cache_entries()
     for label, wanted, known in (
-        ("step", step_name, {entry.step_name for entry in entries}),
+        ("step", invocation_name, {entry.invocation_name for entry in entries}),
         ("pipeline", pipeline_name, {entry.pipeline_name for entry in entries}),
     ):
         if wanted is not None and wanted not in known:

@@ -93,7 +93,7 @@ class StepRun:
 
     id = property(lambda self: self.record.id)
     name = property(lambda self: self.record.name)
-    step_name = property(lambda self: self.record.step_name)
+    definition_name = property(lambda self: self.record.definition_name)
     run_id = property(lambda self: self.record.run_id)
     status = property(lambda self: self.record.status)
     cached_from = property(lambda self: self.record.cached_from)

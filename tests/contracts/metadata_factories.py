@@ -69,7 +69,7 @@ def make_step(
         id=step_id or uuid.uuid4().hex,
         run_id=run.id,
         name=name,
-        step_name=name.split("_")[0],
+        definition_name=name.split("_")[0],
         status=status,
         position=position,
         started_at=T0 + timedelta(seconds=position),

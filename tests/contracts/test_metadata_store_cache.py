@@ -104,7 +104,7 @@ def test_list_cache_entries_newest_first_with_filters(metadata_store: MetadataSt
         run_id=other.id,
         run_name=other.name,
         pipeline_name="other",
-        step_name="split",
+        invocation_name="split",
         created_at=entries[0].created_at,
         duration=0.5,
         output_bytes=350,
@@ -112,7 +112,7 @@ def test_list_cache_entries_newest_first_with_filters(metadata_store: MetadataSt
     assert entries[0].created_at.tzinfo == UTC
     assert entries[0].created_at >= entries[1].created_at >= entries[3].created_at
     assert (entries[3].run_id, entries[3].output_bytes) == (first.id, 1024)
-    assert [e.cache_key for e in metadata_store.list_cache_entries(step_name="train")] == [
+    assert [e.cache_key for e in metadata_store.list_cache_entries(invocation_name="train")] == [
         key("train-2"),
         key("train-1"),
     ]
@@ -121,7 +121,9 @@ def test_list_cache_entries_newest_first_with_filters(metadata_store: MetadataSt
         first.id,
         first.id,
     ]
-    assert metadata_store.list_cache_entries(step_name="split", pipeline_name="training") == []
+    assert (
+        metadata_store.list_cache_entries(invocation_name="split", pipeline_name="training") == []
+    )
     paged = metadata_store.list_cache_entries(limit=2, offset=1)
     assert [e.cache_key for e in paged] == [key("train-2"), key("train-1")]
 
@@ -140,7 +142,9 @@ def test_clear_cache_entries_by_step_pipeline_and_age(metadata_store: MetadataSt
         key("other-load"),
     ]
 
-    assert metadata_store.clear_cache_entries(step_name="train", pipeline_name="training") == 2
+    assert (
+        metadata_store.clear_cache_entries(invocation_name="train", pipeline_name="training") == 2
+    )
     assert set(metadata_store.lookup_cache(everything)) == {
         key("load"),
         key("other-train"),
@@ -148,8 +152,8 @@ def test_clear_cache_entries_by_step_pipeline_and_age(metadata_store: MetadataSt
     }
     assert metadata_store.clear_cache_entries(older_than=cutoff) == 1
     assert set(metadata_store.lookup_cache(everything)) == {key("other-train"), key("other-load")}
-    assert metadata_store.clear_cache_entries(step_name="nope") == 0
-    assert metadata_store.clear_cache_entries(pipeline_name="other", step_name="load") == 1
+    assert metadata_store.clear_cache_entries(invocation_name="nope") == 0
+    assert metadata_store.clear_cache_entries(pipeline_name="other", invocation_name="load") == 1
     assert metadata_store.clear_cache_entries() == 1
     assert metadata_store.lookup_cache(everything) == {}
     # Clearing the cache never deletes history.

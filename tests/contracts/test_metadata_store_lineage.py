@@ -97,7 +97,7 @@ def test_artifact_links_span_runs_oldest_first(metadata_store: MetadataStore) ->
     assert links[1] == ArtifactLink(
         artifact_id=data.id,
         step_run_id=train.id,
-        step_name="train",
+        invocation_name="train",
         step_status="completed",
         run_id=first.id,
         run_name="first",

@@ -100,7 +100,7 @@ def record_step(
         id=step_run_id,
         run_id=run.id,
         name=name,
-        step_name=name,
+        definition_name=name,
         status="completed",
         position=position,
         started_at=started,

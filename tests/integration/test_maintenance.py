@@ -151,12 +151,12 @@ def test_delete_refuses_a_live_run(stores: Stores) -> None:
 def test_clear_and_prune_cache(stores: Stores) -> None:
     housekeeping(scale=1)
     housekeeping(scale=2)
-    assert clear_cache(stores, step_name="summarize") == 2
+    assert clear_cache(stores, invocation_name="summarize") == 2
     rerun = housekeeping(scale=1)
     assert rerun.steps["summarize"].status == "completed"
     assert rerun.steps["make_rows"].status == "cached"
     with pytest.raises(MaintenanceError, match="No cache entries for step 'summarise'"):
-        clear_cache(stores, step_name="summarise")
+        clear_cache(stores, invocation_name="summarise")
     assert prune_cache(stores, timedelta(days=30)) == 0
     later = datetime.now(UTC) + timedelta(days=31)
     assert prune_cache(stores, timedelta(days=30), now=later) == 2

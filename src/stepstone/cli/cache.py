@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 cache_app = sub_app("List and clear cached step results.")
 
 StepOption = Annotated[
-    str | None, typer.Option("--step", "-s", metavar="STEP", help="Only this step's entries.")
+    str | None,
+    typer.Option(
+        "--step",
+        "-s",
+        metavar="STEP",
+        help="Only the entries of this step, by its name in the pipeline (e.g. trainer_2).",
+    ),
 ]
 PipelineOption = Annotated[
     str | None,
@@ -44,7 +50,7 @@ def _filter_hint(client: Client, step: str | None, pipeline: str | None) -> str:
 
     entries = client.stores.metadata.list_cache_entries(limit=1000)
     if step is not None:
-        return did_you_mean(step, sorted({e.step_name for e in entries})).strip()
+        return did_you_mean(step, sorted({e.invocation_name for e in entries})).strip()
     if pipeline is not None:
         return did_you_mean(pipeline, sorted({e.pipeline_name for e in entries})).strip()
     return "" if entries else "Nothing is cached yet: run a pipeline."
@@ -65,7 +71,7 @@ def list_cache(
 
     client = Client()
     entries = client.stores.metadata.list_cache_entries(
-        step_name=step, pipeline_name=pipeline, limit=limit
+        invocation_name=step, pipeline_name=pipeline, limit=limit
     )
     if as_json:
         documents.print_json(
@@ -94,7 +100,7 @@ def clear_cache(
         raise UsageError("--all clears everything: leave out --step and --pipeline, or --all.")
     if not (clear_all or step or pipeline):
         raise UsageError("Say what to clear: --step STEP, --pipeline PIPELINE, or --all.")
-    removed = clear(Client().stores, step_name=step, pipeline_name=pipeline)
+    removed = clear(Client().stores, invocation_name=step, pipeline_name=pipeline)
     scope = " and ".join(
         part
         for part in (

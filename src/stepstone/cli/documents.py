@@ -54,7 +54,7 @@ def step_to_dict(step: StepRun, sources: Mapping[str, CacheSource]) -> dict[str,
     return {
         "id": step.id,
         "name": step.name,
-        "step_name": step.step_name,
+        "step_name": step.definition_name,
         "status": step.status,
         "started_at": _iso(step.started_at),
         "ended_at": _iso(step.ended_at),
@@ -115,7 +115,7 @@ def link_to_dict(link: ArtifactLink) -> dict[str, Any]:
     return {
         "direction": link.direction,
         "name": link.name,
-        "step_name": link.step_name,
+        "step_name": link.invocation_name,
         "step_run_id": link.step_run_id,
         "step_status": link.step_status,
         "run_id": link.run_id,
@@ -128,7 +128,7 @@ def link_to_dict(link: ArtifactLink) -> dict[str, Any]:
 def cache_entry_to_dict(entry: CacheEntryRecord) -> dict[str, Any]:
     return {
         "cache_key": entry.cache_key,
-        "step_name": entry.step_name,
+        "step_name": entry.invocation_name,
         "pipeline_name": entry.pipeline_name,
         "step_run_id": entry.step_run_id,
         "run_id": entry.run_id,

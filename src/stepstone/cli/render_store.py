@@ -105,7 +105,7 @@ def print_artifact_detail(
         table.add_column("run", overflow="fold")
         for link in rows:
             table.add_row(
-                escape(link.step_name),
+                escape(link.invocation_name),
                 escape(link.name),
                 status_markup(link.step_status),
                 escape(link.run_name),
@@ -133,7 +133,7 @@ def print_cache_entries(entries: Sequence[CacheEntryRecord], *, limit: int, hint
     table.add_column("key", no_wrap=True)
     for entry in entries:
         table.add_row(
-            escape(entry.step_name),
+            escape(entry.invocation_name),
             escape(entry.pipeline_name),
             format_duration(entry.duration),
             format_size(entry.output_bytes),

@@ -97,7 +97,7 @@ def structure_from_step_runs(records: Sequence[StepRunRecord]) -> list[PlannedNo
                 inputs[arg] = (producer, arg)
         upstream = list(dict.fromkeys(producer for producer, _ in inputs.values()))
         nodes.append(
-            PlannedNode(record.name, record.step_name, upstream, inputs, list(record.outputs))
+            PlannedNode(record.name, record.definition_name, upstream, inputs, list(record.outputs))
         )
     return nodes
 

@@ -138,7 +138,7 @@ class _Walk:
 def _link_view(data: DashboardData, link: ArtifactLink, role: str) -> LinkView:
     return LinkView(
         step_run_id=link.step_run_id,
-        step_name=link.step_name,
+        step_name=link.invocation_name,
         step_status=link.step_status,
         run_id=link.run_id,
         run_name=link.run_name,
@@ -146,7 +146,7 @@ def _link_view(data: DashboardData, link: ArtifactLink, role: str) -> LinkView:
         name=link.name,
         role=role,
         started_at=link.started_at,
-        href=data.links.step(link.run_id, link.step_name) or "",
+        href=data.links.step(link.run_id, link.invocation_name) or "",
         run_href=data.links.run(link.run_id) or "",
     )
 

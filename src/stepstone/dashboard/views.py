@@ -253,7 +253,7 @@ class DashboardData:
             )
         return StepSummary(
             name=record.name,
-            step_name=record.step_name,
+            step_name=record.definition_name,
             status=record.status,
             id=record.id,
             position=record.position,

@@ -40,16 +40,16 @@ class StepRunRecord:
     """One step of one pipeline run, as recorded.
 
     ``name`` is the invocation name inside the pipeline (``trainer``, ``trainer_2``);
-    ``step_name`` the name of the ``@step`` definition. ``cache_components`` holds every
-    part of the cache key separately (code, parameters, inputs, output spec, extras) so a
-    later run can say which one changed. ``cached_from`` is the id of the step run that
-    really executed and produced the outputs reused here.
+    ``definition_name`` the name of the ``@step`` definition (``trainer``).
+    ``cache_components`` holds every part of the cache key separately (code, parameters,
+    inputs, output spec, extras) so a later run can say which one changed. ``cached_from`` is
+    the id of the step run that really executed and produced the outputs reused here.
     """
 
     id: str
     run_id: str
     name: str
-    step_name: str
+    definition_name: str
     status: str
     position: int
     started_at: datetime
@@ -118,8 +118,8 @@ class CacheHit:
 class CacheEntryRecord:
     """One cache entry with the step run and run it points to.
 
-    ``step_name`` is that step run's invocation name; ``output_bytes`` the total size of its
-    output artifacts (what reusing the entry saves recomputing).
+    ``invocation_name`` is that step run's name in its pipeline; ``output_bytes`` the total
+    size of its output artifacts (what reusing the entry saves recomputing).
     """
 
     cache_key: str
@@ -127,7 +127,7 @@ class CacheEntryRecord:
     run_id: str
     run_name: str
     pipeline_name: str
-    step_name: str
+    invocation_name: str
     created_at: datetime
     duration: float | None
     output_bytes: int
@@ -139,7 +139,8 @@ class ArtifactLink:
 
     artifact_id: str
     step_run_id: str
-    step_name: str
+    #: The step run's invocation name (``trainer_2``).
+    invocation_name: str
     step_status: str
     run_id: str
     run_name: str

@@ -159,28 +159,28 @@ class MetadataStore(ABC):
     def list_cache_entries(
         self,
         *,
-        step_name: str | None = None,
+        invocation_name: str | None = None,
         pipeline_name: str | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CacheEntryRecord]:
-        """Cache entries newest first, filtered by step (invocation) name and pipeline.
+        """Cache entries newest first, filtered by invocation name and pipeline.
 
-        ``step_name`` matches the invocation name of the step run an entry points to
-        (``trainer_2``, not the ``@step`` name ``trainer``).
+        ``invocation_name`` matches the name of the step run an entry points to in its pipeline
+        (``trainer_2``, not the ``@step`` definition name ``trainer``).
         """
 
     @abstractmethod
     def clear_cache_entries(
         self,
         *,
-        step_name: str | None = None,
+        invocation_name: str | None = None,
         pipeline_name: str | None = None,
         older_than: datetime | None = None,
     ) -> int:
         """Delete the matching cache entries (all of them with no filter); return how many.
 
-        Filters combine: step (invocation) name as in :meth:`list_cache_entries`, pipeline name,
+        Filters combine: invocation name as in :meth:`list_cache_entries`, pipeline name,
         and ``older_than`` (entries created strictly before it). Step runs and artifacts stay.
         """
 

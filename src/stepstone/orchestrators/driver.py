@@ -212,7 +212,7 @@ class RunDriver:
         return StepRunRecord(
             run_id=self.run.id,
             name=planned.name,
-            step_name=planned.invocation.step.name,
+            definition_name=planned.invocation.step.name,
             position=len(self.records),
             cache_key=keyed.key,
             cache_components=manifest,

@@ -128,7 +128,8 @@ STEP_RUNS = TableSpec(
         ColumnSpec("run_id", Kind.STRING, RUN_ID_LENGTH, references="pipeline_runs.id"),
         # The invocation name; explain's "previous run of this step", clearing one step's cache.
         ColumnSpec("name", Kind.STRING, NAME_LENGTH, index=True),
-        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
+        # The ``@step`` definition's name (the column keeps the name of revision 0001).
+        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH, attribute="definition_name"),
         ColumnSpec("status", Kind.STRING, STATUS_LENGTH),
         ColumnSpec("position", Kind.INTEGER),
         ColumnSpec("started_at", Kind.TIMESTAMP),
@@ -184,7 +185,8 @@ CACHE_ENTRIES = TableSpec(
         ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH, primary_key=True),
         ColumnSpec("step_run_id", Kind.STRING, ID_LENGTH, references="step_runs.id"),
         ColumnSpec("pipeline_name", Kind.STRING, NAME_LENGTH),
-        # The invocation name of the producing step run.
+        # The ``@step`` definition name of the producing step run (written, not read: entries
+        # are listed by the producer's invocation name, ``step_runs.name``).
         ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
         ColumnSpec("created_at", Kind.TIMESTAMP, index=True),
     ),

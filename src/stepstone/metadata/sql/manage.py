@@ -98,13 +98,13 @@ def _delete_step_runs(connection: Connection, step_ids: Sequence[str]) -> tuple[
 
 def clear_cache_entries(
     connection: Connection,
-    step_name: str | None,
+    invocation_name: str | None,
     pipeline_name: str | None,
     older_than: datetime | None,
 ) -> int:
     """Delete the cache entries matching every given filter; return how many."""
     statement = delete(cache_entries).where(
-        *cache_entry_filter(step_name, pipeline_name, older_than)
+        *cache_entry_filter(invocation_name, pipeline_name, older_than)
     )
     return _count(connection.execute(statement))
 

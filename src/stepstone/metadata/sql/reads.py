@@ -198,7 +198,7 @@ def artifact_links(connection: Connection, artifact_id: str) -> list[ArtifactLin
         select(
             step_run_artifacts.c.artifact_id,
             step_runs.c.id.label("step_run_id"),
-            step_runs.c.name.label("step_name"),
+            step_runs.c.name.label("invocation_name"),
             step_runs.c.status.label("step_status"),
             pipeline_runs.c.id.label("run_id"),
             pipeline_runs.c.name.label("run_name"),
@@ -233,14 +233,14 @@ def referenced_content_hashes(connection: Connection) -> set[str]:
 
 
 def cache_entry_filter(
-    step_name: str | None, pipeline_name: str | None, older_than: datetime | None
+    invocation_name: str | None, pipeline_name: str | None, older_than: datetime | None
 ) -> list[ColumnElement[bool]]:
     """Conditions on ``cache_entries`` for the filters of list/clear (all optional)."""
     conditions: list[ColumnElement[bool]] = []
-    if step_name is not None:
+    if invocation_name is not None:
         conditions.append(
             cache_entries.c.step_run_id.in_(
-                select(step_runs.c.id).where(step_runs.c.name == step_name)
+                select(step_runs.c.id).where(step_runs.c.name == invocation_name)
             )
         )
     if pipeline_name is not None:
@@ -252,7 +252,7 @@ def cache_entry_filter(
 
 def list_cache_entries(
     connection: Connection,
-    step_name: str | None,
+    invocation_name: str | None,
     pipeline_name: str | None,
     limit: int | None,
     offset: int,
@@ -269,7 +269,7 @@ def list_cache_entries(
             step_runs.c.run_id,
             pipeline_runs.c.name.label("run_name"),
             cache_entries.c.pipeline_name,
-            step_runs.c.name.label("step_name"),
+            step_runs.c.name.label("invocation_name"),
             cache_entries.c.created_at,
             step_runs.c.duration,
         )
@@ -278,8 +278,8 @@ def list_cache_entries(
         .where(*cache_entry_filter(None, pipeline_name, None))
         .order_by(cache_entries.c.created_at.desc(), cache_entries.c.cache_key.desc())
     )
-    if step_name is not None:
-        statement = statement.where(step_runs.c.name == step_name)
+    if invocation_name is not None:
+        statement = statement.where(step_runs.c.name == invocation_name)
     if limit is not None:
         statement = statement.limit(limit)
     if offset:

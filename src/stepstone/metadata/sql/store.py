@@ -194,7 +194,7 @@ class SqlMetadataStore(MetadataStore):
                         f"step run {step_run.name!r} asks for a cache entry but has no cache_key"
                     )
                 cache_rows.append(
-                    (step_run.cache_key, step_run.id, step_run.run_id, step_run.step_name)
+                    (step_run.cache_key, step_run.id, step_run.run_id, step_run.definition_name)
                 )
         action = f"record {len(writes)} step run(s) of run {writes[0].step_run.run_id}"
         with self._hot.transaction(action, pipelined=True) as cursor:
@@ -391,7 +391,7 @@ class SqlMetadataStore(MetadataStore):
     def list_cache_entries(
         self,
         *,
-        step_name: str | None = None,
+        invocation_name: str | None = None,
         pipeline_name: str | None = None,
         limit: int | None = None,
         offset: int = 0,
@@ -399,19 +399,23 @@ class SqlMetadataStore(MetadataStore):
         from stepstone.metadata.sql import reads
 
         with self._reading("list cache entries") as connection:
-            return reads.list_cache_entries(connection, step_name, pipeline_name, limit, offset)
+            return reads.list_cache_entries(
+                connection, invocation_name, pipeline_name, limit, offset
+            )
 
     def clear_cache_entries(
         self,
         *,
-        step_name: str | None = None,
+        invocation_name: str | None = None,
         pipeline_name: str | None = None,
         older_than: datetime | None = None,
     ) -> int:
         from stepstone.metadata.sql import manage
 
         with self._writing("clear cache entries") as connection:
-            return manage.clear_cache_entries(connection, step_name, pipeline_name, older_than)
+            return manage.clear_cache_entries(
+                connection, invocation_name, pipeline_name, older_than
+            )
 
     def close(self) -> None:
         if self._closed:
