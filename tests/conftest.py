@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from s3_servers import moto_s3, seaweedfs_s3
 from stepstone.metadata import MetadataStore, open_metadata_store
 from stepstone.stores import close_all_stores
+
+__all__ = ["moto_s3", "seaweedfs_s3"]  # session fixtures: real S3 servers on 127.0.0.1
 
 _STEPSTONE_VARIABLES = (
     "STEPSTONE_HOME",

@@ -19,6 +19,10 @@ variable                    config key              meaning
 ``STEPSTONE_CACHE``         ``cache``               ``off`` disables cache lookups
 ``STEPSTONE_ALLOW_PICKLE``  ``allow_pickle``        ``0`` refuses to load pickled artifacts
 =========================== ======================= ===================================
+
+The ``[artifact_storage]`` table (config file only) says how to reach a remote artifact root:
+endpoint, region, checksums, conditional writes (:mod:`stepstone.artifacts.storage`);
+credentials and ``AWS_ENDPOINT_URL_S3`` come from the AWS environment.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepstone.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from stepstone.artifacts.storage import StorageOptions
 
 PROJECT_DIR_NAME = ".stepstone"
 CONFIG_FILE_NAME = "config.toml"
@@ -48,6 +55,8 @@ _DESCRIPTIONS = {
     "allow_pickle": "off refuses to load artifacts stored with pickle",
 }
 _BOOLEAN_KEYS = frozenset({"cache", "allow_pickle"})
+#: Tables of the config file (no environment variable): edited by hand, not ``config set``.
+STORAGE_TABLE = "artifact_storage"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -63,6 +72,7 @@ class Settings:
         cache_enabled: ``False`` when ``STEPSTONE_CACHE=off``: every step executes.
         allow_pickle: ``False`` refuses to load artifacts stored with pickle.
         source: where the home was found (``env``, ``project`` or ``user``).
+        artifact_storage: the ``[artifact_storage]`` table (None: no table).
     """
 
     home: Path
@@ -71,6 +81,7 @@ class Settings:
     cache_enabled: bool = True
     allow_pickle: bool = True
     source: str = "user"
+    artifact_storage: StorageOptions | None = None
 
     @property
     def config_file(self) -> Path:
@@ -120,7 +131,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or delete it.") from exc
-    unknown = sorted(set(data) - set(_ENV_KEYS))
+    unknown = sorted(set(data) - set(_ENV_KEYS) - {STORAGE_TABLE})
     if unknown:
         from stepstone.exceptions import did_you_mean
 
@@ -148,7 +159,22 @@ def load_settings(start: Path | None = None) -> Settings:
         cache_enabled=_parse_bool("cache", values.get("cache", True)),
         allow_pickle=_parse_bool("allow_pickle", values.get("allow_pickle", True)),
         source=source,
+        artifact_storage=_storage_options(values.get(STORAGE_TABLE), home / CONFIG_FILE_NAME),
     )
+
+
+def _storage_options(table: Any, path: Path) -> StorageOptions | None:
+    """The ``[artifact_storage]`` table as typed options (None when absent)."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"Config file {path}: '{STORAGE_TABLE}' must be a table ([{STORAGE_TABLE}] with "
+            f"keys such as endpoint_url and region), not {table!r}."
+        )
+    from stepstone.artifacts.storage import StorageOptions
+
+    return StorageOptions.from_table(table, f"Config file {path}")
 
 
 def init_project(path: Path) -> Path:

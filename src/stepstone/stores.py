@@ -46,7 +46,9 @@ class Stores:
                     from stepstone.artifacts import open_artifact_store
 
                     self._artifacts = open_artifact_store(
-                        self.settings.artifact_root, allow_pickle=self.settings.allow_pickle
+                        self.settings.artifact_root,
+                        allow_pickle=self.settings.allow_pickle,
+                        storage_options=self.settings.artifact_storage,
                     )
         return self._artifacts
 

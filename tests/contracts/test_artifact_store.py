@@ -4,7 +4,10 @@
 * ``file-url``: the same as a ``file://`` URL (still the ``os`` fast path);
 * ``fsspec-file``: a ``file://`` URL forced through fsspec, the code path of object stores,
   on a real directory so several processes can share it;
-* ``memory``: fsspec's in-memory file system (a non-local backend in one process).
+* ``memory``: fsspec's in-memory file system (a non-local backend in one process);
+* ``s3-moto`` and ``s3-seaweedfs``: ``s3://`` roots on real S3 servers on 127.0.0.1 (moto's
+  server mode and SeaweedFS, see ``tests/s3_servers.py``), a fresh bucket per test, reached
+  through the AWS environment variables as users configure it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import pytest
 
 import stepstone
+from s3_servers import S3Server
 from stepstone.artifacts import (
     ArtifactReader,
     ArtifactStore,
@@ -30,16 +34,23 @@ from stepstone.artifacts import (
     Materializer,
     StoredArtifact,
 )
+from stepstone.artifacts.remote import FsspecBackend
 from stepstone.exceptions import ArtifactNotFoundError, MaterializerError
 
-KINDS = ["path", "file-url", "fsspec-file", "memory"]
-SHARED_ACROSS_PROCESSES = ["path", "file-url", "fsspec-file"]
+KINDS = ["path", "file-url", "fsspec-file", "memory", "s3-moto", "s3-seaweedfs"]
+SHARED_ACROSS_PROCESSES = ["path", "file-url", "fsspec-file", "s3-moto", "s3-seaweedfs"]
 SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 
-def _open(kind: str, tmp_path: Path) -> ArtifactStore:
+def _open(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> ArtifactStore:
     directory = tmp_path / "store"
     staging = str(tmp_path / "staging")
+    if kind.startswith("s3-"):
+        server: S3Server = request.getfixturevalue(f"{kind[3:]}_s3")
+        monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+        for variable, value in server.environment().items():
+            monkeypatch.setenv(variable, value)
+        return ArtifactStore(f"s3://{server.new_bucket()}/artifacts", staging_dir=staging)
     if kind == "path":
         return ArtifactStore(str(directory))
     if kind == "file-url":
@@ -55,20 +66,33 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store(kind: str, tmp_path: Path) -> Iterator[ArtifactStore]:
-    store = _open(kind, tmp_path)
+def store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ArtifactStore]:
+    store = _open(kind, tmp_path, request)
     yield store
     if kind == "memory":
-        fs, root = store._backend.fs, store._backend.root  # type: ignore[union-attr]
+        fs, root = file_system(store)
         if fs.exists(root):
             fs.rm(root, recursive=True)
 
 
-def stored_directories(store: ArtifactStore) -> list[str]:
-    """Every ``<hash[:2]>/<hash>`` directory under the root, complete or not."""
+def file_system(store: ArtifactStore) -> tuple[Any, str]:
+    """The fsspec file system and root path of a store, local or remote."""
     import fsspec
 
-    fs, root = fsspec.core.url_to_fs(store.root)
+    backend = store._backend
+    if isinstance(backend, FsspecBackend):
+        return backend.fs, backend.root
+    return fsspec.core.url_to_fs(store.root)
+
+
+def stored_directories(store: ArtifactStore) -> list[str]:
+    """Every ``<hash[:2]>/<hash>`` directory under the root, complete or not."""
+    fs, root = file_system(store)
+    if store.root.startswith("s3://"):
+        # Object stores have no directories (some servers list empty "folders" after a
+        # delete): an artifact directory is there when a key under it is.
+        keys = (key[len(root) :].strip("/").split("/") for key in fs.find(root))
+        return sorted({k[1] for k in keys if len(k) > 2 and len(k[0]) == 2 and k[1][:2] == k[0]})
     if not fs.exists(root):
         return []
     found = []
@@ -239,8 +263,8 @@ print(store.save(value).uri)
 def test_concurrent_saves_from_processes(store: ArtifactStore, kind: str, tmp_path: Path) -> None:
     start = tmp_path / "start"
     backend = "fsspec" if kind == "fsspec-file" else "auto"
-    staging = str(tmp_path / "staging") if kind == "fsspec-file" else ""
-    env = {**os.environ, "PYTHONPATH": SRC}
+    staging = str(tmp_path / "staging") if kind not in ("path", "file-url") else ""
+    env = {**os.environ, "PYTHONPATH": SRC}  # with the AWS variables of an s3 kind
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", PROCESS_SAVE, store.root, backend, staging, str(start)],
@@ -292,10 +316,8 @@ def test_malformed_uris_are_not_found(store: ArtifactStore) -> None:
 
 def test_an_incomplete_artifact_is_not_found(store: ArtifactStore, kind: str) -> None:
     stored = store.save(ARRAY)
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(stored.uri)
-    fs.rm_file(f"{path}/data.npy")
+    fs, root = file_system(store)
+    fs.rm_file(f"{root}/{stored.content_hash[:2]}/{stored.content_hash}/data.npy")
     with pytest.raises(ArtifactNotFoundError, match="incomplete"):
         store.load(stored.uri, stored.materializer, stored.data_type)
     assert not store.verify(stored.uri)

@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from blake3 import blake3
 
-from stepstone.artifacts.backends import FsspecBackend, LocalBackend, local_root
+from stepstone.artifacts.backends import Backend, LocalBackend, local_root
 from stepstone.artifacts.files import ArtifactReader, ArtifactWriter, write_new_file
 from stepstone.artifacts.hashing import (
     MANIFEST_NAME,
@@ -58,6 +58,7 @@ from stepstone.artifacts.registry import (
     get_materializer,
     select_materializer,
 )
+from stepstone.artifacts.storage import StorageOptions
 from stepstone.exceptions import (
     ArtifactIntegrityError,
     ArtifactNotFoundError,
@@ -65,8 +66,6 @@ from stepstone.exceptions import (
 )
 
 __all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
-
-Backend = LocalBackend | FsspecBackend
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +102,9 @@ class ArtifactStore:
             ``"local"`` / ``"fsspec"`` (e.g. to test the remote code path on disk).
         staging_dir: local directory for staging uploads (fsspec backend only; the local
             backend always stages in ``<root>/.staging`` so publishing is a rename).
-        storage_options: passed to fsspec (credentials, endpoint URL).
+        storage_options: how to reach a remote root: :class:`StorageOptions` (the
+            ``[artifact_storage]`` settings: endpoint, region, checksums, conditional
+            writes), or a mapping passed to fsspec as it is (the ``options`` of one).
         allow_pickle: ``False`` refuses to load artifacts stored with pickle (the
             ``allow_pickle`` setting, ``STEPSTONE_ALLOW_PICKLE``); saving is unaffected.
 
@@ -123,7 +124,7 @@ class ArtifactStore:
         *,
         backend: Literal["auto", "local", "fsspec"] = "auto",
         staging_dir: str | None = None,
-        storage_options: Mapping[str, Any] | None = None,
+        storage_options: StorageOptions | Mapping[str, Any] | None = None,
         allow_pickle: bool = True,
     ) -> None:
         self.allow_pickle = allow_pickle
@@ -137,7 +138,7 @@ class ArtifactStore:
             raise ArtifactStoreError(f"Artifact store root {root!r} is not a local path.")
         else:
             try:
-                self._backend = FsspecBackend(root, staging_dir, storage_options)
+                self._backend = _remote_backend(root, staging_dir, storage_options)
             except (ImportError, ValueError, OSError) as exc:
                 raise ArtifactStoreError(
                     f"Cannot open the artifact store at {root!r}: {exc}. Check the URL and that "
@@ -238,8 +239,8 @@ class ArtifactStore:
                     return "damaged"
             except FileNotFoundError:
                 return "absent"
-        if isinstance(backend, LocalBackend):
-            directory = backend.directory(content_hash)
+        directory = backend.local_directory(content_hash)
+        if directory is not None:
             for entry in entries:
                 file = os.path.join(directory, *entry.name.split("/"))
                 if stamps.trusted(file, entry.blake3):
@@ -257,9 +258,8 @@ class ArtifactStore:
 
     def _remember(self, content_hash: str, entries: list[FileEntry]) -> None:
         """Stamp the files just published: loading them in this process needs no hash."""
-        backend = self._backend
-        if isinstance(backend, LocalBackend):
-            directory = backend.directory(content_hash)
+        directory = self._backend.local_directory(content_hash)
+        if directory is not None:
             for entry in entries:
                 stamps.remember(os.path.join(directory, *entry.name.split("/")), entry.blake3)
             stamps.remember_manifest(directory + os.sep + MANIFEST_NAME, content_hash, entries)
@@ -338,10 +338,8 @@ class ArtifactStore:
 
     def _manifest_path(self, content_hash: str) -> str | None:
         """Local path of an artifact's manifest (stamps apply to local files only)."""
-        backend = self._backend
-        if isinstance(backend, LocalBackend):
-            return backend.directory(content_hash) + os.sep + MANIFEST_NAME
-        return None
+        directory = self._backend.local_directory(content_hash)
+        return None if directory is None else directory + os.sep + MANIFEST_NAME
 
     def _check(
         self, reader: VerifyingReader, uri: str, content_hash: str, exc: Exception | None
@@ -489,17 +487,40 @@ class ArtifactStore:
         )
 
 
+def _remote_backend(
+    root: str,
+    staging_dir: str | None,
+    storage_options: StorageOptions | Mapping[str, Any] | None,
+) -> Backend:
+    """The fsspec backend of ``root``, its options resolved for the URL's protocol."""
+    from stepstone.artifacts.remote import FsspecBackend
+
+    if not isinstance(storage_options, StorageOptions):
+        storage_options = StorageOptions(options=dict(storage_options or {}))
+    protocol = root.split("://", 1)[0] if "://" in root else ""
+    return FsspecBackend(
+        root,
+        staging_dir,
+        storage_options.fsspec_options(protocol),
+        conditional_writes=storage_options.conditional_writes,
+    )
+
+
 def open_artifact_store(
-    root: str | os.PathLike[str], *, allow_pickle: bool = True
+    root: str | os.PathLike[str],
+    *,
+    allow_pickle: bool = True,
+    storage_options: StorageOptions | None = None,
 ) -> ArtifactStore:
     """Open the artifact store at ``root`` (a local path, ``file://`` or fsspec URL).
 
     ``allow_pickle=False`` (from ``Settings.allow_pickle``) refuses to load pickled
-    artifacts; see :class:`ArtifactStore`.
+    artifacts; see :class:`ArtifactStore`. ``storage_options`` (from the
+    ``[artifact_storage]`` settings) say how to reach a remote root.
 
     Example:
         >>> import tempfile
         >>> open_artifact_store(tempfile.mkdtemp()).exists("0" * 64)
         False
     """
-    return ArtifactStore(root, allow_pickle=allow_pickle)
+    return ArtifactStore(root, allow_pickle=allow_pickle, storage_options=storage_options)
