@@ -102,6 +102,10 @@ class Backend(Protocol):
 
     def exists(self, content_hash: str) -> bool: ...
 
+    def is_complete(self, content_hash: str) -> bool:
+        """Whether the artifact and all its files are stored (what a cache hit needs)."""
+        ...
+
     def read_manifest(self, content_hash: str) -> bytes: ...
 
     def reader(self, content_hash: str, uri: str) -> ArtifactReader: ...
@@ -243,6 +247,10 @@ class LocalBackend(StagingArea):
 
     def exists(self, content_hash: str) -> bool:
         return os.path.exists(f"{self.directory(content_hash)}{_SEP}{MANIFEST_NAME}")
+
+    def is_complete(self, content_hash: str) -> bool:
+        # Published by one rename: the manifest is there only with every file.
+        return self.exists(content_hash)
 
     def read_manifest(self, content_hash: str) -> bytes:
         with open(os.path.join(self.directory(content_hash), MANIFEST_NAME), "rb") as file:

@@ -191,6 +191,19 @@ class FsspecBackend(StagingArea):
     def exists(self, content_hash: str) -> bool:
         return bool(self.fs.exists(f"{self.directory(content_hash)}/{MANIFEST_NAME}"))
 
+    def is_complete(self, content_hash: str) -> bool:
+        """Manifest and every file it lists, of the right sizes: one GET and one LIST.
+
+        Objects can be deleted one by one (a lifecycle rule, a hand-run ``aws s3 rm``),
+        so the manifest alone does not prove the artifact is whole.
+        """
+        try:
+            manifest = self.read_manifest(content_hash)
+            entries = decode_manifest(manifest)
+        except (OSError, ValueError):
+            return False
+        return self.holds(content_hash, len(manifest), entries)
+
     def read_manifest(self, content_hash: str) -> bytes:
         data: bytes = self.fs.cat_file(f"{self.directory(content_hash)}/{MANIFEST_NAME}")
         return data

@@ -379,9 +379,13 @@ class ArtifactStore:
         return self._backend.reader(content_hash, uri)
 
     def exists(self, uri: str) -> bool:
-        """Whether a complete artifact is stored at ``uri`` (locally: one ``stat``)."""
+        """Whether a complete artifact is stored at ``uri`` (locally: one ``stat``).
+
+        On an object store, where single objects can vanish, the manifest is read and the
+        listing checked against it (two requests).
+        """
         tail = uri.rstrip("/\\")[-64:]
-        return is_content_hash(tail) and self._backend.exists(tail)
+        return is_content_hash(tail) and self._backend.is_complete(tail)
 
     def size_of(self, uri: str) -> int:
         """Total bytes of the artifact's files, from its manifest."""
