@@ -20,6 +20,7 @@ from stepstone.artifacts.remote import PROBE_PREFIX, FsspecBackend, conditional_
 from stepstone.artifacts.storage import StorageOptions
 from stepstone.config import load_settings
 from stepstone.exceptions import CacheMissWarning, ConfigError
+from stepstone.maintenance import collect_garbage
 from stepstone.models import PipelineRun
 from stepstone.stores import get_stores
 
@@ -65,17 +66,25 @@ def test_both_servers_enforce_the_conditional_marker(
     assert [key for key in backend.fs.find(backend.root) if PROBE_PREFIX in key] == []
 
 
+@pytest.mark.parametrize("conditional", [True, False], ids=["conditional", "manifest-last"])
 def test_a_writer_that_lost_the_race_keeps_the_published_copy(
-    server: S3Server, tmp_path: Path, aws_env: S3Server
+    server: S3Server, tmp_path: Path, aws_env: S3Server, conditional: bool
 ) -> None:
-    store = _store(server, tmp_path)
+    """Two writers publish the same bytes; with a conditional marker it is written once.
+
+    Bucket versioning counts the writes of the marker: the loser's conditional put is
+    refused (412), while the manifest-last fallback writes the same bytes a second time.
+    """
+    store = _store(server, tmp_path, conditional_writes=conditional)
     backend = _backend(store)
+    bucket = backend.root.split("/", 1)[0]
+    server.client().put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
     first = store.save({"weights": [1, 2, 3]})
     marker = f"{backend.directory(first.content_hash)}/{MANIFEST_NAME}"
     manifest = backend.fs.cat_file(marker)
-    modified = backend.fs.info(marker).get("LastModified")
-    # A second writer that checked before the first published: its conditional marker
-    # write is refused (412) and it accepts the copy that is there.
+    # The second writer checked before the first published, then commits the same bytes.
     staging = backend.new_staging()
     Path(staging, MANIFEST_NAME).write_bytes(manifest)
     entries = decode_manifest(manifest)
@@ -83,7 +92,9 @@ def test_a_writer_that_lost_the_race_keeps_the_published_copy(
     for entry in entries:
         backend.fs.get_file(f"{directory}/{entry.name}", f"{staging}/{entry.name}")
     backend.commit(staging, first.content_hash, manifest, entries)
-    assert backend.fs.info(marker).get("LastModified") == modified
+    key = marker.split("/", 1)[1]
+    versions = server.client().list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    assert len(versions) == (1 if conditional else 2)
     assert backend.fs.cat_file(marker) == manifest
     assert not Path(staging).exists()
     assert store.load(first.uri, first.materializer) == {"weights": [1, 2, 3]}
@@ -269,3 +280,22 @@ def test_a_pipeline_on_s3_is_cached_and_repairs_a_deleted_object(
     }
     assert np.array_equal(third.steps["scale"].output.load(), np.arange(1000.0) / 999.0)
     assert set(_statuses(features_pipeline()).values()) == {"cached"}
+
+
+def test_garbage_collection_sweeps_the_bucket(
+    aws_env: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = aws_env.new_bucket()
+    monkeypatch.setenv("STEPSTONE_ARTIFACT_ROOT", f"s3://{bucket}/runs")
+    run = features_pipeline(n=10)
+    stores = get_stores()
+    orphan = stores.artifacts.save({"not": "referenced"})
+    referenced = sorted(s.output.uri.rsplit("/", 1)[-1] for s in run.steps.values())
+    assert sorted(stores.artifacts.iter_hashes()) == sorted([*referenced, orphan.content_hash])
+
+    report = collect_garbage(stores)
+    assert report.content_hashes == (orphan.content_hash,)
+    assert sorted(stores.artifacts.iter_hashes()) == referenced
+    keys = [item["Key"] for item in aws_env.client().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert not [key for key in keys if orphan.content_hash in key]
+    assert set(_statuses(features_pipeline(n=10)).values()) == {"cached"}
