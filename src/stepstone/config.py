@@ -28,14 +28,13 @@ credentials and ``AWS_ENDPOINT_URL_S3`` come from the AWS environment.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import Any
 
 from stepstone.exceptions import ConfigError
-
-if TYPE_CHECKING:
-    from stepstone.artifacts.storage import StorageOptions
 
 PROJECT_DIR_NAME = ".stepstone"
 CONFIG_FILE_NAME = "config.toml"
@@ -72,7 +71,9 @@ class Settings:
         cache_enabled: ``False`` when ``STEPSTONE_CACHE=off``: every step executes.
         allow_pickle: ``False`` refuses to load artifacts stored with pickle.
         source: where the home was found (``env``, ``project`` or ``user``).
-        artifact_storage: the ``[artifact_storage]`` table (None: no table).
+        artifact_storage: the ``[artifact_storage]`` table as written (None: no table);
+            the artifact store checks it when it opens
+            (:class:`stepstone.artifacts.storage.StorageOptions`).
     """
 
     home: Path
@@ -81,7 +82,7 @@ class Settings:
     cache_enabled: bool = True
     allow_pickle: bool = True
     source: str = "user"
-    artifact_storage: StorageOptions | None = None
+    artifact_storage: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @property
     def config_file(self) -> Path:
@@ -163,8 +164,8 @@ def load_settings(start: Path | None = None) -> Settings:
     )
 
 
-def _storage_options(table: Any, path: Path) -> StorageOptions | None:
-    """The ``[artifact_storage]`` table as typed options (None when absent)."""
+def _storage_options(table: Any, path: Path) -> Mapping[str, Any] | None:
+    """The ``[artifact_storage]`` table, read-only (None when absent)."""
     if table is None:
         return None
     if not isinstance(table, dict):
@@ -172,9 +173,7 @@ def _storage_options(table: Any, path: Path) -> StorageOptions | None:
             f"Config file {path}: '{STORAGE_TABLE}' must be a table ([{STORAGE_TABLE}] with "
             f"keys such as endpoint_url and region), not {table!r}."
         )
-    from stepstone.artifacts.storage import StorageOptions
-
-    return StorageOptions.from_table(table, f"Config file {path}")
+    return MappingProxyType(table)
 
 
 def init_project(path: Path) -> Path:

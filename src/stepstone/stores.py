@@ -44,11 +44,16 @@ class Stores:
             with self._lock:
                 if self._artifacts is None:
                     from stepstone.artifacts import open_artifact_store
+                    from stepstone.artifacts.storage import StorageOptions
 
+                    table = self.settings.artifact_storage
+                    where = f"Config file {self.settings.config_file}"
                     self._artifacts = open_artifact_store(
                         self.settings.artifact_root,
                         allow_pickle=self.settings.allow_pickle,
-                        storage_options=self.settings.artifact_storage,
+                        storage_options=None
+                        if table is None
+                        else StorageOptions.from_table(table, where),
                     )
         return self._artifacts
 
