@@ -30,6 +30,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata import (
     ArtifactRecord,
     PipelineRunRecord,
@@ -68,7 +69,7 @@ def _step(
         ended_at=now,
         duration=0.0 if cached_from else 0.5,
         cache_key=uuid.uuid4().hex * 2,
-        cache_components={"code": {"digest": "c"}, "parameters": {}},
+        manifest=KeyManifest(components={"code": {"digest": "c"}, "parameters": {}}),
         parameters={"epochs": position},
         cached_from=cached_from,
         outputs={"output": artifact},

@@ -35,6 +35,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from stepstone import Client
+from stepstone.cache.manifest import Decision, KeyManifest
 from stepstone.dashboard import create_app
 from stepstone.dashboard.export import export_run_html
 from stepstone.metadata import (
@@ -94,18 +95,23 @@ def step_run(
         ended_at=at + timedelta(seconds=duration),
         duration=duration,
         cache_key=digest(run.pipeline_name, name, position),
-        cache_components={
-            "code": {
-                "digest": digest("code", name),
-                "objects": {f"project.steps.{name}": digest("obj", name), "library:numpy": "2.1"},
-                "files": {f"project.steps.{name}": "/project/steps.py"},
+        manifest=KeyManifest(
+            components={
+                "code": {
+                    "digest": digest("code", name),
+                    "objects": {
+                        f"project.steps.{name}": digest("obj", name),
+                        "library:numpy": "2.1",
+                    },
+                    "files": {f"project.steps.{name}": "/project/steps.py"},
+                },
+                "parameters": {"alpha": digest(0.1)},
+                "inputs": {arg: a.content_hash for arg, a in inputs.items()},
             },
-            "parameters": {"alpha": digest(0.1)},
-            "inputs": {arg: a.content_hash for arg, a in inputs.items()},
-            "input_steps": input_steps,
-            "decision": "hit" if cached_from else "miss",
-            "enable_cache": True,
-        },
+            input_steps=input_steps,
+            decision=Decision.HIT if cached_from else Decision.MISS,
+            cache_enabled=True,
+        ),
         parameters={"alpha": 0.1},
         cached_from=cached_from,
         inputs=inputs,

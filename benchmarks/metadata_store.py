@@ -31,6 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata import (
     ArtifactRecord,
     MetadataStore,
@@ -84,7 +85,7 @@ def executed_write(run: PipelineRunRecord, i: int, label: str | None = None) -> 
     )  # fmt: skip
     step = StepRunRecord(
         step_id, run.id, f"s{i}", "s", "completed", i, now, now, 0.001, key(label),
-        {"code": "c", "parameters": {}}, {}, outputs={"output": artifact},
+        KeyManifest({"code": "c", "parameters": {}}), {}, outputs={"output": artifact},
     )  # fmt: skip
     return StepRunWrite(step, (artifact,), logs="hello\n", cache_entry=True)
 
@@ -94,7 +95,8 @@ def cached_write(run: PipelineRunRecord, i: int, store: MetadataStore) -> StepRu
     now = datetime.now(UTC)
     step = StepRunRecord(
         uuid.uuid4().hex, run.id, f"s{i}", "s", "cached", i, now, now, 0.0, key(i),
-        {"code": "c", "parameters": {}}, {}, cached_from=hit.step_run_id, outputs=hit.outputs,
+        KeyManifest({"code": "c", "parameters": {}}), {}, cached_from=hit.step_run_id,
+        outputs=hit.outputs,
     )  # fmt: skip
     return StepRunWrite(step)
 

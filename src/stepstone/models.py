@@ -57,7 +57,7 @@ def step_run_facts(
     """
     from stepstone.cache.explain import StepRunFacts
 
-    input_steps = record.cache_components.get("input_steps") or {}
+    input_steps = record.manifest.input_steps
     statuses = {}
     if siblings is not None:
         statuses = {
@@ -70,7 +70,7 @@ def step_run_facts(
         name=record.name,
         status=record.status,
         cache_key=record.cache_key,
-        components=record.cache_components,
+        manifest=record.manifest,
         parameters=record.parameters,
         cached_from=record.cached_from,
         producer_names=dict(input_steps),
@@ -103,7 +103,9 @@ class StepRun:
     ended_at = property(lambda self: self.record.ended_at)
     parameters = property(lambda self: self.record.parameters)
     error = property(lambda self: self.record.error)
-    cache_components = property(lambda self: self.record.cache_components)
+    manifest = property(lambda self: self.record.manifest)
+    cache_components = property(lambda self: self.record.manifest.to_json())
+    """The stored key manifest as JSON-able data (see :attr:`manifest` for the typed form)."""
 
     @property
     def output(self) -> Artifact:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata import (
     ArtifactRecord,
     MetadataStore,
@@ -76,7 +77,7 @@ def make_step(
         ended_at=T0 + timedelta(seconds=position, milliseconds=500),
         duration=0.5,
         cache_key=cache_key,
-        cache_components={"code": "abc", "parameters": {"lr": 0.01}, "inputs": {}},
+        manifest=KeyManifest(components={"code": "abc", "parameters": {"lr": 0.01}, "inputs": {}}),
         parameters={"lr": 0.01, "name": "ünïcode"},
         cached_from=cached_from,
         inputs=inputs or {},

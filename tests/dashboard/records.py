@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from stepstone.cache.manifest import Decision, KeyManifest
 from stepstone.metadata import (
     ArtifactRecord,
     MetadataStore,
@@ -107,10 +108,10 @@ def record_step(
         ended_at=started + timedelta(seconds=seconds),
         duration=seconds,
         cache_key=digest,
-        cache_components={
-            "decision": "miss",
-            "input_steps": {arg: _step_of(arg) for arg in inputs or {}},
-        },
+        manifest=KeyManifest(
+            input_steps={arg: _step_of(arg) for arg in inputs or {}},
+            decision=Decision.MISS,
+        ),
         parameters={},
         inputs=dict(inputs or {}),
         outputs={output: artifact},

@@ -32,6 +32,7 @@ WORKER = r"""
 import hashlib, os, sys, time, uuid
 from datetime import UTC, datetime
 
+from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata import (
     ArtifactRecord, PipelineRunRecord, StepRunRecord, StepRunWrite, open_metadata_store,
 )
@@ -56,7 +57,7 @@ for i in range(steps):
     artifact = ArtifactRecord(uuid.uuid4().hex, key(i), f"/a/{key(i)}", "int", "builtin", "1",
                               8, step_id, now, {})
     step = StepRunRecord(step_id, run.id, f"s{i}", "s", "completed", i, now, now, 0.001,
-                         key(i), {"code": "x"}, {}, outputs={"output": artifact})
+                         key(i), KeyManifest({"code": "x"}), {}, outputs={"output": artifact})
     pending.append(StepRunWrite(step, (artifact,), logs=f"{worker}:{i}", cache_entry=True))
     if i % 3 != 1:  # a mix of single writes and small batches
         store.record_step_runs(pending)

@@ -25,13 +25,13 @@ None) when the answer would depend on the value, e.g. ``Optional[np.ndarray]``.
 from __future__ import annotations
 
 import typing
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
 from stepstone.artifacts.catalog import INTEGRATIONS, Registry, import_target
 from stepstone.artifacts.materializer import Materializer, qualname_of
 from stepstone.exceptions import MaterializerError, PickleFallbackWarning, did_you_mean
+from stepstone.warn import warn_user
 
 __all__ = [
     "MaterializerInfo",
@@ -260,7 +260,7 @@ def materializer_for_value(value: Any, *, fallback: bool = False) -> type[Materi
         True
     """
     if fallback:
-        return select_for_value(value, stacklevel=3)
+        return _select_for_value(value)
     for materializer in _registry.candidates(type(value)):
         if materializer().can_save(value):
             return materializer
@@ -291,17 +291,6 @@ def materializer_for(
         >>> materializer_for({"a": 1}, preferred="cloudpickle").name
         'cloudpickle'
     """
-    return select_materializer(value, preferred=preferred, type_hint=type_hint, stacklevel=3)
-
-
-def select_materializer(
-    value: Any,
-    *,
-    preferred: type[Materializer] | str | None,
-    type_hint: object | None,
-    stacklevel: int,
-) -> type[Materializer]:
-    """:func:`materializer_for` with the pickle warning's ``stacklevel`` counted from here."""
     if preferred is not None:
         cls = resolve_materializer(preferred)
         if not cls().can_save(value):
@@ -317,24 +306,21 @@ def select_materializer(
         hinted = materializer_for_type(type_hint)
         if hinted is not None and hinted().can_save(value):
             return hinted
-    return select_for_value(value, stacklevel=stacklevel + 1)
+    return _select_for_value(value)
 
 
-def select_for_value(value: Any, *, stacklevel: int) -> type[Materializer]:
-    """:func:`materializer_for_value` for internal callers: ``stacklevel`` of the warning
-    counted from this function (2 = its caller), so it points at user code."""
+def _select_for_value(value: Any) -> type[Materializer]:
+    """The materializer registered for the value's type, else cloudpickle (with a warning)."""
     cls = type(value)
     candidates = _registry.candidates(cls)
     for materializer in candidates:
         if materializer().can_save(value):
             return materializer
-    _warn_pickle_fallback(cls, candidates, stacklevel + 1)
+    _warn_pickle_fallback(cls, candidates)
     return fallback_materializer()
 
 
-def _warn_pickle_fallback(
-    cls: type, declined: tuple[type[Materializer], ...], stacklevel: int
-) -> None:
+def _warn_pickle_fallback(cls: type, declined: tuple[type[Materializer], ...]) -> None:
     key = qualname_of(cls)
     if key in _registry.pickle_warned:
         return
@@ -351,14 +337,13 @@ def _warn_pickle_fallback(
     else:
         what = f"No materializer handles values of type {key!r}"
         fix = "register one with "
-    warnings.warn(
+    warn_user(
         f"{what}; storing it with cloudpickle, which may not load under another Python or "
         f"library version, and which stores with allow_pickle=False refuse to load (warned "
         f"once per type). To fix, {fix}"
         f"@register_materializer({cls.__name__}) on a stepstone.artifacts.Materializer "
         "subclass (see 'stepstone materializers').",
         PickleFallbackWarning,
-        stacklevel=stacklevel,
     )
     # Recorded only once the warning went through: where warnings are errors, every
     # attempt fails the same way instead of the second one silently pickling.

@@ -56,7 +56,7 @@ from stepstone.artifacts.messages import load_error, pickle_refused, save_error
 from stepstone.artifacts.registry import (
     fallback_materializer,
     get_materializer,
-    select_materializer,
+    materializer_for,
 )
 from stepstone.artifacts.storage import StorageOptions
 from stepstone.exceptions import (
@@ -174,7 +174,7 @@ class ArtifactStore:
             MaterializerError: the chosen materializer cannot save the value or failed.
             ArtifactStoreError: the store could not be written.
         """
-        cls = select_materializer(value, preferred=materializer, type_hint=type_hint, stacklevel=3)
+        cls = materializer_for(value, preferred=materializer, type_hint=type_hint)
         instance = cls()
         backend = self._backend
         writer = ArtifactWriter(self._new_staging)

@@ -1,15 +1,45 @@
-"""Pure cache logic: canonical encoding of values, code fingerprints and cache keys."""
+"""Pure cache logic: canonical encoding of values, code fingerprints and cache keys.
 
-from stepstone.cache.encoding import display_value, encode_value
-from stepstone.cache.fingerprint import CodeFingerprint, fingerprint_function
-from stepstone.cache.key import KeyComponents, OutputSpecEntry, parameter_digest
+The names below load on first use: the metadata records import
+:mod:`stepstone.cache.manifest`, and that must not pull in fingerprinting and encoding
+(reading run history stays fast).
+"""
 
-__all__ = [
-    "CodeFingerprint",
-    "KeyComponents",
-    "OutputSpecEntry",
-    "display_value",
-    "encode_value",
-    "fingerprint_function",
-    "parameter_digest",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stepstone.cache.encoding import display_value as display_value
+    from stepstone.cache.encoding import encode_value as encode_value
+    from stepstone.cache.fingerprint import CodeFingerprint as CodeFingerprint
+    from stepstone.cache.fingerprint import fingerprint_function as fingerprint_function
+    from stepstone.cache.key import KeyComponents as KeyComponents
+    from stepstone.cache.key import OutputSpecEntry as OutputSpecEntry
+    from stepstone.cache.key import parameter_digest as parameter_digest
+    from stepstone.cache.manifest import Decision as Decision
+    from stepstone.cache.manifest import KeyManifest as KeyManifest
+
+_HOMES = {
+    "CodeFingerprint": "stepstone.cache.fingerprint",
+    "Decision": "stepstone.cache.manifest",
+    "KeyComponents": "stepstone.cache.key",
+    "KeyManifest": "stepstone.cache.manifest",
+    "OutputSpecEntry": "stepstone.cache.key",
+    "display_value": "stepstone.cache.encoding",
+    "encode_value": "stepstone.cache.encoding",
+    "fingerprint_function": "stepstone.cache.fingerprint",
+    "parameter_digest": "stepstone.cache.key",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'stepstone.cache' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -1,7 +1,8 @@
 """Why a step ran again, or why it was reused: comparing two stored key manifests.
 
-Every step run stores its cache key's components separately (code objects, parameters,
-inputs and who produced them, output spec, extras) plus the decision the driver took.
+Every step run stores its :class:`~stepstone.cache.manifest.KeyManifest`: the cache key's
+components separately (code objects, parameters, inputs, output spec, extras), which step fed
+each input, and the :class:`~stepstone.cache.manifest.Decision` the driver took.
 :func:`explain` compares a step run with an earlier run of the same step and turns every
 difference into a :class:`Reason` with a plain sentence:
 
@@ -15,8 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from stepstone.cache.manifest import Decision, KeyManifest
 
 ReasonKind = Literal[
     "cached",
@@ -48,7 +52,7 @@ class StepRunFacts:
     name: str
     status: str
     cache_key: str | None
-    components: dict[str, Any]
+    manifest: KeyManifest
     parameters: dict[str, Any]
     cached_from: str | None = None
     producer_statuses: dict[str, str] = field(default_factory=dict)
@@ -104,7 +108,7 @@ def _location(name: str, files: dict[str, str]) -> str:
     return f" ({os.path.basename(file)})" if file else ""
 
 
-def _code_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
+def _code_reasons(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Reason]:
     objects, previous = now.get("objects", {}), before.get("objects", {})
     files = {**before.get("files", {}), **now.get("files", {})}
     reasons = []
@@ -140,8 +144,8 @@ def _code_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
 
 
 def _parameter_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Reason]:
-    now = current.components.get("parameters", {})
-    before = previous.components.get("parameters", {})
+    now = current.manifest.components.get("parameters", {})
+    before = previous.manifest.components.get("parameters", {})
     reasons = []
     for name in sorted(set(now) | set(before)):
         if now.get(name) == before.get(name):
@@ -157,8 +161,8 @@ def _parameter_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Re
 
 
 def _input_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Reason]:
-    now = current.components.get("inputs", {})
-    before = previous.components.get("inputs", {})
+    now = current.manifest.components.get("inputs", {})
+    before = previous.manifest.components.get("inputs", {})
     reasons = []
     for name in sorted(set(now) | set(before)):
         if now.get(name) == before.get(name):
@@ -179,7 +183,7 @@ def _input_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Reason
     return reasons
 
 
-def _other_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
+def _other_reasons(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Reason]:
     reasons = []
     if now.get("output_spec") != before.get("output_spec"):
         reasons.append(
@@ -211,19 +215,20 @@ def _other_reasons(now: dict[str, Any], before: dict[str, Any]) -> list[Reason]:
     return reasons
 
 
-_DECISIONS: dict[str, tuple[ReasonKind, str]] = {
-    "disabled": ("cache_disabled", "cache disabled for this step"),
-    "cache_off": ("cache_off", "caching is off for this process (STEPSTONE_CACHE=off)"),
-    "refresh": ("refresh", "refresh was requested for this step"),
-    "expired": ("expired", "cached result expired"),
-    "artifacts_missing": ("artifacts_missing", "cached outputs were missing from the store"),
+_DECISIONS: dict[Decision, tuple[ReasonKind, str]] = {
+    Decision.DISABLED: ("cache_disabled", "cache disabled for this step"),
+    Decision.CACHE_OFF: ("cache_off", "caching is off for this process (STEPSTONE_CACHE=off)"),
+    Decision.REFRESH: ("refresh", "refresh was requested for this step"),
+    Decision.EXPIRED: ("expired", "cached result expired"),
+    Decision.ARTIFACTS_MISSING: ("artifacts_missing", "cached outputs were missing from the store"),
 }
+"""The decisions that explain, by themselves, why a step executed (a miss needs the diff)."""
 
 
 def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation:
     """Explain ``current`` against ``previous`` (the most recent earlier run of the step)."""
     reasons: list[Reason] = []
-    decision = current.components.get("decision")
+    decision = current.manifest.decision
     if current.status == "cached":
         reasons.append(
             Reason(
@@ -234,18 +239,19 @@ def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation
                 current.cached_from,
             )
         )
-    elif decision in _DECISIONS:
+    elif decision is not None and decision in _DECISIONS:
         kind, message = _DECISIONS[decision]
         reasons.append(Reason(kind, message))
     if previous is None:
         if current.status != "cached":
             reasons.append(Reason("no_earlier_run", "no earlier run"))
         return Explanation(current.name, current.run_name, current.status, None, tuple(reasons))
+    now, before = current.manifest.components, previous.manifest.components
     differences = [
-        *_code_reasons(current.components.get("code", {}), previous.components.get("code", {})),
+        *_code_reasons(now.get("code", {}), before.get("code", {})),
         *_parameter_reasons(current, previous),
         *_input_reasons(current, previous),
-        *_other_reasons(current.components, previous.components),
+        *_other_reasons(now, before),
     ]
     reasons.extend(differences)
     if current.status != "cached" and not differences and decision not in _DECISIONS:

@@ -76,7 +76,7 @@ def _code_kind(name: str, fingerprint: str) -> str:
 
 def code_objects(record: StepRunRecord) -> tuple[str | None, list[CodeObject]]:
     """The code fingerprint's digest and its objects (functions, values, modules, libraries)."""
-    code = record.cache_components.get("code") or {}
+    code = record.manifest.components.get("code") or {}
     if not isinstance(code, dict):
         return None, []
     files = code.get("files") or {}
@@ -121,13 +121,12 @@ def build_step_detail(
             logs_from=None,
         )
     digest, objects = code_objects(record)
-    components = record.cache_components
     return StepDetail(
         run=data.run_summary(run),
         step=summary,
-        decision=components.get("decision"),
+        decision=record.manifest.decision,
         cache_key=record.cache_key,
-        cache_enabled=components.get("enable_cache"),
+        cache_enabled=record.manifest.cache_enabled,
         explanation=explanation_view(data, record, run, siblings),
         code_digest=digest,
         code_objects=objects,

@@ -6,7 +6,7 @@ The structure of a run comes from one of two places:
   {arg: [producer, output]}, "outputs"}]}``), written when the run starts, so a run still going
   can be drawn whole, its unfinished steps shown as running or pending;
 * for runs recorded before that field existed, the step runs themselves: an input artifact
-  links a step to the step in the same run that output it (``cache_components["input_steps"]``
+  links a step to the step in the same run that output it (``manifest.input_steps``
   names the producer; the artifact id says which of its outputs).
 
 Either way the result is a list of :class:`PlannedNode`; :func:`draw` lays them out with
@@ -86,7 +86,7 @@ def structure_from_step_runs(records: Sequence[StepRunRecord]) -> list[PlannedNo
     names = {record.name for record in records}
     nodes = []
     for record in records:
-        input_steps = record.cache_components.get("input_steps") or {}
+        input_steps = record.manifest.input_steps
         inputs: dict[str, tuple[str, str]] = {}
         for arg, artifact in record.inputs.items():
             source = produced.get(artifact.id)

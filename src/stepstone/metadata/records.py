@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from stepstone.cache.manifest import KeyManifest
+
 RunStatus = Literal["running", "completed", "failed"]
 StepStatus = Literal["running", "completed", "cached", "failed"]
 
@@ -40,10 +42,11 @@ class StepRunRecord:
     """One step of one pipeline run, as recorded.
 
     ``name`` is the invocation name inside the pipeline (``trainer``, ``trainer_2``);
-    ``definition_name`` the name of the ``@step`` definition (``trainer``).
-    ``cache_components`` holds every part of the cache key separately (code, parameters,
-    inputs, output spec, extras) so a later run can say which one changed. ``cached_from`` is
-    the id of the step run that really executed and produced the outputs reused here.
+    ``definition_name`` the name of the ``@step`` definition (``trainer``). ``manifest``
+    holds every part of the cache key separately (code, parameters, inputs, output spec,
+    extras) so a later run can say which one changed, and the decision the driver took.
+    ``cached_from`` is the id of the step run that really executed and produced the outputs
+    reused here.
     """
 
     id: str
@@ -56,7 +59,7 @@ class StepRunRecord:
     ended_at: datetime | None
     duration: float | None
     cache_key: str | None
-    cache_components: dict[str, Any]
+    manifest: KeyManifest
     parameters: dict[str, Any]
     cached_from: str | None = None
     error: str | None = None

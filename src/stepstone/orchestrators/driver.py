@@ -1,34 +1,31 @@
-"""The run driver: trace, plan, then per ready step: key, lookup, reuse or execute, record.
+"""The run driver: trace, plan, then drive the plan to completion.
+
+:func:`run_pipeline` reads as the three stages: ``pipeline.trace`` builds the graph,
+:func:`~stepstone.orchestrators.planning.plan_run` fingerprints and validates every step, and
+:class:`RunDriver` drives the plan. The driver's constructor does no work; its loop state is
+one :class:`~stepstone.orchestrators.state.RunState`.
 
 One driver per run, in the calling process. It owns the metadata store; executors only
-compute. The loop state:
-
-* ``waiting``  invocation id -> number of upstream invocations not yet done;
-* ``ready``    heap of (call index, id) whose upstreams are all done;
-* ``produced`` invocation id -> output name -> artifact record (from execution or a hit);
-* ``in_flight`` future -> planned step, for misses handed to the executor;
-* ``pending``  cached step-run writes not yet committed (batched: a cached step costs
-  one lookup, and its record rides along with the next write).
-
-Every ready batch is keyed and looked up in one query. Executed results are committed as
-soon as they arrive, so a killed process loses no finished work; a failure stops
-scheduling, waits for what is in flight, records everything, then raises.
+compute. Each turn of the loop takes every step that is ready (its upstreams are done), keys
+the batch and looks it up in one query. A usable hit is recorded and its consumers released at
+once; its write is batched (a cached step costs one lookup, and its record rides along with the
+next write). A miss goes to the executor; its result is committed as soon as it arrives, so a
+killed process loses no finished work. A failure stops scheduling, waits for what is in
+flight, records everything, then raises.
 """
 
 from __future__ import annotations
 
-import heapq
 import time
 import uuid
-import warnings
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from stepstone.artifacts import StoredArtifact
 from stepstone.cache import KeyComponents
 from stepstone.cache.dependencies import hash_dependencies
+from stepstone.cache.manifest import Decision, KeyManifest
 from stepstone.exceptions import CacheMissWarning, StepExecutionError
 from stepstone.execution import InputRef, StepResult, StepTask, execute_step
 from stepstone.metadata.records import (
@@ -46,31 +43,20 @@ from stepstone.orchestrators.events import (
     RunFinished,
     RunStarted,
     StepCached,
+    StepDecided,
     StepFailed,
     StepFinished,
     StepStarted,
     log_to_console,
 )
 from stepstone.orchestrators.executors import LocalExecutor
-from stepstone.orchestrators.planning import PlannedStep, plan_run
-from stepstone.pipeline import Pipeline, PipelineGraph
+from stepstone.orchestrators.hits import check_hit, missing_outputs
+from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
+from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
+from stepstone.pipeline import Pipeline
+from stepstone.pipeline.schedule import CallOrderSorter
 from stepstone.stores import Stores, get_stores
-
-
-@dataclass(slots=True)
-class Keyed:
-    """A ready step with its cache key, and the decision taken about it so far.
-
-    ``decision`` ends as one of: ``hit``, ``miss``, ``disabled``, ``cache_off``, ``refresh``,
-    ``expired``, ``artifacts_missing``; it is stored with the step run for explain.
-    """
-
-    planned: PlannedStep
-    components: KeyComponents
-    key: str
-    inputs: dict[str, ArtifactRecord]
-    decision: str | None
-    clock: float = field(default_factory=time.perf_counter)
+from stepstone.warn import warn_user
 
 
 def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
@@ -89,45 +75,28 @@ def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime
 
 
 class RunDriver:
-    """Drives one pipeline run to completion. Use :func:`run_pipeline`."""
+    """Drives one planned run to completion: call :meth:`execute` once."""
 
     def __init__(
-        self,
-        pipeline: Pipeline,
-        graph: PipelineGraph,
-        parameters: dict[str, Any],
-        stores: Stores,
-        executor: Executor,
-        listeners: list[Listener],
+        self, plan: RunPlan, stores: Stores, executor: Executor, listeners: list[Listener]
     ) -> None:
-        self.pipeline = pipeline
-        self.graph = graph
+        self.plan = plan
         self.stores = stores
         self.executor = executor
         self.listeners = listeners
-        cache_on = stores.settings.cache_enabled  # config file or STEPSTONE_CACHE
-        self.plan = plan_run(pipeline, graph, cache_on)
         self.started_at = datetime.now(UTC)
         self.clock = time.perf_counter()
         self.run = PipelineRunRecord(
             id=uuid.uuid4().hex,
-            name=f"{pipeline.name}-{self.started_at:%Y_%m_%d-%H_%M_%S_%f}",
-            pipeline_name=pipeline.name,
+            name=f"{plan.pipeline_name}-{self.started_at:%Y_%m_%d-%H_%M_%S_%f}",
+            pipeline_name=plan.pipeline_name,
             status="running",
             started_at=self.started_at,
             ended_at=None,
-            parameters=parameters,
-            graph=graph.describe(),
+            parameters=plan.parameters,
+            graph=plan.graph.describe(),
         )
-        self.produced: dict[str, dict[str, ArtifactRecord]] = {}
-        self.producer_runs: dict[str, str] = {}  # invocation id -> step run id
-        self.records: list[StepRunRecord] = []
-        self.pending: list[StepRunWrite] = []
-        self.ran: list[str] = []
-        self.cached: list[str] = []
-        self.saved_seconds = 0.0
-        self.failure: tuple[str, BaseException | None, str] | None = None
-        self.recomputed: set[str] = set()  # producers re-executed because outputs were damaged
+        self.state = RunState(CallOrderSorter(plan.graph.invocations))
 
     # -- events and records ---------------------------------------------------------------
 
@@ -136,21 +105,17 @@ class RunDriver:
             listener(event)
 
     def flush(self, extra: StepRunWrite | None = None) -> None:
-        writes = [*self.pending, extra] if extra is not None else self.pending
+        """Commit the batched cached step runs, with ``extra`` in the same transaction."""
+        state = self.state
+        writes = [*state.pending, extra] if extra is not None else state.pending
         if writes:
             self.stores.metadata.record_step_runs(writes)
-        self.pending = []
+        state.pending = []
 
     # -- keys and the cache ---------------------------------------------------------------
 
-    def _inputs_of(self, planned: PlannedStep) -> dict[str, ArtifactRecord]:
-        return {
-            name: self.produced[handle.invocation_id][handle.output_name]
-            for name, handle in planned.invocation.inputs.items()
-        }
-
     def _external_inputs(self, planned: PlannedStep) -> dict[str, ArtifactRecord]:
-        """Store values passed straight into the pipeline as artifacts (once per run)."""
+        """Store values passed straight into the pipeline as artifacts (once per keying)."""
         now = datetime.now(UTC)
         records = {}
         for name, value in planned.external_inputs.items():
@@ -158,7 +123,14 @@ class RunDriver:
             records[name] = _artifact_record(stored, None, now)
         return records
 
-    def _key(self, planned: PlannedStep, inputs: dict[str, ArtifactRecord]) -> Keyed:
+    def _key(self, planned: PlannedStep, decision: Decision | None) -> KeyedStep:
+        """Key ``planned`` over its upstreams' produced outputs and its external inputs."""
+        produced = self.state.produced
+        inputs = {
+            name: produced[handle.invocation_id][handle.output_name]
+            for name, handle in planned.invocation.inputs.items()
+        }
+        inputs.update(self._external_inputs(planned))
         components = KeyComponents(
             code=planned.code,
             parameters=planned.parameter_digests,
@@ -167,68 +139,62 @@ class RunDriver:
             cache_version=planned.cache_version,
             extras=hash_dependencies(planned.depends_on) if planned.depends_on else {},
         )
-        return Keyed(planned, components, components.key(), inputs, planned.static_decision)
+        return KeyedStep(planned, components, components.key(), inputs, decision)
 
-    def _usable(self, keyed: Keyed, hit: CacheHit) -> bool:
-        """A hit is usable if it has not expired and every declared output's files exist."""
-        planned = keyed.planned
-        expiry = planned.expires_after
-        if expiry is not None and datetime.now(UTC) - hit.created_at > expiry:
-            keyed.decision = "expired"
-            self.stores.metadata.delete_cache_entries([hit.cache_key])
-            return False
-        expected = {entry.name for entry in planned.output_spec}
-        missing = sorted(expected - set(hit.outputs))
-        if not missing:
+    def _reuse_or_submit(self, keyed: KeyedStep, hit: CacheHit | None) -> None:
+        """Reuse ``hit`` if it is usable; otherwise say why not and execute the step."""
+        if hit is not None:
             artifacts = self.stores.artifacts
-            missing = [n for n, record in hit.outputs.items() if not artifacts.exists(record.uri)]
-        if not missing:
-            return True
-        keyed.decision = "artifacts_missing"
+            keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), artifacts.exists)
+            if keyed.decision is Decision.HIT:
+                self.use_hit(keyed, hit)
+                return
+            # The entry is stale either way: drop it, so the fresh result can take its place.
+            self.stores.metadata.delete_cache_entries([hit.cache_key])
+            if keyed.decision is Decision.ARTIFACTS_MISSING:
+                self._warn_unusable(keyed.planned, hit)
+        self.submit(keyed)
+
+    def _warn_unusable(self, planned: PlannedStep, hit: CacheHit) -> None:
+        missing = missing_outputs(planned, hit, self.stores.artifacts.exists)
         reason = (
             f"outputs {', '.join(missing)} of run {hit.run_name} are missing from the "
             "artifact store"
         )
-        warnings.warn(
+        warn_user(
             f"Step '{planned.name}': cached {reason}; executing the step again.",
             CacheMissWarning,
-            stacklevel=4,
         )
-        self.stores.metadata.delete_cache_entries([hit.cache_key])
         self.emit(CachedResultUnusable(self.run.id, planned.name, reason))
-        return False
 
     # -- step outcomes --------------------------------------------------------------------
 
-    def _step_record(self, keyed: Keyed, **fields: Any) -> StepRunRecord:
+    def _step_record(self, keyed: KeyedStep, **fields: Any) -> StepRunRecord:
         planned = keyed.planned
-        manifest = keyed.components.to_record()
         handles = planned.invocation.inputs.items()
-        manifest["input_producers"] = {
-            name: self.producer_runs.get(handle.invocation_id) for name, handle in handles
-        }
-        manifest["input_steps"] = {name: handle.invocation_id for name, handle in handles}
-        manifest["decision"] = keyed.decision
+        manifest = KeyManifest(
+            components=keyed.components.to_record(),
+            input_steps={name: handle.invocation_id for name, handle in handles},
+            decision=keyed.decision,
+            cache_enabled=planned.enable_cache,
+        )
         return StepRunRecord(
             run_id=self.run.id,
             name=planned.name,
             definition_name=planned.invocation.step.name,
-            position=len(self.records),
+            position=len(self.state.records),
             cache_key=keyed.key,
-            cache_components=manifest,
+            manifest=manifest,
             parameters=planned.parameter_display,
             inputs=keyed.inputs,
             **fields,
         )
 
-    def _finish(self, planned: PlannedStep, record: StepRunRecord) -> None:
-        self.records.append(record)
-        self.produced[planned.name] = record.outputs
-        self.producer_runs[planned.name] = record.cached_from or record.id
-
-    def use_hit(self, keyed: Keyed, hit: CacheHit) -> None:
+    def use_hit(self, keyed: KeyedStep, hit: CacheHit) -> None:
         """Record a cached step run; its duration is what deciding and reusing cost."""
-        keyed.decision = "hit"
+        state = self.state
+        name = keyed.planned.name
+        self.emit(StepDecided(self.run.id, name, Decision.HIT))
         now = datetime.now(UTC)
         record = self._step_record(
             keyed,
@@ -241,16 +207,18 @@ class RunDriver:
             outputs=hit.outputs,
         )
         external = tuple(keyed.inputs[name] for name in keyed.planned.external_inputs)
-        self.pending.append(StepRunWrite(record, new_artifacts=external))
-        self._finish(keyed.planned, record)
-        self.cached.append(record.name)
-        self.saved_seconds += hit.duration or 0.0
-        self.emit(StepCached(self.run.id, record.name, hit.run_name, hit.duration or 0.0))
+        state.pending.append(StepRunWrite(record, new_artifacts=external))
+        state.finish(record)
+        state.cached.append(name)
+        state.saved_seconds += hit.duration or 0.0
+        self.emit(StepCached(self.run.id, name, hit.run_name, hit.duration or 0.0))
+        state.sorter.done(name)
 
-    def submit(self, keyed: Keyed) -> Future[StepResult]:
+    def submit(self, keyed: KeyedStep) -> None:
+        """Hand ``keyed`` to the executor; a future already done is queued for collection."""
         planned = keyed.planned
         if keyed.decision is None:
-            keyed.decision = "miss"
+            keyed.decision = Decision.MISS
         self.flush()  # cached steps before this one become visible while it runs
         signature = planned.invocation.step.signature
         task = StepTask(
@@ -267,10 +235,15 @@ class RunDriver:
             output_hints={o.name: o.annotation for o in signature.outputs},
             output_materializers=planned.materializers,
         )
+        self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
         self.emit(StepStarted(self.run.id, planned.name))
-        return self.executor.submit(execute_step, task, self.stores.artifacts)
+        future = self.executor.submit(execute_step, task, self.stores.artifacts)
+        self.state.in_flight[future] = keyed
+        if future.done():  # a synchronous executor: it is recorded before the next step
+            self.state.finished.append(future)
 
-    def record_result(self, keyed: Keyed, result: StepResult) -> None:
+    def record_result(self, keyed: KeyedStep, result: StepResult) -> None:
+        state = self.state
         planned = keyed.planned
         step_run_id = uuid.uuid4().hex
         outputs = {
@@ -288,7 +261,7 @@ class RunDriver:
             error=result.error_text,
             outputs=outputs,
         )
-        if result.succeeded and keyed.decision == "refresh":
+        if result.succeeded and keyed.decision is Decision.REFRESH:
             # The fresh result replaces the entry, and only once it exists: a refresh that
             # fails keeps the earlier, still valid, result reusable.
             self.stores.metadata.delete_cache_entries([keyed.key])
@@ -300,93 +273,109 @@ class RunDriver:
                 cache_entry=result.succeeded and planned.enable_cache,
             )
         )
-        self._finish(planned, record)
+        state.finish(record)
         if result.succeeded:
-            self.ran.append(planned.name)
+            state.ran.append(planned.name)
             self.emit(StepFinished(self.run.id, planned.name, result.duration))
         else:
             error = result.error
             summary = f"{type(error).__name__}: {error}" if error else (result.error_text or "")
-            self.failure = (planned.name, error, summary)
+            state.failure = Failure(planned.name, error, summary)
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
 
     # -- the loop -------------------------------------------------------------------------
 
     def drive(self) -> None:
-        invocations = self.graph.invocations
-        downstream = self.graph.downstream()
-        waiting = {name: len(inv.upstream) for name, inv in invocations.items()}
-        ready = [(inv.index, name) for name, inv in invocations.items() if not waiting[name]]
-        heapq.heapify(ready)
-        in_flight: dict[Future[StepResult], Keyed] = {}
+        state = self.state
+        while state.failure is None:
+            ready = state.sorter.ready()
+            if ready:
+                self._run_batch(ready)
+            elif state.in_flight:
+                finished, _ = wait(list(state.in_flight), return_when=FIRST_COMPLETED)
+                state.finished.extend(finished)
+                self._collect_finished()
+            else:
+                break
+        if state.in_flight:  # a failure stopped scheduling: let running steps finish, record them
+            state.finished.extend(f for f in wait(list(state.in_flight)).done)
+            self._collect_finished()
 
-        def done(name: str) -> None:
-            for consumer in downstream[name]:
-                waiting[consumer] -= 1
-                if not waiting[consumer]:
-                    heapq.heappush(ready, (invocations[consumer].index, consumer))
+    def _run_batch(self, ready: list[str]) -> None:
+        """Key, look up and reuse or submit the steps that are ready now, in call order.
 
-        while (ready or in_flight) and self.failure is None:
-            batch = []
-            for _ in range(len(ready)):
-                planned = self.plan[heapq.heappop(ready)[1]]
-                inputs = {**self._inputs_of(planned), **self._external_inputs(planned)}
-                batch.append(self._key(planned, inputs))
-            lookups = [k.key for k in batch if k.decision is None]
-            hits = self.stores.metadata.lookup_cache(lookups) if lookups else {}
-            for keyed in batch:
-                if self.failure is not None:
-                    break
-                hit = hits.get(keyed.key) if keyed.decision is None else None
-                if hit is not None and self._usable(keyed, hit):
-                    self.use_hit(keyed, hit)
-                    done(keyed.planned.name)
-                    continue
-                future = self.submit(keyed)
-                in_flight[future] = keyed
-                if future.done():  # a synchronous executor: record before the next step
-                    self._collect(future, in_flight, done)
-            if not ready and in_flight:
-                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    self._collect(future, in_flight, done)
-        if in_flight:  # a failure stopped scheduling: let running steps finish and record them
-            for future in wait(list(in_flight)).done:
-                self._collect(future, in_flight, done)
+        Only what is ready at this moment is batched: the consumers of a hit become ready
+        while the batch is processed, and go into the next batch (and the next lookup).
+        """
+        state = self.state
+        steps = self.plan.steps
+        batch = [self._key(steps[name], steps[name].static_decision) for name in ready]
+        # A step with a static decision (cache disabled or off, refresh) executes whatever the
+        # cache holds, so it is not looked up.
+        lookups = [keyed.key for keyed in batch if keyed.decision is None]
+        hits = self.stores.metadata.lookup_cache(lookups) if lookups else {}
+        for keyed in batch:
+            if state.failure is not None:
+                break
+            self._reuse_or_submit(keyed, hits.get(keyed.key) if keyed.decision is None else None)
+            self._collect_finished()
 
-    def _collect(self, future: Future[StepResult], in_flight: dict[Any, Any], done: Any) -> None:
-        keyed = in_flight.pop(future)
+    def _collect_finished(self) -> None:
+        """Collect every finished future, including those a collection itself submits."""
+        finished = self.state.finished
+        while finished:
+            self._collect(finished.popleft())
+
+    def _collect(self, future: Future[StepResult]) -> None:
+        state = self.state
+        keyed = state.in_flight.pop(future)
         result = future.result()
-        while result.unusable_input is not None and self._recompute_input(keyed, result):
-            # The input's producer ran again; retry the consumer with its fresh outputs.
-            retry = self._key(
-                keyed.planned,
-                {**self._inputs_of(keyed.planned), **self._external_inputs(keyed.planned)},
-            )
-            retry.decision, keyed = keyed.decision, retry
-            result = self.submit(keyed).result()
+        producer = self._producer_to_redo(keyed, result)
+        if producer is not None:
+            self._redo_producer(producer, Redo(keyed, result))
+            return
         self.record_result(keyed, result)
-        if self.failure is None or self.failure[0] != keyed.planned.name:
-            done(keyed.planned.name)
+        name = keyed.planned.name
+        redo = state.redos.pop(name, None)
+        if redo is None:
+            if result.succeeded:
+                state.sorter.done(name)
+        elif result.succeeded:
+            # The producer ran again; requeue its consumer, keyed over the fresh outputs. The
+            # producer was marked done in the sorter the first time it finished.
+            consumer = redo.consumer
+            self.submit(self._key(consumer.planned, consumer.decision))
+        else:
+            self.record_result(redo.consumer, redo.result)  # the consumer's failure stands
 
-    def _recompute_input(self, consumer: Keyed, result: StepResult) -> bool:
-        """Re-execute the producer of an input whose stored artifact is missing or damaged.
+    def _producer_to_redo(self, consumer: KeyedStep, result: StepResult) -> str | None:
+        """The producer to execute again because ``consumer`` found its output damaged.
 
-        Returns False (the consumer's failure stands) for an external input, for a producer
-        already recomputed once in this run, or when the producer fails again.
+        ``None`` (the consumer's result stands) when no input was damaged, for an external
+        input, and for a producer already executed again once in this run.
         """
         name = result.unusable_input
-        handle = consumer.planned.invocation.inputs.get(name or "")
-        if handle is None or handle.invocation_id in self.recomputed:
-            return False
-        producer = handle.invocation_id
-        self.recomputed.add(producer)
-        old = next(r for r in self.records if r.name == producer)
-        warnings.warn(
-            f"Step '{consumer.planned.name}': input '{name}' from step '{producer}' is missing "
+        if name is None:
+            return None
+        handle = consumer.planned.invocation.inputs.get(name)
+        if handle is None or handle.invocation_id in self.state.recomputed:
+            return None
+        return handle.invocation_id
+
+    def _redo_producer(self, producer: str, redo: Redo) -> None:
+        """Drop the producer's step run and cache entry, and execute it again.
+
+        When its result is collected, :meth:`_collect` requeues ``redo.consumer``.
+        """
+        state = self.state
+        consumer = redo.consumer.planned
+        input_name = redo.result.unusable_input or ""
+        handle = consumer.invocation.inputs[input_name]
+        state.recomputed.add(producer)
+        warn_user(
+            f"Step '{consumer.name}': input '{input_name}' from step '{producer}' is missing "
             f"or damaged in the artifact store; executing '{producer}' again.",
             CacheMissWarning,
-            stacklevel=2,
         )
         self.emit(
             CachedResultUnusable(
@@ -395,37 +384,23 @@ class RunDriver:
                 f"its output '{handle.output_name}' failed its integrity check",
             )
         )
+        old = next(r for r in state.records if r.name == producer)
         metadata = self.stores.metadata
         metadata.delete_cache_entries([old.cache_key] if old.cache_key else [])
-        self._forget(old)
-        planned = self.plan[producer]
-        keyed = self._key(planned, {**self._inputs_of(planned), **self._external_inputs(planned)})
-        keyed.decision = "artifacts_missing"
-        self._collect_now(keyed)
-        return self.failure is None
-
-    def _forget(self, record: StepRunRecord) -> None:
-        """Drop a step run of this run that is being redone (it may already be stored)."""
-        self.records.remove(record)
-        for names in (self.ran, self.cached):
-            if record.name in names:
-                names.remove(record.name)
-        pending = [w for w in self.pending if w.step_run.id != record.id]
-        if len(pending) == len(self.pending):
-            self.stores.metadata.delete_step_run(record.id)
-        self.pending = pending
-
-    def _collect_now(self, keyed: Keyed) -> None:
-        in_flight = {self.submit(keyed): keyed}
-        self._collect(next(iter(in_flight)), in_flight, lambda name: None)
+        if state.forget(old):
+            metadata.delete_step_run(old.id)
+        state.redos[producer] = redo
+        self.submit(self._key(self.plan.steps[producer], Decision.ARTIFACTS_MISSING))
 
     def execute(self) -> PipelineRun:
+        state = self.state
+        graph = self.plan.graph
         self.stores.metadata.create_run(self.run)
-        self.emit(RunStarted(self.run.id, self.run.name, self.pipeline.name, self.graph.order))
+        self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"
         try:
             self.drive()
-            status = "completed" if self.failure is None else "failed"
+            status = "completed" if state.failure is None else "failed"
         finally:
             ended_at = datetime.now(UTC)
             try:
@@ -440,33 +415,33 @@ class RunDriver:
                 started_at=self.started_at,
                 ended_at=ended_at,
                 parameters=self.run.parameters,
-                step_count=len(self.records),
-                cached_count=len(self.cached),
+                step_count=len(state.records),
+                cached_count=len(state.cached),
                 graph=self.run.graph,
             )
         self.emit(
             RunFinished(
                 self.run.id,
                 self.run.name,
-                self.pipeline.name,
+                self.plan.pipeline_name,
                 status,
                 time.perf_counter() - self.clock,
-                tuple(self.ran),
-                tuple(self.cached),
-                self.saved_seconds,
+                tuple(state.ran),
+                tuple(state.cached),
+                state.saved_seconds,
             )
         )
-        steps = {r.name: StepRun(r, self.stores) for r in self.records}
-        if self.failure is not None:
-            name, error, summary = self.failure
+        steps = {r.name: StepRun(r, self.stores) for r in state.records}
+        failure = state.failure
+        if failure is not None:
             raise StepExecutionError(
-                name,
+                failure.step_name,
                 self.run.id,
-                f"Step '{name}' failed in run {self.run.name}: {summary}\n"
+                f"Step '{failure.step_name}' failed in run {self.run.name}: {failure.summary}\n"
                 f"Fix the step and run the pipeline again: the "
-                f"{len(self.ran) + len(self.cached)} step(s) that finished are reused from the "
+                f"{len(state.ran) + len(state.cached)} step(s) that finished are reused from the "
                 "cache.",
-            ) from error
+            ) from failure.error
         return PipelineRun(self.run, self.stores, steps)
 
 
@@ -485,12 +460,11 @@ def run_pipeline(
 
     parameters = {k: display_value(v) for k, v in pipeline.bind(*args, **kwargs).items()}
     graph = pipeline.trace(*args, **kwargs)
-    driver = RunDriver(
-        pipeline,
-        graph,
-        parameters,
-        stores or get_stores(),
+    stores = stores or get_stores()
+    plan = plan_run(pipeline, graph, parameters, stores.settings.cache_enabled)
+    return RunDriver(
+        plan,
+        stores,
         executor or LocalExecutor(),
         [log_to_console] if listeners is None else listeners,
-    )
-    return driver.execute()
+    ).execute()

@@ -1,7 +1,10 @@
 """Events of a run, published by the driver as they happen.
 
 The console log, the live progress table and tests all consume the same frozen events,
-so what a user sees and what a test asserts cannot drift apart.
+so what a user sees and what a test asserts cannot drift apart. Every cache decision is
+published (:class:`StepDecided`, just before the step is reused or started), misses,
+refreshes and expiries included; the console prints nothing for it, since the lines that
+follow already say what happened.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stepstone.cache.manifest import Decision
+
 
 @dataclass(frozen=True, slots=True)
 class RunStarted:
@@ -18,6 +23,15 @@ class RunStarted:
     run_name: str
     pipeline_name: str
     step_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepDecided:
+    """The driver decided to reuse (``Decision.HIT``) or execute a step, and why."""
+
+    run_id: str
+    step_name: str
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +86,7 @@ class RunFinished:
 
 Event = (
     RunStarted
+    | StepDecided
     | StepStarted
     | StepFinished
     | StepCached

@@ -1,5 +1,9 @@
 """Planning a run: everything about each step that does not depend on upstream results.
 
+``run_pipeline`` traces, then calls :func:`plan_run`, then hands the :class:`RunPlan` to the
+driver: code is fingerprinted and every definition error raised here, before any store is
+touched or any step runs.
+
 Before any step runs, each invocation's literals are split into parameters (canonically
 encodable, hashed once) and external artifacts (arrays and other values passed straight
 into the pipeline, stored so their content can key the cache). A value that is neither is
@@ -12,7 +16,7 @@ import datetime as dt
 import os
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from stepstone.artifacts import (
     Materializer,
@@ -27,6 +31,7 @@ from stepstone.cache import (
     fingerprint_function,
     parameter_digest,
 )
+from stepstone.cache.manifest import Decision
 from stepstone.exceptions import (
     MaterializerError,
     PipelineDefinitionError,
@@ -37,16 +42,14 @@ from stepstone.exceptions import (
 from stepstone.pipeline import Pipeline, PipelineGraph
 from stepstone.steps import Invocation
 
-StaticDecision = Literal["disabled", "cache_off", "refresh"]
-
 
 @dataclass(frozen=True, slots=True)
 class PlannedStep:
     """An invocation with its static cache components resolved.
 
     ``static_decision`` says why the step executes whatever the cache holds (its cache is
-    disabled, caching is off for the process, or a refresh was asked for); ``None`` means
-    the cache decides.
+    disabled, caching is off for the process, or a refresh was asked for: one of
+    ``Decision.DISABLED``, ``CACHE_OFF``, ``REFRESH``); ``None`` means the cache decides.
     """
 
     invocation: Invocation
@@ -57,7 +60,7 @@ class PlannedStep:
     external_inputs: dict[str, Any]
     output_spec: tuple[OutputSpecEntry, ...]
     cache_version: str | None
-    static_decision: StaticDecision | None
+    static_decision: Decision | None
     depends_on: tuple[str | os.PathLike[str], ...]
     expires_after: dt.timedelta | None
     materializers: dict[str, type[Materializer]]
@@ -69,7 +72,7 @@ class PlannedStep:
     @property
     def enable_cache(self) -> bool:
         """Whether a fresh result becomes a cache entry (and hits are looked up)."""
-        return self.static_decision is None or self.static_decision == "refresh"
+        return self.static_decision is None or self.static_decision is Decision.REFRESH
 
 
 def _type_name(annotation: Any) -> str:
@@ -110,14 +113,14 @@ def _short_repr(value: Any) -> str:
 
 def _static_decision(
     invocation: Invocation, pipeline_cache: bool | None, cache_on: bool, refresh: bool
-) -> StaticDecision | None:
+) -> Decision | None:
     step_setting = invocation.step.enable_cache
     enabled = step_setting if step_setting is not None else pipeline_cache
     if enabled is False:
-        return "disabled"
+        return Decision.DISABLED
     if not cache_on:
-        return "cache_off"
-    return "refresh" if refresh else None
+        return Decision.CACHE_OFF
+    return Decision.REFRESH if refresh else None
 
 
 def plan_step(
@@ -157,8 +160,30 @@ def plan_step(
     )
 
 
-def plan_run(pipeline: Pipeline, graph: PipelineGraph, cache_on: bool) -> dict[str, PlannedStep]:
-    """Plan every invocation of ``graph``; keys are invocation ids, in execution order."""
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What the driver runs: the traced graph and every invocation planned.
+
+    Attributes:
+        pipeline_name: the pipeline's name (runs are named after it).
+        graph: the traced graph; its ``order`` is the order a synchronous run executes in.
+        parameters: the pipeline's call arguments as displayed and stored with the run.
+        steps: invocation id -> planned step, in ``graph.order``.
+    """
+
+    pipeline_name: str
+    graph: PipelineGraph
+    parameters: dict[str, Any]
+    steps: dict[str, PlannedStep]
+
+
+def plan_run(
+    pipeline: Pipeline, graph: PipelineGraph, parameters: dict[str, Any], cache_on: bool
+) -> RunPlan:
+    """Plan every invocation of ``graph``, raising definition errors before anything runs.
+
+    ``cache_on`` is the process setting (config file or ``STEPSTONE_CACHE``).
+    """
     for name in pipeline.refresh:
         if name not in graph.invocations:
             raise PipelineDefinitionError(
@@ -166,9 +191,10 @@ def plan_run(pipeline: Pipeline, graph: PipelineGraph, cache_on: bool) -> dict[s
                 f"refresh names step '{name}', which this pipeline does not have."
                 f"{did_you_mean(name, graph.invocations)} Its steps: {', '.join(graph.order)}.",
             )
-    return {
+    steps = {
         name: plan_step(
             graph.invocations[name], pipeline.enable_cache, cache_on, name in pipeline.refresh
         )
         for name in graph.order
     }
+    return RunPlan(pipeline.name, graph, parameters, steps)

@@ -7,14 +7,14 @@ step), given a unique id, and recorded. The result is a :class:`PipelineGraph`.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from graphlib import CycleError, TopologicalSorter
+from graphlib import CycleError
 from typing import Any
 
 from stepstone.exceptions import PipelineDefinitionError, StepDefinitionError, did_you_mean
+from stepstone.pipeline.schedule import call_order
 from stepstone.steps.definition import Step
 from stepstone.steps.invocation import ACTIVE_TRACER, Invocation, OutputHandle
 
@@ -172,17 +172,9 @@ class PipelineGraph:
             )
         return {"steps": steps}
 
-    def downstream(self) -> dict[str, set[str]]:
-        """Invocation id -> ids of the invocations that wait for it."""
-        consumers: dict[str, set[str]] = {name: set() for name in self.invocations}
-        for invocation in self.invocations.values():
-            for upstream in invocation.upstream:
-                consumers[upstream].add(invocation.id)
-        return consumers
-
 
 def _execution_order(pipeline_name: str, invocations: dict[str, Invocation]) -> tuple[str, ...]:
-    """Topological order; among ready invocations, the one called first goes first."""
+    """Topological order (see :func:`call_order`), after checking every ``after`` name."""
     for invocation in invocations.values():
         for name in invocation.after:
             if name not in invocations:
@@ -191,30 +183,13 @@ def _execution_order(pipeline_name: str, invocations: dict[str, Invocation]) -> 
                     f"step '{invocation.id}' runs after '{name}', which is not a step of this "
                     f"pipeline.{did_you_mean(name, invocations)}",
                 )
-    sorter = TopologicalSorter({i.id: i.upstream for i in invocations.values()})
     try:
-        sorter.prepare()
+        return call_order(invocations)
     except CycleError as exc:
         cycle = " -> ".join(exc.args[1])
         raise PipelineDefinitionError(
             pipeline_name, f"steps depend on each other in a cycle: {cycle}. Remove one edge."
         ) from exc
-    waiting = {i.id: len(i.upstream) for i in invocations.values()}
-    consumers: dict[str, list[str]] = {name: [] for name in invocations}
-    for invocation in invocations.values():
-        for upstream in invocation.upstream:
-            consumers[upstream].append(invocation.id)
-    ready = [(i.index, i.id) for i in invocations.values() if not waiting[i.id]]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        _, name = heapq.heappop(ready)
-        order.append(name)
-        for consumer in consumers[name]:
-            waiting[consumer] -= 1
-            if not waiting[consumer]:
-                heapq.heappush(ready, (invocations[consumer].index, consumer))
-    return tuple(order)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from operator import attrgetter
 from pathlib import PurePath
 from typing import Any
 
+from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata.records import ArtifactRecord, StepRunRecord
 from stepstone.metadata.sql.columns import ARTIFACTS, PIPELINE_RUNS, STEP_RUNS, Kind, TableSpec
 
@@ -94,7 +95,13 @@ class RowCodec:
     patched by position, which keeps the hot path (one lookup and one write per step) cheap.
     """
 
-    def __init__(self, table: TableSpec, given: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        table: TableSpec,
+        given: tuple[str, ...] = (),
+        typed: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] | None = None,
+    ) -> None:
+        """``typed`` maps a JSON field held as a value object to its (to JSON, from JSON)."""
         self.table = table
         self.fields = table.fields
         self._given = given
@@ -103,6 +110,8 @@ class RowCodec:
         self._timestamps = table.positions(Kind.TIMESTAMP)
         self._json_fields = tuple(table.fields[i] for i in self._json)
         self._timestamp_fields = tuple(table.fields[i] for i in self._timestamps)
+        self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in (typed or {}).items())
+        self._from_json = tuple((f, back) for f, (_, back) in (typed or {}).items())
 
     def row(self, record: object, dt_in: DateTimeIn, **given: Any) -> tuple[Any, ...]:
         """Parameters of an INSERT of ``record``, in the spec's column order.
@@ -117,6 +126,8 @@ class RowCodec:
             ]
         else:
             values = list(self._values(record))
+        for i, to_json in self._to_json:
+            values[i] = to_json(values[i])
         for i in self._json:
             values[i] = encode_json(values[i])
         for i in self._timestamps:
@@ -131,6 +142,8 @@ class RowCodec:
         found = dict(zip(self.fields, values, strict=True))
         for name in self._json_fields:
             found[name] = decode_json(found[name])
+        for name, from_json in self._from_json:
+            found[name] = from_json(found[name])
         if dt_out is not None:
             for name in self._timestamp_fields:
                 found[name] = dt_out(found[name])
@@ -138,7 +151,9 @@ class RowCodec:
 
 
 ARTIFACT_CODEC = RowCodec(ARTIFACTS)
-STEP_RUN_CODEC = RowCodec(STEP_RUNS)
+STEP_RUN_CODEC = RowCodec(
+    STEP_RUNS, typed={"manifest": (KeyManifest.to_json, KeyManifest.from_json)}
+)
 #: A run row names its pipeline by id; the record by name.
 PIPELINE_RUN_CODEC = RowCodec(PIPELINE_RUNS, given=("pipeline_id",))
 

@@ -136,7 +136,8 @@ STEP_RUNS = TableSpec(
         ColumnSpec("ended_at", Kind.TIMESTAMP, nullable=True),
         ColumnSpec("duration", Kind.DOUBLE, nullable=True),
         ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH, nullable=True, index=True),
-        ColumnSpec("cache_components", Kind.JSON),
+        # The key manifest (``KeyManifest.to_json``; the column keeps its first name).
+        ColumnSpec("cache_components", Kind.JSON, attribute="manifest"),
         ColumnSpec("parameters", Kind.JSON),
         ColumnSpec("cached_from", Kind.STRING, ID_LENGTH, nullable=True),
         ColumnSpec("error", Kind.TEXT, nullable=True),
