@@ -65,11 +65,6 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     """Import read-side classes on first use, keeping ``import stepstone`` fast."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stepstone' has no attribute {name!r}")
-    import importlib
+    from stepstone._lazy import load_attribute
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return load_attribute(__name__, _LAZY, globals(), name)

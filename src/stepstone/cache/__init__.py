@@ -7,8 +7,9 @@ The names below load on first use: the metadata records import
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from stepstone._lazy import load_attribute
 
 if TYPE_CHECKING:
     from stepstone.cache.encoding import display_value as display_value
@@ -37,9 +38,4 @@ __all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'stepstone.cache' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+    return load_attribute(__name__, _HOMES, globals(), name)
