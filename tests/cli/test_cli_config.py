@@ -1,16 +1,13 @@
-"""``stepstone config show|set|unset`` and ``stepstone integration list|install``."""
+"""``stepstone config show|set|unset``."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from stepstone.cli import integrations
 from stepstone.cli.app import app
 from stepstone.config import load_settings
 
@@ -121,67 +118,3 @@ def test_an_unreadable_config_is_a_user_error_everywhere(
         assert code == 2, command
         assert err.startswith("Error: Cannot read config file")
         assert "Fix or delete it." in err
-
-
-# -- integrations -----------------------------------------------------------------------------
-
-
-def test_integration_list(runner: CliRunner) -> None:
-    code, out, err = invoke(runner, "integration", "list", "--json")
-    assert code == 0, err
-    found = {i["name"]: i for i in json.loads(out)["integrations"]}
-    for name in ("sklearn", "torch", "keras", "tensorflow", "pandas", "polars", "dask", "s3"):
-        assert name in found
-    assert found["torch"]["requirements"] == ["torch==2.13.0"]
-    assert isinstance(found["sklearn"]["installed"], bool)
-    code, out, _ = invoke(runner, "integration", "list")
-    assert code == 0
-    assert "torch==2.13.0" in out
-
-
-def _no_subprocess(*args: object, **kwargs: object) -> None:
-    raise AssertionError("a dry run must not start pip")
-
-
-def test_install_dry_run_prints_the_exact_command(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(integrations.subprocess, "run", _no_subprocess)
-    code, out, err = invoke(runner, "integration", "install", "torch", "s3", "--dry-run")
-    assert code == 0, err
-    assert out.strip() == f"{sys.executable} -m pip install torch==2.13.0 's3fs>=2024.2'"
-
-
-def test_install_runs_pip_of_this_interpreter(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[list[str]] = []
-
-    def fake_run(argv: list[str], check: bool) -> subprocess.CompletedProcess[str]:
-        calls.append(argv)
-        return subprocess.CompletedProcess(argv, 0)
-
-    monkeypatch.setattr(integrations.subprocess, "run", fake_run)
-    code, out, err = invoke(runner, "integration", "install", "scikit-learn")
-    assert code == 0, err
-    assert calls == [[sys.executable, "-m", "pip", "install", "scikit-learn>=1.4"]]
-    assert "Installed: sklearn." in out
-
-
-def test_install_reports_a_failing_pip(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        integrations.subprocess,
-        "run",
-        lambda argv, check: subprocess.CompletedProcess(argv, 1),
-    )
-    code, _, err = invoke(runner, "integration", "install", "polars")
-    assert code == 1
-    assert "pip exited with status 1" in err
-
-
-def test_install_unknown_integration_suggests_one(runner: CliRunner) -> None:
-    code, out, err = invoke(runner, "integration", "install", "trch", "--dry-run")
-    assert code == 2
-    assert out == ""
-    assert "No integration named 'trch'. Did you mean 'torch'?" in err
-    assert "stepstone integration list" in err

@@ -3,9 +3,10 @@
 Materializers for third-party libraries live in :mod:`stepstone.integrations`. Importing
 them eagerly would be cheap (none imports its library at module level), but listing them
 here *by name* costs nothing at all and keeps ``import stepstone.artifacts`` free of
-them: :data:`INTEGRATIONS` says which type names and which materializer names each
-integration serves, and the registry imports the integration the first time a value of
-one of those types is saved or an artifact written by it is loaded.
+them: :data:`LAZY_MATERIALIZERS` says which type names and which materializer names each
+integration serves (and which package extra installs the libraries it imports), and the
+registry imports the integration the first time a value of one of those types is saved or
+an artifact written by it is loaded.
 
 Lazily resolved materializers rank *below* every explicit registration for the same
 type, whenever either happens: a user's ``@register_materializer(pd.DataFrame)`` always
@@ -22,7 +23,7 @@ from typing import Any
 
 from stepstone.artifacts.materializer import Materializer, qualname_of
 
-__all__ = ["INTEGRATIONS", "LazyMaterializer", "Registry"]
+__all__ = ["LAZY_MATERIALIZERS", "LazyMaterializer", "Registry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +35,25 @@ class LazyMaterializer:
         target: ``"module:ClassName"`` to import.
         handled_types: ``"module.QualName"`` of the types it serves, exactly as the
             classes spell themselves (``"pandas.core.frame.DataFrame"``).
+        integration: the package extra that installs what it needs
+            (``stepstone integration install <integration>``).
+        imports: the top-level modules it imports; ``stepstone integration list`` calls an
+            integration installed only when every one of them can be found.
     """
 
     name: str
     target: str
     handled_types: tuple[str, ...]
+    integration: str
+    imports: tuple[str, ...]
 
 
 _I = "stepstone.integrations."
 
-#: Every built-in integration. A test imports each and checks these names against the
-#: classes, so the catalog cannot drift from the code.
-INTEGRATIONS: tuple[LazyMaterializer, ...] = (
+#: Every built-in lazily imported materializer. A test imports each and checks these names
+#: against the classes, and its module's imports against ``imports``, so the catalog cannot
+#: drift from the code.
+LAZY_MATERIALIZERS: tuple[LazyMaterializer, ...] = (
     LazyMaterializer(
         "pandas.parquet",
         _I + "pandas_parquet:PandasParquetMaterializer",
@@ -56,30 +64,50 @@ INTEGRATIONS: tuple[LazyMaterializer, ...] = (
             "pandas.core.frame.DataFrame",
             "pandas.core.series.Series",
         ),
+        integration="pandas",
+        imports=("pandas", "pyarrow"),
     ),
     LazyMaterializer(
-        "pyarrow.parquet", _I + "parquet:ArrowTableMaterializer", ("pyarrow.lib.Table",)
+        "pyarrow.parquet",
+        _I + "parquet:ArrowTableMaterializer",
+        ("pyarrow.lib.Table",),
+        integration="pyarrow",
+        imports=("pyarrow",),
     ),
     LazyMaterializer(
         "polars.parquet",
         _I + "polars_parquet:PolarsParquetMaterializer",
         ("polars.dataframe.frame.DataFrame", "polars.series.series.Series"),
+        integration="polars",
+        imports=("polars",),
     ),
     LazyMaterializer(
         "sklearn.state",
         _I + "sklearn_state:SklearnStateMaterializer",
         ("sklearn.base.BaseEstimator",),
+        integration="sklearn",
+        imports=("sklearn", "numpy"),
     ),
     LazyMaterializer(
-        "torch.safetensors", _I + "torch_safetensors:TorchTensorMaterializer", ("torch.Tensor",)
+        "torch.safetensors",
+        _I + "torch_safetensors:TorchTensorMaterializer",
+        ("torch.Tensor",),
+        integration="torch",
+        imports=("torch", "safetensors"),
     ),
     LazyMaterializer(
         "torch.module",
         _I + "torch_safetensors:TorchModuleMaterializer",
         ("torch.nn.modules.module.Module",),
+        integration="torch",
+        imports=("torch", "safetensors"),
     ),
     LazyMaterializer(
-        "keras.model", _I + "keras_format:KerasModelMaterializer", ("keras.src.models.model.Model",)
+        "keras.model",
+        _I + "keras_format:KerasModelMaterializer",
+        ("keras.src.models.model.Model",),
+        integration="keras",
+        imports=("keras",),
     ),
 )
 

@@ -28,7 +28,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
-from stepstone.artifacts.catalog import INTEGRATIONS, Registry, import_target
+from stepstone.artifacts.catalog import LAZY_MATERIALIZERS, Registry, import_target
 from stepstone.artifacts.materializer import Materializer, qualname_of
 from stepstone.exceptions import MaterializerError, PickleFallbackWarning, did_you_mean
 from stepstone.warn import warn_user
@@ -47,7 +47,7 @@ __all__ = [
 M = TypeVar("M", bound=type[Materializer])
 
 _registry = Registry()
-for _lazy in INTEGRATIONS:
+for _lazy in LAZY_MATERIALIZERS:
     _registry.add_lazy(_lazy)
 del _lazy
 

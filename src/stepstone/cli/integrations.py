@@ -1,14 +1,17 @@
 """``stepstone integration list|install``: the extra packages an integration needs, via pip.
 
-The registry maps a short name to pip requirement strings. ``install`` runs
+The integrations are the package's extras (:mod:`stepstone.integrations.extras`), so
+``stepstone integration install torch`` installs what ``pip install 'stepstone[torch]'``
+would, and ``list`` reports an integration installed only when every module its code imports
+can be found. ``install`` runs
 ``<this python> -m pip install <requirements>`` — this interpreter's pip, so packages land in
 the environment stepstone runs in, not whichever ``pip`` is first on PATH — and prints that
 exact command first (``--dry-run`` prints it only), so a user can copy it, audit it, or run it
 with another installer.
 
-Pins are deliberate where they matter: torch is pinned to the version this project is tested
-with (``torch==2.13.0``), because its wheels are large and a silent upgrade changes the
-pickled-model format its materializer reads.
+Pins are deliberate where they matter: the torch extra pins the version this project is
+tested with (``torch==2.13.0``), because its wheels are large and a silent upgrade changes
+what its materializer reads back.
 """
 
 from __future__ import annotations
@@ -17,75 +20,35 @@ import importlib.util
 import shlex
 import subprocess
 import sys
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from stepstone.cli.common import JsonFlag, sub_app
 
+if TYPE_CHECKING:
+    from stepstone.integrations.extras import Integration
+
 integration_app = sub_app("List integrations and install the packages they need.")
-
-
-@dataclass(frozen=True, slots=True)
-class Integration:
-    """One integration: what it is for, what pip installs, and the module that proves it."""
-
-    name: str
-    description: str
-    requirements: tuple[str, ...]
-    module: str
-    """Importable module whose presence means the integration is installed."""
-
-
-INTEGRATIONS: tuple[Integration, ...] = tuple(
-    Integration(name, description, requirements, module)
-    for name, description, requirements, module in (
-        ("sklearn", "scikit-learn estimators and pipelines", ("scikit-learn>=1.4",), "sklearn"),
-        ("torch", "PyTorch tensors and modules", ("torch==2.13.0",), "torch"),
-        ("keras", "Keras 3 models (add a backend: tensorflow or torch)", ("keras>=3.0",), "keras"),
-        ("tensorflow", "TensorFlow, as a Keras 3 backend", ("tensorflow>=2.16",), "tensorflow"),
-        ("pandas", "pandas DataFrames as Parquet", ("pandas>=2.0", "pyarrow>=14"), "pandas"),
-        ("polars", "polars DataFrames as Parquet", ("polars>=1.0",), "polars"),
-        ("pyarrow", "Arrow tables as Parquet", ("pyarrow>=14",), "pyarrow"),
-        (
-            "dask",
-            "Dask distributed (the packages only; stepstone has no Dask executor yet)",
-            ("dask[distributed]>=2024.1",),
-            "distributed",
-        ),
-        ("s3", "artifact store on S3 or an S3-compatible server", ("s3fs>=2024.2",), "s3fs"),
-        ("gcs", "artifact store on Google Cloud Storage", ("gcsfs>=2024.2",), "gcsfs"),
-        ("azure", "artifact store on Azure Blob Storage", ("adlfs>=2024.2",), "adlfs"),
-        ("postgres", "metadata store on PostgreSQL", ("psycopg[binary]>=3.1",), "psycopg"),
-        ("mysql", "metadata store on MySQL or MariaDB", ("pymysql>=1.1",), "pymysql"),
-    )
-)
 
 
 def get_integration(name: str) -> Integration:
     """The integration called ``name`` (case-insensitive; ``scikit-learn`` means sklearn)."""
     from stepstone.cli.errors import UsageError
     from stepstone.exceptions import did_you_mean
+    from stepstone.integrations.extras import integrations
 
     aliases = {"scikit-learn": "sklearn", "pytorch": "torch", "postgresql": "postgres"}
     wanted = aliases.get(name.lower(), name.lower())
-    for integration in INTEGRATIONS:
+    known = integrations()
+    for integration in known:
         if integration.name == wanted:
             return integration
-    names = [integration.name for integration in INTEGRATIONS]
+    names = [integration.name for integration in known]
     raise UsageError(
         f"No integration named '{name}'.{did_you_mean(wanted, names)} "
         f"Available: {', '.join(names)} (see 'stepstone integration list')."
     )
-
-
-def is_installed(integration: Integration) -> bool:
-    """Whether its module is importable (found without importing it: torch takes seconds)."""
-    try:
-        return importlib.util.find_spec(integration.module) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def pip_command(requirements: list[str]) -> list[str]:
@@ -94,20 +57,33 @@ def pip_command(requirements: list[str]) -> list[str]:
 
 
 def _integration_to_dict(integration: Integration) -> dict[str, Any]:
+    missing = integration.missing()
     return {
         "name": integration.name,
         "description": integration.description,
         "requirements": list(integration.requirements),
-        "installed": is_installed(integration),
+        "modules": list(integration.modules),
+        "missing": list(missing),
+        "installed": not missing,
     }
+
+
+def _installed_cell(modules: list[str], missing: list[str]) -> str:
+    """``yes``, ``no``, or for a partial install what is missing (``no: safetensors``)."""
+    if not missing:
+        return "[green]yes[/green]"
+    if len(missing) == len(modules):
+        return "no"
+    return f"[yellow]no: {', '.join(missing)}[/yellow]"
 
 
 @integration_app.command("list")
 def list_integrations(as_json: JsonFlag = False) -> None:
     """List integrations, the packages each needs, and whether they are installed."""
     from stepstone.cli import documents
+    from stepstone.integrations.extras import integrations
 
-    rows = [_integration_to_dict(integration) for integration in INTEGRATIONS]
+    rows = [_integration_to_dict(integration) for integration in integrations()]
     if as_json:
         documents.print_json({"integrations": rows})
         return
@@ -125,7 +101,7 @@ def list_integrations(as_json: JsonFlag = False) -> None:
     for document in rows:
         table.add_row(
             document["name"],
-            "[green]yes[/green]" if document["installed"] else "no",
+            _installed_cell(document["modules"], document["missing"]),
             escape(" ".join(document["requirements"])),
             escape(document["description"]),
         )

@@ -20,7 +20,7 @@ from stepstone.artifacts import (
     registered_materializers,
     resolve_materializer,
 )
-from stepstone.artifacts.catalog import INTEGRATIONS, import_target
+from stepstone.artifacts.catalog import LAZY_MATERIALIZERS, import_target
 from stepstone.artifacts.materializers import BuiltinsJsonMaterializer, NumpyMaterializer
 from stepstone.exceptions import MaterializerError
 
@@ -87,7 +87,7 @@ def test_type_hint_narrows_the_choice(store: ArtifactStore) -> None:
 # -- integrations: known by name, imported on first use -------------------------------------------
 
 
-@pytest.mark.parametrize("lazy", INTEGRATIONS, ids=[lazy.name for lazy in INTEGRATIONS])
+@pytest.mark.parametrize("lazy", LAZY_MATERIALIZERS, ids=[lazy.name for lazy in LAZY_MATERIALIZERS])
 def test_catalog_matches_the_integration_classes(lazy: Any) -> None:
     cls = import_target(lazy.target)
     assert issubclass(cls, Materializer)
