@@ -18,7 +18,10 @@ from stepstone.models import Artifact, PipelineRun, StepRun
 from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from stepstone.cache.explain import Explanation
+    from stepstone.read_model import RunComparison, SourceRun
 
 
 class Client:
@@ -139,6 +142,45 @@ class Client:
             return step_run.explain()
         other = against if isinstance(against, PipelineRun) else self.get_run(against)
         return step_run.explain(against=self.get_step(other, invocation_name))
+
+    def _run_name(self, run_id: str) -> str | None:
+        record = self.stores.metadata.get_run(run_id)
+        return record.name if record is not None else None
+
+    def source_of(self, step_run: StepRun) -> SourceRun | None:
+        """For a cached step run: the step run that executed and its run; else ``None``.
+
+        A source whose run was deleted comes back with only its step run id.
+        """
+        if not step_run.cached_from:
+            return None
+        from stepstone.read_model import SourceRun
+
+        found = self.sources_of([step_run]).get(step_run.cached_from)
+        return found or SourceRun.unknown(step_run.cached_from)
+
+    def sources_of(self, step_runs: Iterable[StepRun]) -> dict[str, SourceRun]:
+        """``cached_from`` id -> :class:`~stepstone.read_model.SourceRun` for many step runs,
+        reading each source run once however many of the steps it produced."""
+        from stepstone.read_model import resolve_sources
+
+        records = [step_run.record for step_run in step_runs]
+        return resolve_sources(self.stores.metadata, records, self._run_name)
+
+    def compare(self, a: str | PipelineRun, b: str | PipelineRun) -> RunComparison:
+        """Run ``b`` against run ``a``: parameters, and per step a verdict and the reasons.
+
+        The verdicts are :class:`~stepstone.read_model.Verdict`; the reasons are those of
+        :meth:`explain` with ``against=a``.
+        """
+        from stepstone.read_model import compare_runs, resolve_sources
+
+        run_a = a if isinstance(a, PipelineRun) else self.get_run(a)
+        run_b = b if isinstance(b, PipelineRun) else self.get_run(b)
+        steps_a = {name: step.record for name, step in run_a.steps.items()}
+        steps_b = {name: step.record for name, step in run_b.steps.items()}
+        sources = resolve_sources(self.stores.metadata, steps_b.values(), self._run_name)
+        return compare_runs(run_a.record, steps_a, run_b.record, steps_b, sources)
 
     def list_artifacts(
         self, run: str | None = None, *, limit: int | None = None, offset: int = 0

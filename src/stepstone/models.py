@@ -58,7 +58,7 @@ def step_run_facts(
     from stepstone.cache.explain import StepRunFacts
 
     input_steps = record.manifest.input_steps
-    statuses = {}
+    statuses: dict[str, str] = {}
     if siblings is not None:
         statuses = {
             name: siblings[step].status for name, step in input_steps.items() if step in siblings

@@ -46,8 +46,8 @@ def test_events_move_each_step_through_its_states() -> None:
     assert snapshot["report"] == {"status": "failed", "elapsed": 0.5, "note": "ValueError: no rows"}
     text = output.getvalue()
     assert "demo-run" in text
-    assert "2.500 s" in text  # time saved by the cached step
-    assert "3/3 steps done, 1 cached, saved 2.500 s, elapsed 4.000 s" in text
+    assert "2.50 s" in text  # time saved by the cached step
+    assert "3/3 steps done, 1 cached, saved 2.50 s, elapsed 4.00 s" in text
     assert "Pipeline run `demo-run` has failed in 4.000s" in text
 
 

@@ -150,16 +150,20 @@ def test_show_json_parses_with_steps(runner: CliRunner, recorded_runs: RecordedR
     assert list(steps) == ["load_numbers", "scale_total"]
     loaded = steps["load_numbers"]
     assert loaded["status"] == "cached"
+    source = recorded_runs.first.steps["load_numbers"]
     assert loaded["cached_from"] == {
-        "step_run_id": recorded_runs.first.steps["load_numbers"].id,
+        "step_run_id": source.id,
+        "step": "load_numbers",
         "run_id": recorded_runs.first.id,
         "run_name": recorded_runs.first.name,
+        "duration": source.duration,
     }
     total = steps["scale_total"]
     assert total["status"] == "completed"
     assert total["cached_from"] is None
     assert total["parameters"] == {"factor": 2}
-    output = total["outputs"]["output"]
+    [output] = total["outputs"]
+    assert output["name"] == "output"
     assert output["content_hash"] == recorded_runs.second.steps["scale_total"].output.content_hash
     assert output["size"] > 0
     assert output["data_type"]

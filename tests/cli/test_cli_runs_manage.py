@@ -31,17 +31,19 @@ def test_compare_json_gives_a_verdict_and_reasons_per_step(
     code, out, err = invoke(runner, "runs", "compare", first.id, second.name, "--json")
     assert code == 0, err
     document = json.loads(out)
-    assert document["run_a"]["id"] == first.id
-    assert document["run_b"]["id"] == second.id
+    assert document["a"]["id"] == first.id
+    assert document["b"]["id"] == second.id
+    assert document["parameters"] == [{"name": "factor", "a": 1, "b": 2, "changed": True}]
     steps = {step["name"]: step for step in document["steps"]}
     assert steps["load_numbers"]["verdict"] == "same"
     assert steps["load_numbers"]["status_b"] == "cached"
     assert steps["load_numbers"]["key_changed"] is False
-    assert steps["load_numbers"]["cached_from_run"] == first.name
+    assert steps["load_numbers"]["source"]["run_name"] == first.name
     rerun = steps["scale_total"]
     assert rerun["verdict"] == "re-ran"
     assert rerun["key_changed"] is True
     assert rerun["outputs_changed"] is True
+    assert rerun["duration_a"] == first.steps["scale_total"].duration
     assert [(r["kind"], r["message"]) for r in rerun["reasons"]] == [
         ("parameter", "parameter factor: 1 → 2")
     ]

@@ -173,10 +173,12 @@ def test_compare_two_runs(api: TestClient, runs: DemoRuns) -> None:
     body = api.get("/api/v1/compare", params={"a": runs.first.id, "b": runs.second.id}).json()
     assert body["parameters"] == [{"name": "lr", "a": 0.001, "b": 0.003, "changed": True}]
     steps = {step["name"]: step for step in body["steps"]}
-    assert steps["importer"]["same_key"] and steps["normalizer"]["same_key"]
-    assert not steps["trainer"]["same_key"]
-    assert "parameter lr: 0.001 → 0.003" in steps["trainer"]["reasons"]
-    assert any("trainer" in reason for reason in steps["evaluator"]["reasons"])
+    assert steps["importer"]["verdict"] == steps["normalizer"]["verdict"] == "same"
+    assert steps["trainer"]["verdict"] == "re-ran" and steps["trainer"]["key_changed"]
+    messages = {name: [r["message"] for r in step["reasons"]] for name, step in steps.items()}
+    assert "parameter lr: 0.001 → 0.003" in messages["trainer"]
+    assert any("trainer" in message for message in messages["evaluator"])
+    assert body["summary"]["same"] == 2
 
 
 def test_openapi_lists_only_reads(api: TestClient) -> None:

@@ -167,7 +167,8 @@ def gc(
 
     report = collect_garbage(Client().stores, dry_run=dry_run, force=force)
     if as_json:
-        documents.print_json(documents.garbage_to_dict(report))
+        # ``artifacts`` (their count) is a property, not a field.
+        documents.print_json({**documents.jsonable(report), "artifacts": report.artifacts})
         return
     from stepstone.cli import render_store
 

@@ -1,15 +1,20 @@
-"""The JSON documents of ``--json``: one builder per kind of record, no Rich.
+"""The JSON documents of ``--json``: the read model's view models, dumped as JSON.
 
-Every listing and detail command takes ``--json``; its output is built here and printed by
+Every listing and detail command takes ``--json``; its output is printed by
 :func:`print_json`, so scripts get stable keys, full ids and hashes, ISO 8601 times and
-sizes in bytes, whatever the terminal. Nothing here imports Rich: ``stepstone runs list
---json`` in a script loop should not pay for drawing tables it never draws.
+sizes in bytes, whatever the terminal. Runs, steps and comparisons are the view models of
+:mod:`stepstone.read_model`, the same the dashboard's ``/api/v1`` serves; other records
+(deletions, garbage reports) are dumped field by field from their dataclasses; lineage links
+and cache entries keep the ``step_name`` key scripts read.
+Nothing here imports Rich: ``stepstone runs list --json`` in a script loop should not pay
+for drawing tables it never draws.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,86 +22,43 @@ import typer
 
 if TYPE_CHECKING:
     from stepstone.config import SettingValue
-    from stepstone.maintenance import GarbageReport, RunDeletion
     from stepstone.metadata.records import ArtifactLink, CacheEntryRecord
-    from stepstone.models import Artifact, PipelineRun, StepRun
-
-CacheSource = tuple[str, str]
-"""(run id, run name) of the run whose step a cached step reused."""
+    from stepstone.models import Artifact
 
 Producer = tuple[str, str, str]
 """(step name, run id, run name) of the step run that produced an artifact."""
 
 
 def print_json(data: Any) -> None:
-    """Plain JSON on stdout: no colour, no wrapping, so ``jq`` and ``json.loads`` read it."""
-    typer.echo(json.dumps(data, indent=2, default=str))
+    """Plain JSON on stdout: no colour, no wrapping, so ``jq`` and ``json.loads`` read it.
+
+    View models and record dataclasses anywhere in ``data`` are dumped as JSON documents.
+    """
+    typer.echo(json.dumps(data, indent=2, default=jsonable))
+
+
+def jsonable(value: Any) -> Any:
+    """A view model or a record dataclass as JSON-ready data (times in ISO 8601)."""
+    from pydantic import BaseModel, TypeAdapter
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return TypeAdapter(type(value)).dump_python(value, mode="json")
+    return str(value)
 
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def artifact_to_dict(artifact: Artifact) -> dict[str, Any]:
-    return {
-        "id": artifact.id,
-        "data_type": artifact.data_type,
-        "materializer": artifact.materializer,
-        "size": artifact.size,
-        "content_hash": artifact.content_hash,
-        "uri": artifact.uri,
-        "producer_step_run_id": artifact.producer_step_run_id,
-    }
-
-
-def step_to_dict(step: StepRun, sources: Mapping[str, CacheSource]) -> dict[str, Any]:
-    source = sources.get(step.cached_from) if step.cached_from else None
-    return {
-        "id": step.id,
-        "name": step.name,
-        "step_name": step.definition_name,
-        "status": step.status,
-        "started_at": _iso(step.started_at),
-        "ended_at": _iso(step.ended_at),
-        "duration": step.duration,
-        "cache_key": step.cache_key,
-        "cached_from": None
-        if not step.cached_from
-        else {
-            "step_run_id": step.cached_from,
-            "run_id": source[0] if source else None,
-            "run_name": source[1] if source else None,
-        },
-        "parameters": step.parameters,
-        "error": step.error,
-        "outputs": {name: artifact_to_dict(a) for name, a in step.outputs.items()},
-    }
-
-
-def run_to_dict(
-    run: PipelineRun, sources: Mapping[str, CacheSource] | None = None
-) -> dict[str, Any]:
-    """A run as JSON; with ``sources`` (as ``runs show`` passes) its steps too."""
-    document: dict[str, Any] = {
-        "id": run.id,
-        "name": run.name,
-        "pipeline_name": run.pipeline_name,
-        "status": run.status,
-        "started_at": _iso(run.started_at),
-        "ended_at": _iso(run.ended_at),
-        "duration": run.duration,
-        "parameters": run.parameters,
-        "step_count": run.record.step_count,
-        "cached_count": run.record.cached_count,
-    }
-    if sources is not None:
-        document["steps"] = [step_to_dict(step, sources) for step in run.steps.values()]
-    return document
-
-
 def artifact_document(artifact: Artifact, producer: Producer | None) -> dict[str, Any]:
-    document = artifact_to_dict(artifact)
-    document["created_at"] = _iso(artifact.record.created_at)
+    """An artifact of ``artifacts list|show``: the read model's fields, its summary, producer."""
+    from stepstone.read_model import ArtifactView
+
+    record = artifact.record
+    document = ArtifactView.of(None, record).model_dump(mode="json")
+    document["created_at"] = record.created_at.isoformat()
     document["summary"] = artifact.summary
     document["producer"] = (
         None
@@ -136,30 +98,6 @@ def cache_entry_to_dict(entry: CacheEntryRecord) -> dict[str, Any]:
         "created_at": _iso(entry.created_at),
         "duration": entry.duration,
         "output_bytes": entry.output_bytes,
-    }
-
-
-def deletion_to_dict(deletion: RunDeletion) -> dict[str, Any]:
-    return {
-        "run_id": deletion.run_id,
-        "run_name": deletion.run_name,
-        "step_runs": deletion.step_runs,
-        "cache_entries": deletion.cache_entries,
-        "artifact_records": deletion.artifact_records,
-        "files_deleted": deletion.files_deleted,
-        "bytes_freed": deletion.bytes_freed,
-        "files_postponed": deletion.files_postponed,
-    }
-
-
-def garbage_to_dict(report: GarbageReport) -> dict[str, Any]:
-    return {
-        "dry_run": report.dry_run,
-        "artifacts": report.artifacts,
-        "bytes": report.bytes,
-        "content_hashes": list(report.content_hashes),
-        "staging_removed": report.staging_removed,
-        "in_progress": list(report.in_progress),
     }
 
 

@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from stepstone.cli.render import format_duration, status_markup
+from stepstone.cli.render import status_markup
 from stepstone.orchestrators.events import (
     CachedResultUnusable,
     Event,
@@ -41,6 +41,7 @@ from stepstone.orchestrators.events import (
     StepStarted,
     console_line,
 )
+from stepstone.units import format_duration
 
 if TYPE_CHECKING:
     from types import TracebackType

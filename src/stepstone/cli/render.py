@@ -21,13 +21,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from stepstone.units import format_size
+from stepstone.units import format_duration, format_size
 
 if TYPE_CHECKING:
-    from stepstone.cli.documents import CacheSource
     from stepstone.config import Settings
     from stepstone.examples import Example
     from stepstone.models import PipelineRun, StepRun
+    from stepstone.read_model import SourceRun
 
 WIDE_TABLE = 140
 """Terminal width from which ``runs list`` adds the pipeline and start-time columns."""
@@ -46,18 +46,6 @@ def console(*, stderr: bool = False) -> Console:
 
 
 # -- formatting ------------------------------------------------------------------------------
-
-
-def format_duration(seconds: float | None) -> str:
-    """``0.4 ms``, ``2.420 s``, ``3 min 05 s``; ``-`` when unknown (a run still going)."""
-    if seconds is None:
-        return "-"
-    if seconds < 1.0:
-        return f"{seconds * 1000:.1f} ms"
-    if seconds < 60.0:
-        return f"{seconds:.3f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
 
 
 def format_time(moment: datetime | None) -> str:
@@ -122,11 +110,13 @@ def print_runs(runs: list[PipelineRun], total: int, *, filtered: bool, hint: str
         out.print(f"Showing the newest {len(runs)} of {total} runs; see more with --limit.")
 
 
-def _source_cell(step: StepRun, sources: Mapping[str, CacheSource]) -> str:
+def _source_cell(step: StepRun, sources: Mapping[str, SourceRun]) -> str:
     if not step.cached_from:
         return "-"
     source = sources.get(step.cached_from)
-    return escape(source[1]) if source else f"step run {step.cached_from[:12]}"
+    if source is None or source.run_name is None:
+        return f"step run {step.cached_from[:12]}"
+    return escape(source.run_name)
 
 
 def _run_header(run: PipelineRun) -> Table:
@@ -143,7 +133,7 @@ def _run_header(run: PipelineRun) -> Table:
     return header
 
 
-def _steps_table(run: PipelineRun, sources: Mapping[str, CacheSource]) -> Table:
+def _steps_table(run: PipelineRun, sources: Mapping[str, SourceRun]) -> Table:
     table = Table(title="Steps", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("step", overflow="fold")
@@ -184,7 +174,7 @@ def _outputs_table(run: PipelineRun) -> Table | None:
     return table
 
 
-def print_run_detail(run: PipelineRun, sources: Mapping[str, CacheSource]) -> None:
+def print_run_detail(run: PipelineRun, sources: Mapping[str, SourceRun]) -> None:
     """The ``runs show`` view: the run's facts, its steps, their outputs, then any errors."""
     out = console()
     out.print(_run_header(run))

@@ -17,8 +17,7 @@ from stepstone.cli.render import console, status_markup
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation
-    from stepstone.cli.compare import StepComparison
-    from stepstone.models import PipelineRun
+    from stepstone.read_model import RunComparison, StepComparison
 
 _VERDICT_STYLES = {
     "same": "green",
@@ -42,15 +41,16 @@ def _why(step: StepComparison) -> str:
     if step.verdict == "removed":
         return "only in the first run"
     lines = [reason.message for reason in step.reasons]
-    if step.verdict == "cached" and step.source_run:
-        lines.append(f"reused from run {step.source_run}")
+    if step.verdict == "cached" and step.source and step.source.run_name:
+        lines.append(f"reused from run {step.source.run_name}")
     if step.verdict == "re-ran" and not step.outputs_changed:
         lines.append("outputs identical to the first run's")
     return "\n".join(lines) or "-"
 
 
-def print_comparison(a: PipelineRun, b: PipelineRun, steps: list[StepComparison]) -> None:
+def print_comparison(comparison: RunComparison) -> None:
     """Both runs, one row per step with its verdict and the reasons, then the counts."""
+    a, b = comparison.a, comparison.b
     out = console()
     out.print(f"[bold]A[/bold]  {escape(a.name)}  ({a.id[:8]}, {status_markup(a.status)})")
     out.print(f"[bold]B[/bold]  {escape(b.name)}  ({b.id[:8]}, {status_markup(b.status)})")
@@ -65,7 +65,7 @@ def print_comparison(a: PipelineRun, b: PipelineRun, steps: list[StepComparison]
     table.add_column("B", no_wrap=True)
     table.add_column("in B", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=1)
-    for step in steps:
+    for step in comparison.steps:
         table.add_row(
             escape(step.name),
             status_markup(step.status_a) if step.status_a else "-",
@@ -74,9 +74,7 @@ def print_comparison(a: PipelineRun, b: PipelineRun, steps: list[StepComparison]
             escape(_why(step)),
         )
     out.print(table)
-    counts = {verdict: 0 for verdict in _VERDICT_STYLES}
-    for step in steps:
-        counts[step.verdict] += 1
+    counts = comparison.summary
     out.print(", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n) or "No steps.")
 
 

@@ -18,12 +18,12 @@ from rich.table import Table
 from stepstone.cli.documents import Producer
 from stepstone.cli.render import (
     console,
-    format_duration,
     format_size,
     format_time,
     short_type,
     status_markup,
 )
+from stepstone.units import format_duration
 
 if TYPE_CHECKING:
     from stepstone.config import SettingValue

@@ -1,36 +1,26 @@
 """``stepstone runs``: list recorded runs, show one, compare two, delete some.
 
-Commands read through :class:`stepstone.Client`; deleting is
-:func:`stepstone.maintenance.delete_run`. The one thing they add is resolving a cached
-step's ``cached_from`` (a step run id) to the name of the run that executed it, because that
-is what a user recognises and can pass back to ``stepstone runs show``.
+Commands read through :class:`stepstone.Client` (a cached step's source run is
+:meth:`Client.sources_of`, a comparison :meth:`Client.compare`) and print the read model's
+views (:mod:`stepstone.read_model`), as tables or, with ``--json``, as the same documents
+the dashboard's API serves; deleting is :func:`stepstone.maintenance.delete_run`.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stepstone.cli.common import JsonFlag, RunArgument, sub_app
+from stepstone.metadata.records import RunStatus
 
 if TYPE_CHECKING:
-    from stepstone.cli.documents import CacheSource
     from stepstone.client import Client
-    from stepstone.models import PipelineRun
 
 runs_app = sub_app("List, show, compare and delete recorded pipeline runs.")
 
 DEFAULT_LIMIT = 20
-
-
-class RunStatusChoice(StrEnum):
-    """The statuses a run can have, offered as choices so a typo fails with the valid ones."""
-
-    running = "running"
-    completed = "completed"
-    failed = "failed"
 
 
 @runs_app.command("list")
@@ -40,7 +30,8 @@ def list_runs(
         typer.Option("--pipeline", "-p", help="Only runs of this pipeline."),
     ] = None,
     status: Annotated[
-        RunStatusChoice | None,
+        RunStatus | None,
+        # An enum, so a typo fails with the valid statuses.
         typer.Option("--status", "-s", help="Only runs with this status."),
     ] = None,
     limit: Annotated[
@@ -55,6 +46,7 @@ def list_runs(
     """List recorded runs, newest first."""
     from stepstone.cli import documents
     from stepstone.client import Client
+    from stepstone.read_model import RunView
 
     client = Client()
     status_value = status.value if status is not None else None
@@ -65,7 +57,7 @@ def list_runs(
             {
                 "total": total,
                 "limit": limit,
-                "runs": [documents.run_to_dict(run) for run in runs],
+                "runs": [RunView.of(run.record) for run in runs],
             }
         )
         return
@@ -96,37 +88,16 @@ def show_run(
 
     client = Client()
     pipeline_run = client.get_run(run)
-    sources = _cache_sources(client, pipeline_run)
+    sources = client.sources_of(pipeline_run.steps.values())
     if as_json:
-        documents.print_json(documents.run_to_dict(pipeline_run, sources=sources))
+        from stepstone.read_model import RunDocument
+
+        steps = (step.record for step in pipeline_run.steps.values())
+        documents.print_json(RunDocument.with_steps(pipeline_run.record, steps, sources))
         return
     from stepstone.cli import render
 
     render.print_run_detail(pipeline_run, sources)
-
-
-def _cache_sources(client: Client, run: PipelineRun) -> dict[str, CacheSource]:
-    """Step run id in ``cached_from`` -> (run id, run name) of the run that executed it.
-
-    A source that can no longer be read (its run deleted) is left out; the renderers then
-    show the bare step run id.
-    """
-    from stepstone.exceptions import StorageError
-
-    sources: dict[str, CacheSource] = {}
-    names: dict[str, str] = {}
-    for step_run in run.steps.values():
-        source_id = step_run.cached_from
-        if not source_id or source_id in sources:
-            continue
-        try:
-            source = client.get_step_run(source_id)
-            if source.run_id not in names:
-                names[source.run_id] = client.get_run(source.run_id).name
-        except StorageError:
-            continue
-        sources[source_id] = (source.run_id, names[source.run_id])
-    return sources
 
 
 @runs_app.command("compare")
@@ -137,19 +108,15 @@ def compare_runs(
 ) -> None:
     """Compare two runs step by step: same, cached or re-ran in RUN_B, and why."""
     from stepstone.cli import documents
-    from stepstone.cli.compare import compare_runs as compare
-    from stepstone.cli.compare import comparison_to_dict
     from stepstone.client import Client
 
-    client = Client()
-    first, second = client.get_run(run_a), client.get_run(run_b)
-    steps = compare(first, second, _cache_sources(client, second))
+    comparison = Client().compare(run_a, run_b)
     if as_json:
-        documents.print_json(comparison_to_dict(first, second, steps))
+        documents.print_json(comparison)
         return
     from stepstone.cli import render_steps
 
-    render_steps.print_comparison(first, second, steps)
+    render_steps.print_comparison(comparison)
 
 
 @runs_app.command("delete")
@@ -178,7 +145,7 @@ def delete_runs(
     records = {record.id: record for record in (client.get_run(run).record for run in runs)}
     deletions = [delete_run(client.stores, record, force=force) for record in records.values()]
     if as_json:
-        documents.print_json({"deleted": [documents.deletion_to_dict(d) for d in deletions]})
+        documents.print_json({"deleted": deletions})
         return
     from stepstone.cli import render_store
 

@@ -32,19 +32,14 @@ def logs(
     """
     from stepstone.cli import documents
     from stepstone.client import Client
-    from stepstone.exceptions import StorageError
 
     client = Client()
     pipeline_run = client.get_run(run)
     step_run = client.get_step(pipeline_run, step)
     text = step_run.logs
-    source_run: tuple[str, str] | None = None
-    if step_run.cached_from:
-        try:
-            source = client.get_step_run(step_run.cached_from)
-            source_run = (source.run_id, client.get_run(source.run_id).name)
-        except StorageError:  # the producing run was deleted; its logs went with it
-            source_run = None
+    source = client.source_of(step_run)
+    # The producing run was deleted when its name is unknown; its logs went with it.
+    source_run = source.run_name if source is not None else None
     if as_json:
         documents.print_json(
             {
@@ -52,13 +47,7 @@ def logs(
                 "run_name": pipeline_run.name,
                 "step": step_run.name,
                 "status": step_run.status,
-                "logs_from": None
-                if not step_run.cached_from
-                else {
-                    "step_run_id": step_run.cached_from,
-                    "run_id": source_run[0] if source_run else None,
-                    "run_name": source_run[1] if source_run else None,
-                },
+                "logs_from": source,
                 "logs": text,
                 "error": step_run.error,
             }
@@ -69,7 +58,7 @@ def logs(
     render_steps.print_logs_header(
         step_run.name,
         pipeline_run.name,
-        source_run[1] if source_run else None,
+        source_run,
         cached=bool(step_run.cached_from),
     )
     if text:

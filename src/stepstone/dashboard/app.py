@@ -11,7 +11,6 @@ thread pool and one slow page never stalls the others.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,7 +26,6 @@ from stepstone.dashboard.rendering import render_page
 from stepstone.dashboard.schemas import (
     ArtifactDetail,
     ArtifactList,
-    Comparison,
     RunDetail,
     RunList,
     RunProgress,
@@ -41,18 +39,14 @@ from stepstone.exceptions import (
     StepNotFoundError,
     StepstoneError,
 )
+from stepstone.metadata.records import RunStatus
+from stepstone.read_model import RunComparison
 
 if TYPE_CHECKING:
     from stepstone.client import Client
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
-
-
-class RunStatus(StrEnum):
-    running = "running"
-    completed = "completed"
-    failed = "failed"
 
 
 Pipeline = Annotated[str | None, Query(description="Only runs of this pipeline.")]
@@ -111,12 +105,12 @@ def _api(data: DashboardData) -> APIRouter:
     def get_artifact(artifact_id: str) -> ArtifactDetail:
         return artifact_detail(data, artifact_id)
 
-    @router.get("/compare", response_model=Comparison, summary="Compare run b with run a")
+    @router.get("/compare", response_model=RunComparison, summary="Compare run b with run a")
     def compare(
         a: Annotated[str, Query(description="The earlier run.")],
         b: Annotated[str, Query(description="The later run.")],
-    ) -> Comparison:
-        return details.compare(data, a, b)
+    ) -> RunComparison:
+        return data.client.compare(a, b)
 
     return router
 
@@ -165,7 +159,7 @@ def _pages(data: DashboardData) -> APIRouter:
 
     @router.get("/compare")
     def compare_page(request: Request, a: str | None = None, b: str | None = None) -> Response:
-        comparison = details.compare(data, a, b) if a and b else None
+        comparison = data.client.compare(a, b) if a and b else None
         return render_page("compare.html", comparison=comparison, a=a, b=b, request=request)
 
     return router

@@ -1,4 +1,4 @@
-"""A step's page (the cache decision and why, code, logs, inputs, outputs) and comparing runs.
+"""A step's page: the cache decision and why, code, logs, inputs, outputs.
 
 Explanations are computed with :func:`stepstone.cache.explain.explain`, the function behind
 ``StepRun.explain()``, but from records this module already holds. ``StepRun.explain()``
@@ -15,11 +15,7 @@ from typing import TYPE_CHECKING
 from stepstone.cache.explain import explain
 from stepstone.dashboard.schemas import (
     CodeObject,
-    Comparison,
     ExplanationView,
-    ParameterChange,
-    Reason,
-    StepComparison,
     StepDetail,
     StepSummary,
 )
@@ -57,10 +53,7 @@ def explanation_view(
         text=str(explained),
         status=explained.status,
         against_run=explained.against_run,
-        reasons=[
-            Reason(kind=reason.kind, message=reason.message, subject=reason.subject)
-            for reason in explained.reasons
-        ],
+        reasons=list(explained.reasons),
     )
 
 
@@ -171,46 +164,3 @@ def step_run_location(data: DashboardData, step_run_id: str) -> tuple[str, str]:
     """(run id, step name) of a step run, for links that only know its id."""
     step_run = data.client.get_step_run(step_run_id)
     return step_run.run_id, step_run.name
-
-
-def compare(data: DashboardData, a: str, b: str) -> Comparison:
-    """Run ``b`` against run ``a``: parameters, and per step the status and why it differs."""
-    run_a, run_b = data.run_record(a), data.run_record(b)
-    steps_a = {r.name: r for r in data.metadata.get_step_runs(run_a.id)}
-    steps_b = {r.name: r for r in data.metadata.get_step_runs(run_b.id)}
-    keys = dict.fromkeys([*run_a.parameters, *run_b.parameters])
-    parameters = [
-        ParameterChange(
-            name=key,
-            a=run_a.parameters.get(key),
-            b=run_b.parameters.get(key),
-            changed=run_a.parameters.get(key) != run_b.parameters.get(key),
-        )
-        for key in keys
-    ]
-    rows = []
-    for name in dict.fromkeys([*steps_b, *steps_a]):
-        step_a, step_b = steps_a.get(name), steps_b.get(name)
-        same = bool(step_a and step_b and step_a.cache_key == step_b.cache_key)
-        reasons: list[str] = []
-        if step_a is not None and step_b is not None and not same:
-            view = explanation_view(data, step_b, run_b, steps_b, against=(step_a, run_a.name))
-            reasons = [r.message for r in (view.reasons if view else []) if r.kind != "cached"]
-        elif step_a is None:
-            reasons = [f"only in run {run_b.name}"]
-        elif step_b is None:
-            reasons = [f"only in run {run_a.name}"]
-        rows.append(
-            StepComparison(
-                name=name,
-                a_status=step_a.status if step_a else None,
-                b_status=step_b.status if step_b else None,
-                a_duration=step_a.duration if step_a else None,
-                b_duration=step_b.duration if step_b else None,
-                same_key=same,
-                reasons=reasons,
-            )
-        )
-    return Comparison(
-        a=data.run_summary(run_a), b=data.run_summary(run_b), parameters=parameters, steps=rows
-    )

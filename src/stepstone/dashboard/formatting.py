@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from stepstone.units import format_size
+from stepstone.units import format_duration, format_size
 
 KNOWN_STATUSES = frozenset(
     {"completed", "cached", "failed", "running", "pending", "skipped", "artifact"}
@@ -21,21 +21,6 @@ KNOWN_STATUSES = frozenset(
 def status_class(status: str | None) -> str:
     """A CSS class for a status; anything unexpected maps to ``unknown`` (no class injection)."""
     return status if status in KNOWN_STATUSES else "unknown"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``0.4 ms``, ``2.42 s``, ``3 min 05 s``; ``-`` when unknown."""
-    if seconds is None:
-        return "-"
-    if seconds < 1.0:
-        return f"{seconds * 1000:.1f} ms"
-    if seconds < 60.0:
-        return f"{seconds:.2f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def format_time(moment: datetime | None) -> str:

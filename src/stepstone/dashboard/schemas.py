@@ -2,7 +2,9 @@
 
 One set of models means the HTML pages and ``/api/v1`` can never disagree: a page is its JSON
 document drawn. Models are flat and hold display-ready facts (durations in seconds, links as
-paths); formatting (units, local names) happens in the templates.
+paths); formatting (units, local names) happens in the templates. Runs, steps, artifacts,
+sources and comparisons are the read model's views (:mod:`stepstone.read_model`, what the
+CLI's ``--json`` prints), here with the links of the pages that show them.
 """
 
 from __future__ import annotations
@@ -12,21 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from stepstone.cache.explain import Reason
+from stepstone.read_model import ArtifactView, RunView, SourceRun, StepView
 
-class RunSummary(BaseModel):
+
+class RunSummary(RunView):
     """One pipeline run, as a row of the runs list."""
 
-    id: str
-    name: str
-    pipeline_name: str
-    status: str
-    started_at: datetime
-    ended_at: datetime | None
-    duration: float | None = Field(description="Seconds from start to end; null while running.")
-    step_count: int
-    cached_count: int
-    ran_count: int = Field(description="Steps that executed (completed or failed).")
-    parameters: dict[str, Any]
     href: str
 
 
@@ -42,15 +36,9 @@ class RunList(BaseModel):
     runs: list[RunSummary]
 
 
-class ArtifactRef(BaseModel):
+class ArtifactRef(ArtifactView):
     """An artifact as a step's input or output."""
 
-    id: str
-    name: str = Field(description="The input or output name in this step.")
-    data_type: str
-    size: int
-    content_hash: str
-    producer_step_run_id: str | None
     href: str
     producer_name: str | None = Field(
         default=None, description="For an input: the step of the same run that output it."
@@ -58,35 +46,18 @@ class ArtifactRef(BaseModel):
     producer_href: str | None = None
 
 
-class SourceRun(BaseModel):
-    """Where a cached step's outputs came from: the step run that executed, and its run."""
+class SourceLink(SourceRun):
+    """Where a cached step's outputs came from, with the page of the step run that executed."""
 
-    step_run_id: str
-    run_id: str | None
-    run_name: str | None
-    duration: float | None
     href: str
 
 
-class StepSummary(BaseModel):
+class StepSummary(StepView):
     """One step of a run: recorded, or (in a run still going) only planned."""
 
-    name: str
-    step_name: str
-    status: str = Field(
-        description="completed, cached, failed, running, pending (waiting for upstream steps) "
-        "or skipped (the run ended before the step started)."
-    )
-    id: str | None = Field(description="Step run id; null for a step not recorded yet.")
-    position: int | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    duration: float | None
-    cached_from: SourceRun | None
-    parameters: dict[str, Any]
-    inputs: list[ArtifactRef]
-    outputs: list[ArtifactRef]
-    error: str | None
+    cached_from: SourceLink | None
+    inputs: list[ArtifactRef]  # type: ignore[assignment]
+    outputs: list[ArtifactRef]  # type: ignore[assignment]
     upstream: list[str]
     href: str | None
 
@@ -170,12 +141,6 @@ class RunProgress(BaseModel):
     signature: str = Field(description="Equals RunDetail.signature until something changes.")
 
 
-class Reason(BaseModel):
-    kind: str
-    message: str
-    subject: str | None
-
-
 class ExplanationView(BaseModel):
     """The cache decision of a step run, as sentences (``StepRun.explain()``)."""
 
@@ -206,7 +171,7 @@ class StepDetail(BaseModel):
     code_digest: str | None
     code_objects: list[CodeObject]
     logs: str | None
-    logs_from: SourceRun | None = Field(
+    logs_from: SourceLink | None = Field(
         description="For a cached step: the execution whose logs these are."
     )
 
@@ -252,29 +217,3 @@ class ArtifactList(BaseModel):
     artifacts: list[ArtifactRef]
     limit: int
     offset: int
-
-
-class ParameterChange(BaseModel):
-    name: str
-    a: Any
-    b: Any
-    changed: bool
-
-
-class StepComparison(BaseModel):
-    name: str
-    a_status: str | None
-    b_status: str | None
-    a_duration: float | None
-    b_duration: float | None
-    same_key: bool
-    reasons: list[str]
-
-
-class Comparison(BaseModel):
-    """Two runs side by side: parameters, and each step's status, time and why it differs."""
-
-    a: RunSummary
-    b: RunSummary
-    parameters: list[ParameterChange]
-    steps: list[StepComparison]

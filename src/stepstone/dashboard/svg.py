@@ -13,8 +13,9 @@ from html import escape
 
 from markupsafe import Markup
 
-from stepstone.dashboard.formatting import format_duration, status_class, truncate
+from stepstone.dashboard.formatting import status_class, truncate
 from stepstone.dashboard.schemas import GraphView, Timeline
+from stepstone.units import format_duration
 
 LABEL_WIDTH = 180
 CHART_WIDTH = 620

@@ -30,20 +30,32 @@ from stepstone.dashboard.schemas import (
     RunList,
     RunProgress,
     RunSummary,
-    SourceRun,
+    SourceLink,
     StepSummary,
     Timeline,
     TimelineBar,
 )
-from stepstone.exceptions import StepstoneError
-from stepstone.metadata.records import ArtifactRecord, PipelineRunRecord, StepRunRecord
+from stepstone.metadata.records import (
+    ArtifactRecord,
+    PipelineRunRecord,
+    RunStatus,
+    StepRunRecord,
+    StepStatus,
+)
+from stepstone.read_model import (
+    SOURCE_MEMO_SIZE,
+    SourceRun,
+    artifact_fields,
+    resolve_sources,
+    run_fields,
+    source_for,
+    step_fields,
+)
 
 if TYPE_CHECKING:
     from stepstone.client import Client
 
 MAX_PER_PAGE = 200
-SOURCE_CACHE_SIZE = 200_000
-"""Resolved sources (and run names) remembered before the memo starts over."""
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")
@@ -124,20 +136,7 @@ class DashboardData:
     # -- runs -------------------------------------------------------------------------------
 
     def run_summary(self, record: PipelineRunRecord) -> RunSummary:
-        return RunSummary(
-            id=record.id,
-            name=record.name,
-            pipeline_name=record.pipeline_name,
-            status=record.status,
-            started_at=record.started_at,
-            ended_at=record.ended_at,
-            duration=_seconds(record.started_at, record.ended_at),
-            step_count=record.step_count,
-            cached_count=record.cached_count,
-            ran_count=record.step_count - record.cached_count,
-            parameters=dict(record.parameters),
-            href=self.links.run(record.id) or "",
-        )
+        return RunSummary(**run_fields(record), href=self.links.run(record.id) or "")
 
     def runs(
         self,
@@ -169,13 +168,7 @@ class DashboardData:
 
     def artifact_ref(self, name: str, record: ArtifactRecord) -> ArtifactRef:
         return ArtifactRef(
-            id=record.id,
-            name=name,
-            data_type=record.data_type,
-            size=record.size,
-            content_hash=record.content_hash,
-            producer_step_run_id=record.producer_step_run_id,
-            href=self.links.artifact(record.id) or "",
+            **artifact_fields(name, record), href=self.links.artifact(record.id) or ""
         )
 
     def input_ref(
@@ -198,36 +191,15 @@ class DashboardData:
     def sources(self, records: Sequence[StepRunRecord]) -> dict[str, SourceRun]:
         """``cached_from`` step run id -> the execution it names, and that execution's run.
 
-        Cached steps of one run usually reuse work of one or two earlier runs, so a source run
-        with several of them is read whole, once. A step run never changes after it is
-        recorded, so what was resolved is remembered (a deleted source run then still shows
-        its name, and its link finds nothing: the same as any link to a deleted run).
+        :func:`~stepstone.read_model.resolve_sources`, remembering what was resolved (a
+        recorded step run never changes): a deleted source run then still shows its name,
+        and its link finds nothing, the same as any link to a deleted run.
         """
-        known = self._sources
-        wanted = {r.cached_from for r in records if r.cached_from and r.cached_from not in known}
-        metadata = self.metadata
-        while wanted:
-            step_run_id = wanted.pop()
-            try:
-                first = metadata.get_step_run(step_run_id)
-                if first is None:
-                    continue
-                run_name = self.run_name(first.run_id)
-                siblings = metadata.get_step_runs(first.run_id) if wanted else [first]
-            except StepstoneError:  # unreadable source: show the bare id
-                continue
-            if len(known) > SOURCE_CACHE_SIZE:
-                known.clear()
-            for record in siblings:
-                wanted.discard(record.id)
-                known[record.id] = SourceRun(
-                    step_run_id=record.id,
-                    run_id=record.run_id,
-                    run_name=run_name,
-                    duration=record.duration,
-                    href=self.links.step(record.run_id, record.name) or "",
-                )
-        return {r.cached_from: known[r.cached_from] for r in records if r.cached_from in known}
+        return resolve_sources(self.metadata, records, self._known_run_name, self._sources)
+
+    def _known_run_name(self, run_id: str) -> str | None:
+        name = self.run_name(run_id)
+        return None if name == run_id else name
 
     def run_name(self, run_id: str) -> str:
         """A run's name (names never change, so they are remembered)."""
@@ -235,10 +207,16 @@ class DashboardData:
         if name is None:
             record = self.metadata.get_run(run_id)
             name = record.name if record is not None else run_id
-            if len(self._run_names) > SOURCE_CACHE_SIZE:
+            if len(self._run_names) > SOURCE_MEMO_SIZE:
                 self._run_names.clear()
             self._run_names[run_id] = name
         return name
+
+    def source_link(self, source: SourceRun | None) -> SourceLink | None:
+        if source is None:
+            return None
+        href = self.links.step(source.run_id, source.step) if source.run_id and source.step else ""
+        return SourceLink(**source.model_dump(), href=href or "")
 
     def step_summary(
         self,
@@ -246,25 +224,10 @@ class DashboardData:
         node: graphs.PlannedNode | None,
         sources: dict[str, SourceRun],
     ) -> StepSummary:
-        source = None
-        if record.cached_from:
-            source = sources.get(record.cached_from) or SourceRun(
-                step_run_id=record.cached_from, run_id=None, run_name=None, duration=None, href=""
-            )
         return StepSummary(
-            name=record.name,
-            step_name=record.definition_name,
-            status=record.status,
-            id=record.id,
-            position=record.position,
-            started_at=record.started_at,
-            ended_at=record.ended_at,
-            duration=record.duration,
-            cached_from=source,
-            parameters=dict(record.parameters),
+            **step_fields(record, self.source_link(source_for(record, sources))),
             inputs=[self.input_ref(record, node, n, a) for n, a in record.inputs.items()],
             outputs=[self.artifact_ref(n, a) for n, a in record.outputs.items()],
-            error=record.error,
             upstream=list(node.upstream) if node else [],
             href=self.links.step(record.run_id, record.name),
         )
@@ -284,10 +247,11 @@ class DashboardData:
         for node in structure:
             if node.name in recorded:
                 continue
-            if run.status != "running":
+            if run.status != RunStatus.RUNNING:
                 status = "skipped"
             elif all(
-                name in recorded and recorded[name].status in ("completed", "cached")
+                name in recorded
+                and recorded[name].status in (StepStatus.COMPLETED, StepStatus.CACHED)
                 for name in node.upstream
             ):
                 status = "running"
@@ -303,6 +267,7 @@ class DashboardData:
                     started_at=None,
                     ended_at=None,
                     duration=None,
+                    cache_key=None,
                     cached_from=None,
                     parameters={},
                     inputs=[],

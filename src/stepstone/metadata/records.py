@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from stepstone.cache.manifest import KeyManifest
 
-RunStatus = Literal["running", "completed", "failed"]
-StepStatus = Literal["running", "completed", "cached", "failed"]
+
+class RunStatus(StrEnum):
+    """Where a pipeline run is: still going, finished, or stopped by a failing step.
+
+    A ``StrEnum``, so a status compares equal to its text and is stored and printed as it.
+    """
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class StepStatus(StrEnum):
+    """What a step run did: executed (``completed``/``failed``) or reused a result (``cached``)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CACHED = "cached"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +71,7 @@ class StepRunRecord:
     run_id: str
     name: str
     definition_name: str
-    status: str
+    status: StepStatus
     position: int
     started_at: datetime
     ended_at: datetime | None
@@ -66,6 +84,11 @@ class StepRunRecord:
     inputs: dict[str, ArtifactRecord] = field(default_factory=dict)
     outputs: dict[str, ArtifactRecord] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Stores decode the status as text; the record always holds the enum.
+        if type(self.status) is not StepStatus:
+            object.__setattr__(self, "status", StepStatus(self.status))
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineRunRecord:
@@ -74,7 +97,7 @@ class PipelineRunRecord:
     id: str
     name: str
     pipeline_name: str
-    status: str
+    status: RunStatus
     started_at: datetime
     ended_at: datetime | None
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +107,10 @@ class PipelineRunRecord:
     """The traced DAG, recorded when the run starts, so a run in progress can be drawn:
     ``{"steps": [{"name", "step_name", "upstream": [...], "inputs": {arg: [step, output]},
     "outputs": [...]}]}`` in execution order."""
+
+    def __post_init__(self) -> None:
+        if type(self.status) is not RunStatus:
+            object.__setattr__(self, "status", RunStatus(self.status))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +171,17 @@ class ArtifactLink:
     step_run_id: str
     #: The step run's invocation name (``trainer_2``).
     invocation_name: str
-    step_status: str
+    step_status: StepStatus
     run_id: str
     run_name: str
     pipeline_name: str
     direction: Literal["input", "output"]
     name: str
     started_at: datetime
+
+    def __post_init__(self) -> None:
+        if type(self.step_status) is not StepStatus:
+            object.__setattr__(self, "step_status", StepStatus(self.step_status))
 
 
 @dataclass(frozen=True, slots=True)

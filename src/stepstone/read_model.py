@@ -1,0 +1,381 @@
+"""The read model both front ends render: runs, steps, sources and comparisons as view models.
+
+``stepstone runs show --json`` and the dashboard's ``/api/v1`` describe the same records with
+these pydantic models, so a script reading either gets the same keys and values; the
+dashboard's models subclass them to add links. Everything here is computed from records
+(:mod:`stepstone.metadata.records`), read through :class:`stepstone.Client`:
+
+* :class:`SourceRun`: for a cached step, the step run that executed and the run it belongs to
+  (:meth:`Client.source_of`), resolved by :func:`resolve_sources`, which reads a source run
+  that several cached steps came from once, not once per step;
+* :class:`RunComparison`: run B against run A step by step (:meth:`Client.compare`), with
+  one :class:`Verdict` per step and the reasons from the explain logic, so ``runs compare``,
+  the dashboard's compare page and ``stepstone explain --against`` never disagree.
+
+========== ================================================================================
+verdict    meaning
+========== ================================================================================
+same       B reused its result and has A's cache key: nothing it depends on changed
+cached     something changed since A, but an earlier run had computed this version: reused
+re-ran     B executed it (the reasons say what changed, or why the cache was not used)
+added      only B has this step
+removed    only A has this step
+========== ================================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, computed_field
+
+from stepstone.cache.explain import Reason, explain
+from stepstone.exceptions import StepstoneError
+from stepstone.metadata.records import (
+    ArtifactRecord,
+    PipelineRunRecord,
+    RunStatus,
+    StepRunRecord,
+    StepStatus,
+)
+from stepstone.models import step_run_facts
+
+if TYPE_CHECKING:
+    from stepstone.metadata.store import MetadataStore
+
+SOURCE_MEMO_SIZE = 200_000
+"""Resolved sources a caller's memo holds before it starts over (see :func:`resolve_sources`)."""
+
+
+class RunView(BaseModel):
+    """One pipeline run: what ``runs list`` shows per row."""
+
+    id: str
+    name: str
+    pipeline_name: str
+    status: RunStatus
+    started_at: datetime
+    ended_at: datetime | None
+    duration: float | None = Field(description="Seconds from start to end; null while running.")
+    step_count: int
+    cached_count: int
+    ran_count: int = Field(description="Steps that executed (completed or failed).")
+    parameters: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: PipelineRunRecord) -> RunView:
+        return cls(**run_fields(record))
+
+
+def run_fields(record: PipelineRunRecord) -> dict[str, Any]:
+    """The fields of :class:`RunView` (subclasses add theirs to these)."""
+    end = record.ended_at
+    return {
+        "id": record.id,
+        "name": record.name,
+        "pipeline_name": record.pipeline_name,
+        "status": record.status,
+        "started_at": record.started_at,
+        "ended_at": end,
+        "duration": None if end is None else max((end - record.started_at).total_seconds(), 0.0),
+        "step_count": record.step_count,
+        "cached_count": record.cached_count,
+        "ran_count": record.step_count - record.cached_count,
+        "parameters": dict(record.parameters),
+    }
+
+
+class ArtifactView(BaseModel):
+    """An artifact as a step's input or output."""
+
+    id: str
+    name: str | None = Field(description="The input or output name in this step (else null).")
+    data_type: str
+    materializer: str
+    size: int
+    content_hash: str
+    uri: str
+    producer_step_run_id: str | None
+
+    @classmethod
+    def of(cls, name: str | None, record: ArtifactRecord) -> ArtifactView:
+        return cls(**artifact_fields(name, record))
+
+
+def artifact_fields(name: str | None, record: ArtifactRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": name,
+        "data_type": record.data_type,
+        "materializer": record.materializer,
+        "size": record.size,
+        "content_hash": record.content_hash,
+        "uri": record.uri,
+        "producer_step_run_id": record.producer_step_run_id,
+    }
+
+
+class SourceRun(BaseModel):
+    """Where a cached step's outputs came from: the step run that executed, and its run.
+
+    ``run_id`` and ``run_name`` are null when that run can no longer be read (deleted).
+    """
+
+    step_run_id: str
+    step: str | None = Field(description="The invocation name of the step run that executed.")
+    run_id: str | None
+    run_name: str | None
+    duration: float | None = Field(description="What the execution took (what reusing saved).")
+
+    @classmethod
+    def unknown(cls, step_run_id: str) -> SourceRun:
+        return cls(step_run_id=step_run_id, step=None, run_id=None, run_name=None, duration=None)
+
+
+class StepView(BaseModel):
+    """One recorded step run of a run."""
+
+    id: str | None = Field(description="Step run id; null for a step not recorded yet.")
+    name: str
+    step_name: str
+    status: str = Field(
+        description="completed, cached, failed or running; for a step of a run still going "
+        "that is not recorded yet, pending (waiting for upstream steps) or skipped (the run "
+        "ended before it started)."
+    )
+    position: int | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration: float | None
+    cache_key: str | None
+    cached_from: SourceRun | None
+    parameters: dict[str, Any]
+    error: str | None
+    inputs: list[ArtifactView]
+    outputs: list[ArtifactView]
+
+    @classmethod
+    def of(cls, record: StepRunRecord, sources: Mapping[str, SourceRun]) -> StepView:
+        return cls(
+            **step_fields(record, source_for(record, sources)),
+            inputs=[ArtifactView.of(n, a) for n, a in record.inputs.items()],
+            outputs=[ArtifactView.of(n, a) for n, a in record.outputs.items()],
+        )
+
+
+def source_for(record: StepRunRecord, sources: Mapping[str, SourceRun]) -> SourceRun | None:
+    """The resolved source of a cached step run (a bare id when it could not be resolved)."""
+    if not record.cached_from:
+        return None
+    return sources.get(record.cached_from) or SourceRun.unknown(record.cached_from)
+
+
+def step_fields(record: StepRunRecord, source: SourceRun | None) -> dict[str, Any]:
+    """The fields of :class:`StepView` but its artifacts (subclasses add links to those)."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "step_name": record.definition_name,
+        "status": record.status,
+        "position": record.position,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "duration": record.duration,
+        "cache_key": record.cache_key,
+        "cached_from": source,
+        "parameters": dict(record.parameters),
+        "error": record.error,
+    }
+
+
+class RunDocument(RunView):
+    """A run with its steps (``runs show``)."""
+
+    steps: list[StepView]
+
+    @classmethod
+    def with_steps(
+        cls,
+        record: PipelineRunRecord,
+        steps: Iterable[StepRunRecord],
+        sources: Mapping[str, SourceRun],
+    ) -> RunDocument:
+        return cls(**run_fields(record), steps=[StepView.of(step, sources) for step in steps])
+
+
+def resolve_sources(
+    metadata: MetadataStore,
+    records: Iterable[StepRunRecord],
+    run_name: Callable[[str], str | None],
+    known: MutableMapping[str, SourceRun] | None = None,
+) -> dict[str, SourceRun]:
+    """``cached_from`` step run id -> :class:`SourceRun`, for the cached ones of ``records``.
+
+    Cached steps of one run usually reuse work of one or two earlier runs, so a source run
+    with several of them is read whole, once. ``known`` is a memo the caller may keep across
+    calls (a recorded step run never changes); a source that cannot be read is left out.
+    """
+    known = {} if known is None else known
+    records = list(records)
+    wanted = {r.cached_from for r in records if r.cached_from and r.cached_from not in known}
+    while wanted:
+        step_run_id = wanted.pop()
+        try:
+            first = metadata.get_step_run(step_run_id)
+            if first is None:
+                continue
+            name = run_name(first.run_id)
+            siblings = metadata.get_step_runs(first.run_id) if wanted else [first]
+        except StepstoneError:  # unreadable source: the caller shows the bare id
+            continue
+        if len(known) > SOURCE_MEMO_SIZE:
+            known.clear()
+        for record in siblings:
+            wanted.discard(record.id)
+            known[record.id] = SourceRun(
+                step_run_id=record.id,
+                step=record.name,
+                run_id=record.run_id if name is not None else None,
+                run_name=name,
+                duration=record.duration,
+            )
+    found = {r.cached_from for r in records if r.cached_from and r.cached_from in known}
+    return {step_run_id: known[step_run_id] for step_run_id in found}
+
+
+# -- comparing two runs ---------------------------------------------------------------------
+
+
+class Verdict(StrEnum):
+    """What run B's step did relative to run A's (the table in the module docstring)."""
+
+    SAME = "same"
+    CACHED = "cached"
+    RERAN = "re-ran"
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+class ParameterChange(BaseModel):
+    name: str
+    a: Any
+    b: Any
+    changed: bool
+
+
+class StepComparison(BaseModel):
+    """One step of two runs side by side."""
+
+    name: str
+    verdict: Verdict
+    status_a: StepStatus | None
+    status_b: StepStatus | None
+    duration_a: float | None
+    duration_b: float | None
+    key_changed: bool
+    outputs_changed: bool
+    source: SourceRun | None = Field(description="For a step B reused: the run that executed it.")
+    reasons: list[Reason] = Field(description="What differs in B, or why B did not reuse A's.")
+
+
+class RunComparison(BaseModel):
+    """Run B against run A: their parameters, and per step a verdict and the reasons."""
+
+    a: RunView
+    b: RunView
+    parameters: list[ParameterChange]
+    steps: list[StepComparison]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> dict[str, int]:
+        """How many steps got each verdict."""
+        return {verdict: sum(s.verdict == verdict for s in self.steps) for verdict in Verdict}
+
+
+def _output_hashes(record: StepRunRecord) -> dict[str, str]:
+    return {name: artifact.content_hash for name, artifact in record.outputs.items()}
+
+
+def compare_step(
+    name: str,
+    a: StepRunRecord | None,
+    b: StepRunRecord | None,
+    context: tuple[PipelineRunRecord, Mapping[str, StepRunRecord]],
+    against: tuple[PipelineRunRecord, Mapping[str, StepRunRecord]],
+    sources: Mapping[str, SourceRun],
+) -> StepComparison:
+    """The verdict and reasons for one step name (either side may be missing).
+
+    ``context`` is run B and its step runs by name, ``against`` run A and its.
+    """
+    if a is None or b is None:
+        return StepComparison(
+            name=name,
+            verdict=Verdict.ADDED if a is None else Verdict.REMOVED,
+            status_a=None if a is None else a.status,
+            status_b=None if b is None else b.status,
+            duration_a=None if a is None else a.duration,
+            duration_b=None if b is None else b.duration,
+            key_changed=True,
+            outputs_changed=True,
+            source=None,
+            reasons=[],
+        )
+    key_changed = a.cache_key != b.cache_key
+    if b.status == StepStatus.CACHED:
+        verdict = Verdict.CACHED if key_changed else Verdict.SAME
+    else:
+        verdict = Verdict.RERAN
+    reasons: list[Reason] = []
+    if verdict != Verdict.SAME:
+        (run_b, steps_b), (run_a, steps_a) = context, against
+        explained = explain(
+            step_run_facts(b, run_b.name, steps_b), step_run_facts(a, run_a.name, steps_a)
+        )
+        reasons = [r for r in explained.reasons if r.kind != "cached"]
+    return StepComparison(
+        name=name,
+        verdict=verdict,
+        status_a=a.status,
+        status_b=b.status,
+        duration_a=a.duration,
+        duration_b=b.duration,
+        key_changed=key_changed,
+        outputs_changed=_output_hashes(a) != _output_hashes(b),
+        source=source_for(b, sources),
+        reasons=reasons,
+    )
+
+
+def compare_runs(
+    run_a: PipelineRunRecord,
+    steps_a: Mapping[str, StepRunRecord],
+    run_b: PipelineRunRecord,
+    steps_b: Mapping[str, StepRunRecord],
+    sources: Mapping[str, SourceRun],
+) -> RunComparison:
+    """Every step of either run, in B's order, then the steps only A had."""
+    keys = dict.fromkeys([*run_a.parameters, *run_b.parameters])
+    parameters = [
+        ParameterChange(
+            name=key,
+            a=run_a.parameters.get(key),
+            b=run_b.parameters.get(key),
+            changed=run_a.parameters.get(key) != run_b.parameters.get(key),
+        )
+        for key in keys
+    ]
+    names = dict.fromkeys([*steps_b, *steps_a])
+    steps = [
+        compare_step(
+            name, steps_a.get(name), steps_b.get(name), (run_b, steps_b), (run_a, steps_a), sources
+        )
+        for name in names
+    ]
+    return RunComparison(
+        a=RunView.of(run_a), b=RunView.of(run_b), parameters=parameters, steps=steps
+    )
