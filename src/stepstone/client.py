@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stepstone.config import Settings, load_settings
-from stepstone.exceptions import ArtifactNotFoundError, RunNotFoundError, StepNotFoundError
+from stepstone.exceptions import (
+    ArtifactNotFoundError,
+    RunNotFoundError,
+    StepNotFoundError,
+    StepRunNotFoundError,
+)
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
 from stepstone.models import Artifact, PipelineRun, StepRun
 from stepstone.stores import Stores, get_stores
@@ -111,7 +116,7 @@ class Client:
         """A step run by id."""
         record = self.stores.metadata.get_step_run(step_run_id)
         if record is None:
-            raise RunNotFoundError(step_run_id, [])
+            raise StepRunNotFoundError(step_run_id)
         return StepRun(record, self.stores)
 
     def get_step(self, run: str | PipelineRun, invocation_name: str) -> StepRun:
@@ -202,7 +207,9 @@ class Client:
                     if matches
                     else " List artifacts with 'stepstone artifacts list'."
                 )
-                raise ArtifactNotFoundError(f"No single artifact matches '{id_or_prefix}'.{hint}")
+                raise ArtifactNotFoundError(
+                    id_or_prefix, f"No single artifact matches '{id_or_prefix}'.{hint}"
+                )
             record = matches[0]
         return Artifact(record.id, record, self.stores)
 

@@ -3,22 +3,43 @@
 ::
 
     StepstoneError
-    ├── DefinitionError              bad @step / @pipeline wiring, found before anything runs
-    │   ├── StepDefinitionError      .step_name
-    │   └── PipelineDefinitionError  .pipeline_name
+    ├── UserError                    you asked for something wrong or absent; exit 2 in the CLI
+    │   ├── DefinitionError          bad @step / @pipeline wiring, found before anything runs
+    │   │   ├── StepDefinitionError          .step_name
+    │   │   ├── PipelineDefinitionError      .pipeline_name
+    │   │   └── MaterializerRegistrationError  not a materializer or a type (also TypeError)
+    │   ├── ConfigError              an unreadable config file or a bad setting
+    │   ├── UsageError               a command line that cannot work as typed
+    │   ├── MaintenanceError         a housekeeping request refused as asked
+    │   │   └── InvalidDurationError         "3 weeks" instead of "21d" (also ValueError)
+    │   ├── NotFoundError            no record matches what was asked for (also LookupError)
+    │   │   ├── RunNotFoundError             .query .suggestions
+    │   │   ├── StepNotFoundError            .step_name .run_name .suggestions
+    │   │   ├── StepRunNotFoundError         .step_run_id
+    │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
+    │   │   └── ExampleNotFoundError         .name .known (also an ExampleError)
+    │   └── ExampleExistsError       pulling an example would overwrite files (also ExampleError)
     ├── StepExecutionError           .step_name .run_id; __cause__ is the user's exception
+    │   └── StepOutputError          the step returned what its outputs do not declare
     ├── CacheError
     │   └── UnhashableParameterError .step_name .parameter
     ├── StorageError
     │   ├── ArtifactStoreError
-    │   │   └── ArtifactIntegrityError   .uri .file: bytes missing or not those hashed
-    │   │       └── ArtifactNotFoundError
+    │   │   └── ArtifactIntegrityError   .uri .file: stored bytes are unusable, recompute them
+    │   │       └── ArtifactMissingError     the bytes are not there at all
     │   ├── MaterializerError        no materializer, or one that failed to save/load
-    │   ├── MetadataStoreError
-    │   ├── RunNotFoundError         .query .suggestions
-    │   └── StepNotFoundError        .step_name .run_name .suggestions
-    ├── ConfigError                  an unreadable config file or a bad setting
-    └── OrchestratorError
+    │   │   └── UnsupportedValueError    a value holds what a format cannot store (also TypeError)
+    │   └── MetadataStoreError
+    │       └── InvalidRecordError   a record a store refuses to write (also ValueError)
+    └── ExampleError                 an example cannot be found, copied or run
+
+Two questions have two different answers here. "Is this cached output usable?" is
+:class:`ArtifactIntegrityError` (recompute it); "is there a record like that?" is
+:class:`NotFoundError` (the user's query names nothing). A handler for one never catches
+the other, so a typo is never "recomputed" and a damaged file never reads as a typo.
+
+Classes that also derive from a builtin (``TypeError``, ``ValueError``, ``LookupError``,
+``FileExistsError``) do so for callers that caught the builtin before the class existed.
 
 Messages say what failed, the offending value, and how to fix it. Errors that concern
 a step carry its name as a structured field so tools need not parse the text.
@@ -30,13 +51,22 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class StepstoneError(Exception):
     """Base of every error raised by stepstone."""
 
 
-class DefinitionError(StepstoneError):
+class UserError(StepstoneError):
+    """The request cannot work as asked: nothing ran, and only the user's edit can fix it.
+
+    The command line exits with status 2 for these (the status Click uses for a bad option)
+    and 1 for every other :class:`StepstoneError`.
+    """
+
+
+class DefinitionError(UserError):
     """A step or pipeline is wired wrongly; raised at decoration or tracing time."""
 
 
@@ -56,6 +86,111 @@ class PipelineDefinitionError(DefinitionError):
         self.pipeline_name = pipeline_name
 
 
+class MaterializerRegistrationError(DefinitionError, TypeError):
+    """``register_materializer``/``resolve_materializer`` got something of the wrong kind."""
+
+
+class ConfigError(UserError):
+    """The configuration file or a ``STEPSTONE_*`` variable holds a value that cannot be used."""
+
+
+class UsageError(UserError):
+    """A command line that cannot work as typed: the message says what to type instead.
+
+    For mistakes only the command line can make (a malformed ``-p`` value, an export path
+    in the way); library errors keep their own types and wording.
+    """
+
+
+class MaintenanceError(UserError):
+    """A housekeeping request that cannot be carried out as asked (the message says why)."""
+
+
+class InvalidDurationError(MaintenanceError, ValueError):
+    """A duration such as ``--older-than`` is not a number followed by a unit."""
+
+
+class NotFoundError(UserError, LookupError):
+    """No record matches what was asked for (a run, a step, a step run, an artifact)."""
+
+
+class RunNotFoundError(NotFoundError):
+    """No recorded run matches an id, id prefix or name."""
+
+    def __init__(self, query: str, suggestions: Iterable[str] = ()) -> None:
+        self.query = query
+        self.suggestions = list(suggestions)
+        message = f"No run matches '{query}'."
+        if self.suggestions:
+            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
+        else:
+            message += " List recorded runs with 'stepstone runs list'."
+        super().__init__(message)
+
+
+class StepNotFoundError(NotFoundError):
+    """A run has no step of the given name; ``.suggestions`` holds the name the message offers."""
+
+    def __init__(self, step_name: str, run_name: str, known: Iterable[str] = ()) -> None:
+        known = list(known)
+        self.step_name = step_name
+        self.run_name = run_name
+        self.suggestions = difflib.get_close_matches(step_name, known, n=1)
+        if self.suggestions:
+            hint = f" Did you mean '{self.suggestions[0]}'?"
+        else:
+            hint = f" Its steps: {', '.join(known) or 'none'}."
+        super().__init__(f"Run {run_name} has no step '{step_name}'.{hint}")
+
+
+class StepRunNotFoundError(NotFoundError):
+    """No recorded step run has this id (its run may have been deleted)."""
+
+    def __init__(self, step_run_id: str) -> None:
+        self.step_run_id = step_run_id
+        super().__init__(
+            f"No step run has id '{step_run_id}'; its run may have been deleted. "
+            "List a run's steps with 'stepstone runs show RUN'."
+        )
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """No artifact record matches an id or id prefix (``.query``)."""
+
+    def __init__(self, query: str, message: str) -> None:
+        super().__init__(message)
+        self.query = query
+
+
+class ExampleError(StepstoneError):
+    """An example cannot be found, copied or run."""
+
+
+class ExampleNotFoundError(ExampleError, NotFoundError):
+    """No packaged example has this name. ``.name`` is what was asked for."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(
+            f"No example named '{name}'.{did_you_mean(name, known)} "
+            f"Available examples: {', '.join(known)} (see 'stepstone example list')."
+        )
+
+
+class ExampleExistsError(ExampleError, UserError, FileExistsError):
+    """Pulling an example would overwrite files; ``.paths`` lists them."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        shown = ", ".join(str(path) for path in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        super().__init__(
+            f"Pulling would overwrite {shown}{more}. Choose another folder, or pass "
+            "--force (force=True) to overwrite them."
+        )
+
+
 class StepExecutionError(StepstoneError):
     """A step failed while running. ``__cause__`` holds the exception the step raised."""
 
@@ -65,12 +200,20 @@ class StepExecutionError(StepstoneError):
         self.run_id = run_id
 
 
+class StepOutputError(StepExecutionError):
+    """A step returned something that does not fit its declared outputs."""
+
+
 class CacheError(StepstoneError):
     """A cache key could not be computed."""
 
 
 class UnhashableParameterError(CacheError):
-    """A parameter value has no canonical encoding, so it cannot be part of a cache key."""
+    """A parameter value has no canonical encoding, so it cannot be part of a cache key.
+
+    ``parameter`` and ``step_name`` are ``""`` when the value was encoded on its own
+    (:func:`stepstone.cache.encode_value`) rather than as a step's parameter.
+    """
 
     def __init__(self, message: str, *, parameter: str = "", step_name: str = "") -> None:
         super().__init__(message)
@@ -90,7 +233,7 @@ class ArtifactIntegrityError(ArtifactStoreError):
     """A stored artifact cannot be trusted: a file is missing or its bytes fail their hash.
 
     One class to catch for "this cached output is unusable, recompute it":
-    :class:`ArtifactNotFoundError` (nothing stored at all) derives from it.
+    :class:`ArtifactMissingError` (nothing stored at all) derives from it.
     ``uri`` is the artifact, ``file`` the damaged or missing file (``""`` if unknown).
     """
 
@@ -100,50 +243,24 @@ class ArtifactIntegrityError(ArtifactStoreError):
         self.file = file
 
 
-class ArtifactNotFoundError(ArtifactIntegrityError):
-    """An artifact's files are not in the artifact store."""
+class ArtifactMissingError(ArtifactIntegrityError):
+    """An artifact's files are not in the artifact store (never written, or removed)."""
 
 
 class MaterializerError(StorageError):
     """No materializer handles a type, or a materializer failed to save or load a value."""
 
 
+class UnsupportedValueError(MaterializerError, TypeError):
+    """A value holds something a materializer's format does not store (its ``can_save`` says no)."""
+
+
 class MetadataStoreError(StorageError):
     """The metadata database failed or holds an unexpected schema."""
 
 
-class RunNotFoundError(StorageError):
-    """No recorded run matches an id, id prefix or name."""
-
-    def __init__(self, query: str, suggestions: Iterable[str] = ()) -> None:
-        self.query = query
-        self.suggestions = list(suggestions)
-        message = f"No run matches '{query}'."
-        if self.suggestions:
-            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
-        else:
-            message += " List recorded runs with 'stepstone runs list'."
-        super().__init__(message)
-
-
-class StepNotFoundError(StorageError):
-    """A run has no step of the given name."""
-
-    def __init__(self, step_name: str, run_name: str, known: Iterable[str] = ()) -> None:
-        known = list(known)
-        self.step_name = step_name
-        self.run_name = run_name
-        self.suggestions = difflib.get_close_matches(step_name, known, n=3)
-        hint = did_you_mean(step_name, known) or f" Its steps: {', '.join(known) or 'none'}."
-        super().__init__(f"Run {run_name} has no step '{step_name}'.{hint}")
-
-
-class ConfigError(StepstoneError):
-    """The configuration file or a ``STEPSTONE_*`` variable holds a value that cannot be used."""
-
-
-class OrchestratorError(StepstoneError):
-    """The run driver or an executor failed outside of user code."""
+class InvalidRecordError(MetadataStoreError, ValueError):
+    """A record handed to a metadata store contradicts itself, so nothing is written."""
 
 
 class StepstoneWarning(UserWarning):

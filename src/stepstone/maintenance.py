@@ -32,7 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from stepstone.exceptions import ArtifactNotFoundError, StepstoneError, did_you_mean
+from stepstone.exceptions import (
+    ArtifactMissingError,
+    InvalidDurationError,
+    MaintenanceError,
+    did_you_mean,
+)
 
 if TYPE_CHECKING:
     from stepstone.metadata.records import PipelineRunRecord
@@ -56,10 +61,6 @@ IN_PROGRESS_WINDOW = timedelta(hours=24)
 
 STAGING_MAX_AGE_S = 86400.0
 """Staging leftovers older than this (a day) are removed by ``gc``; younger ones may be live."""
-
-
-class MaintenanceError(StepstoneError):
-    """A housekeeping request that cannot be carried out as asked (the message says why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,7 @@ def _delete_files(stores: Stores, content_hashes: Iterable[str], *, dry_run: boo
         uri = artifacts.uri_for(content_hash)
         try:
             freed += artifacts.size_of(uri)
-        except ArtifactNotFoundError:  # removed meanwhile, or never complete
+        except ArtifactMissingError:  # removed meanwhile, or never complete
             continue
         if not dry_run:
             artifacts.delete(uri, missing_ok=True)
@@ -289,7 +290,7 @@ def parse_duration(text: str) -> timedelta:
     else:
         if compact and position == len(compact):
             return timedelta(seconds=seconds)
-    raise ValueError(
+    raise InvalidDurationError(
         f"{text!r} is not a duration: use a number and a unit (s, m, h, d, w), "
         "e.g. 30d, 12h, 90m or 1d12h."
     )

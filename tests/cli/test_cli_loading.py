@@ -11,7 +11,6 @@ import pytest
 from pydantic import BaseModel
 
 from stepstone import pipeline
-from stepstone.cli.errors import UsageError
 from stepstone.cli.loading import (
     convert,
     describe_parameters,
@@ -20,6 +19,7 @@ from stepstone.cli.loading import (
     parse_parameters,
     parse_target,
 )
+from stepstone.exceptions import UsageError
 
 
 class Colour(enum.Enum):

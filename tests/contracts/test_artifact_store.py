@@ -35,7 +35,7 @@ from stepstone.artifacts import (
     StoredArtifact,
 )
 from stepstone.artifacts.remote import FsspecBackend
-from stepstone.exceptions import ArtifactNotFoundError, MaterializerError
+from stepstone.exceptions import ArtifactMissingError, MaterializerError
 
 KINDS = ["path", "file-url", "fsspec-file", "memory", "s3-moto", "s3-seaweedfs"]
 SHARED_ACROSS_PROCESSES = ["path", "file-url", "fsspec-file", "s3-moto", "s3-seaweedfs"]
@@ -301,7 +301,7 @@ def test_missing_artifacts_are_reported(store: ArtifactStore) -> None:
         lambda: store.size_of(stored.uri),
         lambda: store.delete(stored.uri),
     ):
-        with pytest.raises(ArtifactNotFoundError, match="garbage-collected") as info:
+        with pytest.raises(ArtifactMissingError, match="garbage-collected") as info:
             call()
         assert stored.uri in str(info.value)
     store.delete(stored.uri, missing_ok=True)
@@ -310,7 +310,7 @@ def test_missing_artifacts_are_reported(store: ArtifactStore) -> None:
 
 def test_malformed_uris_are_not_found(store: ArtifactStore) -> None:
     assert not store.exists("not-a-uri")
-    with pytest.raises(ArtifactNotFoundError, match="64-digit content hash"):
+    with pytest.raises(ArtifactMissingError, match="64-digit content hash"):
         store.load("not-a-uri", "builtins.json")
 
 
@@ -318,7 +318,7 @@ def test_an_incomplete_artifact_is_not_found(store: ArtifactStore, kind: str) ->
     stored = store.save(ARRAY)
     fs, root = file_system(store)
     fs.rm_file(f"{root}/{stored.content_hash[:2]}/{stored.content_hash}/data.npy")
-    with pytest.raises(ArtifactNotFoundError, match="incomplete"):
+    with pytest.raises(ArtifactMissingError, match="incomplete"):
         store.load(stored.uri, stored.materializer, stored.data_type)
     assert not store.verify(stored.uri)
 

@@ -30,7 +30,12 @@ from typing import Any, Literal, TypeVar, overload
 
 from stepstone.artifacts.catalog import LAZY_MATERIALIZERS, Registry, import_target
 from stepstone.artifacts.materializer import Materializer, qualname_of
-from stepstone.exceptions import MaterializerError, PickleFallbackWarning, did_you_mean
+from stepstone.exceptions import (
+    MaterializerError,
+    MaterializerRegistrationError,
+    PickleFallbackWarning,
+    did_you_mean,
+)
 from stepstone.warn import warn_user
 
 __all__ = [
@@ -55,23 +60,29 @@ del _lazy
 def _type_key(type_or_qualname: type | str) -> str:
     if isinstance(type_or_qualname, str):
         if "." not in type_or_qualname:
-            raise TypeError(
+            raise MaterializerRegistrationError(
                 f"register types by class or by 'module.QualName', not {type_or_qualname!r}"
                 f" (for a builtin, 'builtins.{type_or_qualname}')"
             )
         return type_or_qualname
     if isinstance(type_or_qualname, type):
         return qualname_of(type_or_qualname)
-    raise TypeError(f"expected a class or a 'module.QualName' string, got {type_or_qualname!r}")
+    raise MaterializerRegistrationError(
+        f"expected a class or a 'module.QualName' string, got {type_or_qualname!r}"
+    )
 
 
 def _check_materializer(cls: object) -> type[Materializer]:
     if not (isinstance(cls, type) and issubclass(cls, Materializer)):
-        raise TypeError(f"expected a Materializer subclass, got {cls!r}")
+        raise MaterializerRegistrationError(f"expected a Materializer subclass, got {cls!r}")
     if not isinstance(cls.name, str) or not cls.name:
-        raise TypeError(f"materializer {cls.__qualname__} needs a non-empty string 'name'")
+        raise MaterializerRegistrationError(
+            f"materializer {cls.__qualname__} needs a non-empty string 'name'"
+        )
     if not isinstance(cls.version, str) or not cls.version:
-        raise TypeError(f"materializer {cls.__qualname__} needs a non-empty string 'version'")
+        raise MaterializerRegistrationError(
+            f"materializer {cls.__qualname__} needs a non-empty string 'version'"
+        )
     return cls
 
 
@@ -222,11 +233,13 @@ def resolve_materializer(spec: type[Materializer] | str) -> type[Materializer]:
 
     Raises:
         MaterializerError: an unknown name.
-        TypeError: not a Materializer subclass or name.
+        MaterializerRegistrationError: not a Materializer subclass or name (a TypeError).
     """
     cls = get_materializer(spec) if isinstance(spec, str) else spec
     if not (isinstance(cls, type) and issubclass(cls, Materializer)):
-        raise TypeError(f"a materializer must be a Materializer subclass or name, not {cls!r}")
+        raise MaterializerRegistrationError(
+            f"a materializer must be a Materializer subclass or name, not {cls!r}"
+        )
     _registry.remember(_check_materializer(cls))
     return cls
 

@@ -12,7 +12,7 @@ recorded before a store was moved, or through another mount of it, still load.
 
 Integrity: ``load`` checks every byte it uses against the content hash while reading
 (:mod:`stepstone.artifacts.integrity`); a missing or damaged artifact raises
-:class:`~stepstone.exceptions.ArtifactIntegrityError` (``ArtifactNotFoundError`` when
+:class:`~stepstone.exceptions.ArtifactIntegrityError` (``ArtifactMissingError`` when
 nothing is there) and a damaged copy is removed at once, so the store reports it missing
 from then on and the next save of the same bytes writes a fresh copy. ``save`` of bytes
 already stored checks the stored copy (locally: by content) and replaces it if it is
@@ -61,7 +61,7 @@ from stepstone.artifacts.registry import (
 from stepstone.artifacts.storage import StorageOptions
 from stepstone.exceptions import (
     ArtifactIntegrityError,
-    ArtifactNotFoundError,
+    ArtifactMissingError,
     ArtifactStoreError,
 )
 
@@ -285,9 +285,9 @@ class ArtifactStore:
         raised, so the store reports it missing and the producing step can run again.
 
         Raises:
-            ArtifactNotFoundError: nothing (or only part of an artifact) is stored there.
+            ArtifactMissingError: nothing (or only part of an artifact) is stored there.
             ArtifactIntegrityError: a file's bytes do not match the content hash (also
-                the base class of ``ArtifactNotFoundError``: catch it for both).
+                the base class of ``ArtifactMissingError``: catch it for both).
             MaterializerError: the materializer is unknown or failed to read the files, or
                 it uses pickle and the store does not allow pickle.
         """
@@ -371,7 +371,7 @@ class ArtifactStore:
         """Return a reader of the artifact's files; use it as a context manager.
 
         Raises:
-            ArtifactNotFoundError: no artifact is stored at ``uri``.
+            ArtifactMissingError: no artifact is stored at ``uri``.
         """
         content_hash = self._hash_of(uri)
         if not self._backend.exists(content_hash):
@@ -436,7 +436,7 @@ class ArtifactStore:
         just returned this uri).
 
         Raises:
-            ArtifactNotFoundError: nothing is stored at ``uri`` (unless ``missing_ok``).
+            ArtifactMissingError: nothing is stored at ``uri`` (unless ``missing_ok``).
         """
         content_hash = self._hash_of(uri)
         try:
@@ -470,7 +470,7 @@ class ArtifactStore:
     def _hash_of(self, uri: str) -> str:
         tail = uri.rstrip("/\\")[-64:]
         if not is_content_hash(tail):
-            raise ArtifactNotFoundError(
+            raise ArtifactMissingError(
                 f"{uri!r} is not an artifact uri: it should end with a 64-digit content hash "
                 f"(as returned by save()), e.g. {self.uri_for('0' * 64)!r}."
             )
@@ -478,13 +478,13 @@ class ArtifactStore:
 
     def _not_found(
         self, uri: str, content_hash: str, exc: BaseException | None = None
-    ) -> ArtifactNotFoundError:
+    ) -> ArtifactMissingError:
         if exc is not None and self._backend.exists(content_hash):
-            return ArtifactNotFoundError(
+            return ArtifactMissingError(
                 f"Artifact {uri!r} in the artifact store at {self.root!r} is incomplete "
                 f"({exc}). Delete it (ArtifactStore.delete) and rerun the step that produced it."
             )
-        return ArtifactNotFoundError(
+        return ArtifactMissingError(
             f"No artifact {uri!r} in the artifact store at {self.root!r}. It may have been "
             "garbage-collected, or written to another artifact store (check STEPSTONE_* "
             "settings); rerun the step that produced it to recreate it."

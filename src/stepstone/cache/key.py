@@ -16,6 +16,7 @@ from typing import Any
 from stepstone.cache.encoding import encode_value
 from stepstone.cache.fingerprint import CodeFingerprint
 from stepstone.cache.hashing import digest
+from stepstone.exceptions import UnhashableParameterError
 
 KEY_SCHEMA_VERSION = 1
 """Bump when the way keys are built changes, so no old entry is ever read with new meaning."""
@@ -84,6 +85,14 @@ class KeyComponents:
         }
 
 
-def parameter_digest(value: Any) -> str:
-    """Hash of one parameter value's canonical encoding (raises if it has none)."""
-    return digest(encode_value(value))
+def parameter_digest(value: Any, *, parameter: str = "", step_name: str = "") -> str:
+    """Hash of one parameter value's canonical encoding.
+
+    Raises:
+        UnhashableParameterError: the value has none; the error names ``parameter`` and
+            ``step_name`` (the encoder, deep inside the value, knows neither).
+    """
+    try:
+        return digest(encode_value(value))
+    except UnhashableParameterError as exc:
+        raise UnhashableParameterError(str(exc), parameter=parameter, step_name=step_name) from None

@@ -22,7 +22,7 @@ from stepstone.cli.errors import (
     FAILURE_EXIT_CODE,
     USAGE_EXIT_CODE,
     debug_requested,
-    user_error_types,
+    is_user_error,
 )
 from stepstone.cli.lazy import LazyCommand, LazyGroup
 from stepstone.exceptions import StepstoneError
@@ -73,7 +73,7 @@ class StepstoneGroup(LazyGroup):
         except StepstoneError as exc:
             if debug_requested(ctx):
                 raise
-            user_mistake = isinstance(exc, user_error_types())
+            user_mistake = is_user_error(exc)
             message = str(exc).strip() or type(exc).__name__
             if not user_mistake:
                 message = f"{message}\n(Run 'stepstone --debug …' to see the traceback.)"

@@ -30,8 +30,7 @@ ArtifactArgument = Annotated[
 
 def _get_artifact(client: Client, query: str) -> Artifact:
     """The artifact, or a usage error: an id that matches nothing is the user's typo."""
-    from stepstone.cli.errors import UsageError
-    from stepstone.exceptions import ArtifactNotFoundError
+    from stepstone.exceptions import ArtifactNotFoundError, UsageError
 
     try:
         return client.get_artifact(query)
@@ -41,7 +40,7 @@ def _get_artifact(client: Client, query: str) -> Artifact:
 
 def _producers(client: Client, artifacts: list[Artifact]) -> dict[str, Producer]:
     """Artifact id -> (step, run id, run name) of its producer; deleted producers are left out."""
-    from stepstone.exceptions import StorageError
+    from stepstone.exceptions import NotFoundError, StorageError
 
     by_step_run: dict[str, Producer | None] = {}
     run_names: dict[str, str] = {}
@@ -56,7 +55,7 @@ def _producers(client: Client, artifacts: list[Artifact]) -> dict[str, Producer]
                 if step.run_id not in run_names:
                     run_names[step.run_id] = client.get_run(step.run_id).name
                 by_step_run[step_run_id] = (step.name, step.run_id, run_names[step.run_id])
-            except StorageError:
+            except (NotFoundError, StorageError):
                 by_step_run[step_run_id] = None
         producer = by_step_run[step_run_id]
         if producer is not None:
@@ -131,9 +130,9 @@ def export_artifact(
     ] = False,
 ) -> None:
     """Copy an artifact's stored files (as its materializer wrote them) into a folder."""
-    from stepstone.cli.errors import UsageError
     from stepstone.cli.render import console, format_size
     from stepstone.client import Client
+    from stepstone.exceptions import UsageError
 
     client = Client()
     artifact = _get_artifact(client, artifact_id)

@@ -91,9 +91,9 @@ def clear_cache(
     clear_all: Annotated[bool, typer.Option("--all", help="Every cache entry.")] = False,
 ) -> None:
     """Forget cached results so the next run executes those steps (runs and artifacts stay)."""
-    from stepstone.cli.errors import UsageError
     from stepstone.cli.render import console
     from stepstone.client import Client
+    from stepstone.exceptions import UsageError
     from stepstone.maintenance import clear_cache as clear
 
     if clear_all and (step or pipeline):

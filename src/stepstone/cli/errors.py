@@ -6,8 +6,10 @@ ends the process with status 2 ("you asked for something that is not there, fix 
 command") or 1 ("it broke") is decided here, in one place, so every command agrees.
 
 Library errors keep their own types: the CLI never re-words "no run matches 'x'". The one
-error type the CLI adds, :class:`UsageError`, is for mistakes only the command line can
-make (a malformed ``-p`` value, ``--older-than 3 weeks``, an export path in the way).
+error type the CLI raises of its own, :class:`~stepstone.exceptions.UsageError`, is for
+mistakes only the command line can make (a malformed ``-p`` value, an export path in the
+way). Both kinds are :class:`~stepstone.exceptions.UserError`: the tree, not a list kept
+here, says which errors exit with status 2.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from stepstone.exceptions import StepstoneError
+from stepstone.exceptions import UserError
 
 if TYPE_CHECKING:
     import typer
@@ -27,38 +29,14 @@ FAILURE_EXIT_CODE = 1
 """Exit status of any other stepstone error (a step failed, a store is unreachable)."""
 
 
-class UsageError(StepstoneError):
-    """A command line that cannot work as typed: the message says what to type instead."""
+def is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means "you asked for something wrong or absent" rather than "it broke".
 
-
-def user_error_types() -> tuple[type[BaseException], ...]:
-    """Errors that mean "you asked for something that is not there" rather than "it broke".
-
-    A :class:`~stepstone.exceptions.DefinitionError` is the user's code wired wrongly (or an
-    unknown ``--refresh`` step): nothing ran, and only an edit can fix it, so it is a usage
-    mistake too, not a failed run. A refused housekeeping request
-    (:class:`~stepstone.maintenance.MaintenanceError`: "runs are in progress", "no cache
-    entries for step 'x'") likewise did nothing and says what to type instead.
+    The tree decides (:class:`~stepstone.exceptions.UserError`): a definition mistake, a bad
+    setting, a refused housekeeping request or a query that names nothing did nothing, and
+    only the user's edit fixes it.
     """
-    from stepstone.examples import ExampleExistsError, ExampleNotFoundError
-    from stepstone.exceptions import (
-        ConfigError,
-        DefinitionError,
-        RunNotFoundError,
-        StepNotFoundError,
-    )
-    from stepstone.maintenance import MaintenanceError
-
-    return (
-        UsageError,
-        RunNotFoundError,
-        StepNotFoundError,
-        ConfigError,
-        DefinitionError,
-        ExampleNotFoundError,
-        ExampleExistsError,
-        MaintenanceError,
-    )
+    return isinstance(exc, UserError)
 
 
 def debug_requested(ctx: typer.Context | None) -> bool:

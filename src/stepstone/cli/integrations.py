@@ -34,8 +34,7 @@ integration_app = sub_app("List integrations and install the packages they need.
 
 def get_integration(name: str) -> Integration:
     """The integration called ``name`` (case-insensitive; ``scikit-learn`` means sklearn)."""
-    from stepstone.cli.errors import UsageError
-    from stepstone.exceptions import did_you_mean
+    from stepstone.exceptions import UsageError, did_you_mean
     from stepstone.integrations.extras import integrations
 
     aliases = {"scikit-learn": "sklearn", "pytorch": "torch", "postgresql": "postgres"}
@@ -120,7 +119,8 @@ def install(
     ] = False,
 ) -> None:
     """Install the packages integrations need into this Python environment (with pip)."""
-    from stepstone.cli.errors import FAILURE_EXIT_CODE, UsageError
+    from stepstone.cli.errors import FAILURE_EXIT_CODE
+    from stepstone.exceptions import UsageError
 
     integrations = [get_integration(name) for name in names]
     requirements = list(dict.fromkeys(r for i in integrations for r in i.requirements))

@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from stepstone.cli.errors import UsageError
-from stepstone.exceptions import did_you_mean
+from stepstone.exceptions import UsageError, did_you_mean
 
 if TYPE_CHECKING:
     from stepstone.pipeline import Pipeline

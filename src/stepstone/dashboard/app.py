@@ -33,12 +33,7 @@ from stepstone.dashboard.schemas import (
 )
 from stepstone.dashboard.security import install_security
 from stepstone.dashboard.views import DashboardData
-from stepstone.exceptions import (
-    ArtifactNotFoundError,
-    RunNotFoundError,
-    StepNotFoundError,
-    StepstoneError,
-)
+from stepstone.exceptions import ArtifactMissingError, NotFoundError, StepstoneError
 from stepstone.metadata.records import RunStatus
 from stepstone.read_model import RunComparison
 
@@ -165,7 +160,7 @@ def _pages(data: DashboardData) -> APIRouter:
     return router
 
 
-_NOT_FOUND = (RunNotFoundError, StepNotFoundError, ArtifactNotFoundError)
+_NOT_FOUND = (NotFoundError, ArtifactMissingError)
 
 
 def _error_response(request: Request, exc: Exception) -> Response:

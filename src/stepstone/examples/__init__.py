@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stepstone.exceptions import StepstoneError, did_you_mean
+from stepstone.exceptions import ExampleError, ExampleExistsError, ExampleNotFoundError
 
 __all__ = [
     "Example",
@@ -40,35 +40,6 @@ _HERE = Path(__file__).resolve().parent
 # Only what a user edits is pulled: the package marker and bytecode stay behind.
 _PULLED_SUFFIXES = (".py", ".md")
 _NOT_PULLED = frozenset({"__init__.py"})
-
-
-class ExampleError(StepstoneError):
-    """An example cannot be found, copied or run."""
-
-
-class ExampleNotFoundError(ExampleError, LookupError):
-    """No packaged example has this name. ``.name`` is what was asked for."""
-
-    def __init__(self, name: str, known: list[str]) -> None:
-        self.name = name
-        self.known = known
-        super().__init__(
-            f"No example named '{name}'.{did_you_mean(name, known)} "
-            f"Available examples: {', '.join(known)} (see 'stepstone example list')."
-        )
-
-
-class ExampleExistsError(ExampleError, FileExistsError):
-    """Pulling an example would overwrite files; ``.paths`` lists them."""
-
-    def __init__(self, paths: list[Path]) -> None:
-        self.paths = paths
-        shown = ", ".join(str(path) for path in paths[:3])
-        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-        super().__init__(
-            f"Pulling would overwrite {shown}{more}. Choose another folder, or pass "
-            "--force (force=True) to overwrite them."
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import ArtifactIntegrityError
+from stepstone.exceptions import ArtifactIntegrityError, StepOutputError
 from stepstone.execution.capture import capture_output
 from stepstone.execution.task import StepResult, StepTask
 
@@ -21,26 +21,26 @@ if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore, StoredArtifact
 
 
-class OutputMismatchError(Exception):
-    """The step returned something that does not fit its declared outputs."""
-
-
 def _split_outputs(task: StepTask, value: Any) -> dict[str, Any]:
     names = task.output_names
     if not names:
         if value is not None:
-            raise OutputMismatchError(
+            raise StepOutputError(
+                task.invocation_id,
+                task.run_id,
                 f"declares no outputs (-> None) but returned a {type(value).__name__}. "
-                "Annotate the return type to store it."
+                "Annotate the return type to store it.",
             )
         return {}
     if len(names) == 1:
         return {names[0]: value}
     if not isinstance(value, tuple | list) or len(value) != len(names):
         count = f"{len(value)} values" if isinstance(value, tuple | list) else "one value"
-        raise OutputMismatchError(
+        raise StepOutputError(
+            task.invocation_id,
+            task.run_id,
             f"returned {count} but declares {len(names)} outputs ({', '.join(names)}). "
-            "Return a tuple with one value per output, in the declared order."
+            "Return a tuple with one value per output, in the declared order.",
         )
     return dict(zip(names, value, strict=True))
 

@@ -32,6 +32,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from stepstone.artifacts.materializer import Materializer, qualname_of
+from stepstone.exceptions import UnsupportedValueError
 
 if TYPE_CHECKING:
     from stepstone.artifacts.files import ArtifactReader, ArtifactWriter
@@ -64,10 +65,6 @@ _pending = threading.local()
 _NEWOBJ = copyreg.__newobj__  # type: ignore[attr-defined]
 
 
-class Unsupported(TypeError):
-    """The value holds something this format does not store."""
-
-
 def _allowed(name: str) -> bool:
     return name.partition(":")[0].split(".")[0] in _ROOTS
 
@@ -77,7 +74,7 @@ def _name(obj: Any) -> str:
     qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
     name = f"{module}:{qualname}"
     if not qualname or "<locals>" in qualname or not _allowed(name):
-        raise Unsupported(f"{name} is not a scikit-learn, NumPy or SciPy name")
+        raise UnsupportedValueError(f"{name} is not a scikit-learn, NumPy or SciPy name")
     return name
 
 
@@ -129,7 +126,7 @@ class _Encoder:
             return {"$scalar": [obj.dtype.str, self.encode(obj.item())]}
         if cls is np.dtype or isinstance(obj, np.dtype):
             if obj.fields is not None or obj.hasobject:
-                raise Unsupported(f"dtype {obj}")
+                raise UnsupportedValueError(f"dtype {obj}")
             return {"$dtype": obj.str}
         if isinstance(obj, (type, np.ufunc)) or (callable(obj) and hasattr(obj, "__qualname__")):
             return {"$ref": _name(obj)}
@@ -145,7 +142,7 @@ class _Encoder:
         if array.dtype.hasobject and array.dtype.fields is None:
             items = [self.encode(item) for item in array.reshape(-1, order="C").tolist()]
             return {"$objarray": {"shape": list(array.shape), "items": items}}
-        raise Unsupported(f"array of dtype {array.dtype}")
+        raise UnsupportedValueError(f"array of dtype {array.dtype}")
 
     def _object(self, obj: Any) -> Any:
         cls = type(obj)
@@ -153,15 +150,15 @@ class _Encoder:
         try:
             reduced = obj.__reduce_ex__(4)
         except Exception as exc:
-            raise Unsupported(f"{name} cannot be reduced: {exc}") from exc
+            raise UnsupportedValueError(f"{name} cannot be reduced: {exc}") from exc
         if isinstance(reduced, str) or not isinstance(reduced, tuple):
-            raise Unsupported(f"{name} reduces to a global")
+            raise UnsupportedValueError(f"{name} reduces to a global")
         function, args, state, *rest = (*reduced, None, None, None)[:5]
         if any(item is not None for item in rest):
-            raise Unsupported(f"{name} reduces with list or dict items")
+            raise UnsupportedValueError(f"{name} reduces with list or dict items")
         if function is _NEWOBJ and args == (cls,):
             if not name.startswith(_CALLABLE_CLASSES_FROM):
-                raise Unsupported(f"{name} is not a scikit-learn class")
+                raise UnsupportedValueError(f"{name} is not a scikit-learn class")
             return {"$obj": {"class": name, "state": self.encode(state)}}
         target = _name(function)
         _callable(target)  # refuse now what loading would refuse
@@ -175,7 +172,7 @@ class _Encoder:
 
 
 def encode_state(value: Any) -> tuple[Any, list[tuple[str, Any]]]:
-    """``(JSON tree, [(name, array)])`` of an estimator. Raises :class:`Unsupported`."""
+    """``(JSON tree, [(name, array)])`` of an estimator. Raises :class:`UnsupportedValueError`."""
     encoder = _Encoder()
     return encoder.encode(value), encoder.arrays
 
@@ -266,7 +263,7 @@ class SklearnStateMaterializer(Materializer):
     def can_save(self, value: Any) -> bool:
         try:
             encoded = encode_state(value)
-        except (Unsupported, RecursionError, ValueError):
+        except (UnsupportedValueError, RecursionError, ValueError):
             return False
         _pending.slot = (value, encoded)
         return True

@@ -34,6 +34,7 @@ from stepstone.cache import (
 from stepstone.cache.manifest import Decision
 from stepstone.exceptions import (
     MaterializerError,
+    MaterializerRegistrationError,
     PipelineDefinitionError,
     StepDefinitionError,
     UnhashableParameterError,
@@ -90,7 +91,7 @@ def _chosen_materializers(invocation: Invocation) -> dict[str, type[Materializer
     for output, spec in step.output_materializers.items():
         try:
             chosen[output] = resolve_materializer(spec)
-        except (TypeError, MaterializerError) as exc:
+        except (MaterializerRegistrationError, MaterializerError) as exc:
             raise StepDefinitionError(step.name, f"materializer for '{output}': {exc}") from exc
     return chosen
 
@@ -132,7 +133,7 @@ def plan_step(
     externals: dict[str, Any] = {}
     for name, value in invocation.literals.items():
         try:
-            digests[name] = parameter_digest(value)
+            digests[name] = parameter_digest(value, parameter=name, step_name=step.name)
             parameters[name] = value
         except UnhashableParameterError as exc:
             if materializer_for_value(value) is None:

@@ -15,7 +15,7 @@ from stepstone.artifacts.integrity import stamps
 from stepstone.artifacts.materializers import CloudpickleMaterializer
 from stepstone.exceptions import (
     ArtifactIntegrityError,
-    ArtifactNotFoundError,
+    ArtifactMissingError,
     ArtifactStoreError,
     MaterializerError,
 )
@@ -32,7 +32,7 @@ def _flip_last_byte(path: Path) -> None:
 
 
 def test_errors_form_one_family() -> None:
-    assert issubclass(ArtifactNotFoundError, ArtifactIntegrityError)
+    assert issubclass(ArtifactMissingError, ArtifactIntegrityError)
     assert issubclass(ArtifactIntegrityError, ArtifactStoreError)
     error = ArtifactIntegrityError("bad", uri="u", file="f")
     assert (error.uri, error.file) == ("u", "f")
@@ -53,10 +53,10 @@ def test_damaged_bytes_are_detected_then_removed(
     assert info.value.uri == stored.uri
     assert info.value.file == file
     assert "rerun the step that produced it" in str(info.value)
-    assert not isinstance(info.value, ArtifactNotFoundError)
+    assert not isinstance(info.value, ArtifactMissingError)
     # Removed: the store now says it is missing, so a run treats it as a cache miss.
     assert not store.exists(stored.uri)
-    with pytest.raises(ArtifactNotFoundError):
+    with pytest.raises(ArtifactMissingError):
         store.load(stored.uri, stored.materializer, stored.data_type)
 
 
@@ -103,7 +103,7 @@ def test_a_tampered_manifest_is_detected(store: ArtifactStore) -> None:
 def test_a_missing_file_is_an_incomplete_artifact(store: ArtifactStore) -> None:
     stored = store.save(BIG)
     (Path(stored.uri) / "data.npy").unlink()
-    with pytest.raises(ArtifactNotFoundError, match="incomplete"):
+    with pytest.raises(ArtifactMissingError, match="incomplete"):
         store.load(stored.uri, stored.materializer, stored.data_type)
 
 

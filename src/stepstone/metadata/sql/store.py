@@ -24,7 +24,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import RunNotFoundError
+from stepstone.exceptions import InvalidRecordError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
@@ -190,7 +190,7 @@ class SqlMetadataStore(MetadataStore):
                 log_rows.append((step_run.id, write.logs))
             if write.cache_entry:
                 if step_run.cache_key is None:
-                    raise ValueError(
+                    raise InvalidRecordError(
                         f"step run {step_run.name!r} asks for a cache entry but has no cache_key"
                     )
                 cache_rows.append(
