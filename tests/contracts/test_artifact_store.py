@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-import stepstone
 from s3_servers import S3Server
+from shared_fixtures import SRC
 from stepstone.artifacts import (
     ArtifactReader,
     ArtifactStore,
@@ -39,7 +39,6 @@ from stepstone.exceptions import ArtifactMissingError, MaterializerError
 
 KINDS = ["path", "file-url", "fsspec-file", "memory", "s3-moto", "s3-seaweedfs"]
 SHARED_ACROSS_PROCESSES = ["path", "file-url", "fsspec-file", "s3-moto", "s3-seaweedfs"]
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 
 def _open(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> ArtifactStore:

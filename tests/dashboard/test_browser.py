@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from shared_fixtures import unavailable
 from stepstone.dashboard import create_app
 
 from .conftest import DemoRuns
@@ -38,22 +39,14 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.slow
 
 
-def _unavailable(reason: str) -> None:
-    # In CI (STEPSTONE_TEST_REQUIRE_SERVERS=1, as the root conftest's require_servers reads it)
-    # a missing browser is a failure, never a silent skip.
-    if os.environ.get("STEPSTONE_TEST_REQUIRE_SERVERS") == "1":
-        pytest.fail(f"{reason} (STEPSTONE_TEST_REQUIRE_SERVERS=1: the browser suite must run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("Playwright for Python is not installed (pip install playwright)")
+        unavailable("Playwright for Python is not installed (pip install playwright)")
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

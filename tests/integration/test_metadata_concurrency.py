@@ -12,13 +12,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import stepstone
+from shared_fixtures import (
+    MYSQL_URL_VARIABLE,
+    POSTGRES_URL_VARIABLE,
+    SRC,
+    fresh_mysql_database,
+    fresh_postgres_schema,
+    server_base_url,
+)
 from stepstone.metadata import open_metadata_store
 from stepstone.metadata.sql import SCHEMA_REVISION
 
@@ -69,69 +75,6 @@ print("ok")
 """
 
 
-def _postgres_url() -> Iterator[str]:
-    """A fresh schema on the test server (skip, or fail in CI, when there is none)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.pool import NullPool
-
-    base = os.environ.get("STEPSTONE_TEST_POSTGRES_URL")
-    problem = "STEPSTONE_TEST_POSTGRES_URL is not set" if not base else None
-    schema = f"stepstone_race_{uuid.uuid4().hex[:12]}"
-    admin = None
-    if base:
-        admin = create_engine(base, poolclass=NullPool, connect_args={"connect_timeout": 3})
-        try:
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        except SQLAlchemyError as exc:
-            problem = f"PostgreSQL at {base} is unreachable: {str(exc).splitlines()[0]}"
-    if problem:
-        if os.environ.get("STEPSTONE_TEST_REQUIRE_SERVERS") == "1":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    assert base is not None and admin is not None
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
-
-
-def _mysql_url() -> Iterator[str]:
-    """A fresh database on the MySQL test server (skip, or fail in CI, when there is none)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.pool import NullPool
-
-    base = os.environ.get("STEPSTONE_TEST_MYSQL_URL")
-    problem = "STEPSTONE_TEST_MYSQL_URL is not set" if not base else None
-    database = f"stepstone_race_{uuid.uuid4().hex[:12]}"
-    admin = None
-    if base:
-        try:
-            admin = create_engine(base, poolclass=NullPool, connect_args={"connect_timeout": 3})
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f"CREATE DATABASE `{database}`")
-        except (SQLAlchemyError, ImportError) as exc:
-            problem = f"MySQL at {base} is unreachable: {str(exc).splitlines()[0]}"
-    if problem:
-        if os.environ.get("STEPSTONE_TEST_REQUIRE_SERVERS") == "1":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    assert base is not None and admin is not None
-    try:
-        yield make_url(base).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
-        admin.dispose()
-
-
 # No ``mysql`` marker here: markers are registered in pyproject.toml, which this change leaves
 # alone; select the MySQL case with ``-k mysql``.
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "mysql"])
@@ -139,17 +82,17 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared' / 'metadata.db'}"
     elif request.param == "postgres":
-        yield from _postgres_url()
+        base = server_base_url(POSTGRES_URL_VARIABLE, "PostgreSQL")
+        with fresh_postgres_schema(base, "stepstone_race") as url:
+            yield url
     else:
-        yield from _mysql_url()
+        base = server_base_url(MYSQL_URL_VARIABLE, "MySQL")
+        with fresh_mysql_database(base, "stepstone_race") as url:
+            yield url
 
 
 def _run_workers(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
-    source_root = str(Path(stepstone.__file__).resolve().parent.parent)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([source_root, os.environ.get("PYTHONPATH", "")]),
-    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
     go_file = tmp_path / "go"
     processes = [
         subprocess.Popen(

@@ -9,20 +9,15 @@ different hash seeds, must give the same content hash.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-import stepstone
-from stepstone.artifacts import ArtifactStore
-from stepstone.artifacts.registry import _registry
+from shared_fixtures import run_python
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 HERE = str(Path(__file__).resolve().parent)
 
 SAVE_AND_PRINT = """
@@ -36,41 +31,11 @@ print(stored.materializer, stored.content_hash)
 """
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> ArtifactStore:
-    return ArtifactStore(tmp_path / "artifacts")
-
-
-@pytest.fixture(autouse=True)
-def restore_registry() -> Iterator[None]:
-    state = _registry.snapshot()
-    warned = set(_registry.pickle_warned)
-    _registry.pickle_warned.clear()
-    yield
-    _registry.restore(state)
-    _registry.pickle_warned.clear()
-    _registry.pickle_warned.update(warned)
-
-
-def run_python(code: str, *args: str, hash_seed: str = "random") -> str:
-    """Stdout of ``code`` in a fresh interpreter that can import stepstone and these tests."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([SRC, HERE]),
-        "PYTHONHASHSEED": hash_seed,
-        "KERAS_BACKEND": "torch",
-        "OMP_NUM_THREADS": "1",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+def last_line_of(code: str, *args: str, hash_seed: str) -> str:
+    """The last stdout line of ``code`` in a fresh interpreter that also imports these tests."""
+    environment = {"KERAS_BACKEND": "torch", "OMP_NUM_THREADS": "1"}
+    output = run_python(code, *args, hash_seed=hash_seed, path=[HERE], env=environment)
+    return output.splitlines()[-1]
 
 
 @pytest.fixture
@@ -80,7 +45,8 @@ def same_hash_in_fresh_processes(tmp_path: Path) -> Callable[[str, str, str], st
     def check(materializer: str, setup: str, expression: str) -> str:
         code = SAVE_AND_PRINT.format(setup=setup, expression=expression)
         outputs = {
-            run_python(code, str(tmp_path / f"store-{seed}"), hash_seed=seed) for seed in ("1", "2")
+            last_line_of(code, str(tmp_path / f"store-{seed}"), hash_seed=seed)
+            for seed in ("1", "2")
         }
         assert len(outputs) == 1, outputs
         name, content_hash = outputs.pop().split()

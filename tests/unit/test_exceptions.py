@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from shared_fixtures import SRC
 from stepstone import Client, StepDefinitionError, StepExecutionError, exceptions, pipeline, step
 from stepstone.artifacts.materializers.builtin_json import BuiltinsJsonMaterializer
 from stepstone.artifacts.registry import register_materializer, resolve_materializer
@@ -40,7 +41,7 @@ from stepstone.exceptions import (
 from stepstone.maintenance import parse_duration
 from stepstone.metadata import StepRunWrite
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "stepstone"
+PACKAGE = Path(SRC) / "stepstone"
 
 
 def _error_classes() -> list[type[BaseException]]:
@@ -70,14 +71,14 @@ def test_no_public_error_class_is_defined_outside_exceptions_py() -> None:
     # Private classes (a leading underscore) that never leave their module are allowed, and
     # so are the examples' own modules: 'stepstone example pull' copies them out as user code.
     outside = []
-    for path in SRC.rglob("*.py"):
-        if path == SRC / "exceptions.py" or path.parent.parent == SRC / "examples":
+    for path in PACKAGE.rglob("*.py"):
+        if path == PACKAGE / "exceptions.py" or path.parent.parent == PACKAGE / "examples":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases}
                 if any(base.endswith(("Error", "Exception")) for base in bases):
-                    outside.append(f"{path.relative_to(SRC)}:{node.name}")
+                    outside.append(f"{path.relative_to(PACKAGE)}:{node.name}")
     assert outside == []
 
 
