@@ -1,10 +1,13 @@
 """Canonical encoding of parameter values: equal values give equal bytes on every machine.
 
 Every value is written with a type tag, so ``1``, ``1.0``, ``True`` and ``"1"`` differ, while
-``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` are the same. Floats are normalised (``-0.0``
-is ``0.0``; every NaN is one NaN) and written with ``repr``, which round-trips exactly. Sets
-and dict keys are ordered by their own encoding, never by ``hash()``, which varies between
-processes for strings.
+``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` are the same. Values that compare equal but
+behave differently get different bytes: floats are written with ``repr``, which round-trips
+exactly and keeps the sign of zero (``math.copysign(1.0, -0.0)`` is ``-1.0``); a ``Decimal``
+keeps its exponent (``Decimal("1.0")`` and ``Decimal("1.00")`` print differently); a datetime
+keeps its ``fold`` and the name of its time zone. Only NaN is folded: every NaN is one NaN,
+whatever its sign and payload. Sets and dict keys are ordered by their own encoding, never by
+``hash()``, which varies between processes for strings.
 
 Supported: ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``, lists,
 tuples, dicts, sets, enums, dataclasses, pydantic models, dates and times, ``Decimal``,
@@ -42,9 +45,17 @@ def _frame(tag: bytes, payload: bytes) -> bytes:
 def _float_text(value: float) -> bytes:
     if math.isnan(value):
         return b"nan"
-    if value == 0.0:
-        return b"0.0"
     return repr(value).encode()
+
+
+def _clock_text(value: dt.datetime | dt.time) -> bytes:
+    """ISO text, plus what equal instants can still differ in: ``fold`` and the zone's name.
+
+    Two aware datetimes are ``==`` when they are the same instant, yet 12:00 in Paris and
+    11:00 in London answer ``.hour`` differently; the ISO offset tells those apart, the zone
+    name tells apart zones that share an offset today.
+    """
+    return f"{value.isoformat()}|{value.fold}|{value.tzname() or ''}".encode()
 
 
 def _sequence(tag: bytes, items: Any, depth: int) -> bytes:
@@ -70,11 +81,11 @@ _EXACT: dict[type, Callable[[Any, int], bytes]] = {
     dict: lambda v, d: _mapping(b"d", v.items(), d),
     set: lambda v, d: _frame(b"S", b"".join(sorted(_encode(i, d + 1) for i in v))),
     frozenset: lambda v, d: _frame(b"Z", b"".join(sorted(_encode(i, d + 1) for i in v))),
-    decimal.Decimal: lambda v, d: _frame(b"m", str(v.normalize() if v.is_finite() else v).encode()),
+    decimal.Decimal: lambda v, d: _frame(b"m", str(v).encode()),
     uuid.UUID: lambda v, d: _frame(b"u", v.bytes),
-    dt.datetime: lambda v, d: _frame(b"w", v.isoformat().encode()),
+    dt.datetime: lambda v, d: _frame(b"w", _clock_text(v)),
     dt.date: lambda v, d: _frame(b"y", v.isoformat().encode()),
-    dt.time: lambda v, d: _frame(b"h", v.isoformat().encode()),
+    dt.time: lambda v, d: _frame(b"h", _clock_text(v)),
     dt.timedelta: lambda v, d: _frame(b"g", repr((v.days, v.seconds, v.microseconds)).encode()),
 }
 

@@ -18,7 +18,7 @@ from stepstone.cache.fingerprint import CodeFingerprint
 from stepstone.cache.hashing import digest
 from stepstone.exceptions import UnhashableParameterError
 
-KEY_SCHEMA_VERSION = 1
+KEY_SCHEMA_VERSION = 2
 """Bump when the way keys are built changes, so no old entry is ever read with new meaning."""
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import decimal
 import enum
 import json
 import math
+import os
+import pickle
 import subprocess
 import sys
 
@@ -36,11 +40,15 @@ values = st.recursive(
 
 
 def same(a: object, b: object) -> bool:
-    """Equality that also compares types, with every NaN equal and -0.0 equal to 0.0."""
+    """Equality that also compares types and signs of zero, with every NaN equal."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or a == b  # type: ignore[arg-type]
+        if math.isnan(a) or math.isnan(b):  # type: ignore[arg-type]
+            return math.isnan(a) and math.isnan(b)  # type: ignore[arg-type]
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)  # type: ignore[arg-type]
+    if isinstance(a, decimal.Decimal):
+        return str(a) == str(b)
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=False))  # type: ignore[arg-type]
     if isinstance(a, dict):
@@ -51,6 +59,83 @@ def same(a: object, b: object) -> bool:
 @given(values, values)
 def test_bytes_are_equal_exactly_when_values_are(a: object, b: object) -> None:
     assert (encode_value(a) == encode_value(b)) == same(a, b)
+
+
+ZEROS = (0.0, -0.0, 0, False, decimal.Decimal("0"), decimal.Decimal("-0"), decimal.Decimal("0.00"))
+ONES = (1, 1.0, True, decimal.Decimal("1"), decimal.Decimal("1.0"), decimal.Decimal("1.00"))
+leaves = (
+    st.sampled_from(ZEROS + ONES)
+    | st.decimals(min_value=-1000, max_value=1000, places=2)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+look_alikes = st.recursive(
+    leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.sampled_from("abc"), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def twin(value: object, data: st.DataObject) -> object:
+    """A value ``==`` to ``value`` whose leaves may be swapped for equal look-alikes."""
+    if isinstance(value, list | tuple):
+        return type(value)(twin(item, data) for item in value)
+    if isinstance(value, dict):
+        return {key: twin(item, data) for key, item in reversed(value.items())}
+    for family in (ZEROS, ONES):
+        if any(value == member and type(value) is type(member) for member in family):
+            return data.draw(st.sampled_from(family))
+    if isinstance(value, decimal.Decimal):
+        return data.draw(st.sampled_from([value, value.quantize(decimal.Decimal("0.0001"))]))
+    return value
+
+
+def behaves_alike(a: object, b: object) -> bool:
+    """Same type, same ``repr`` and same sign for every leaf (dicts compared by key)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(map(behaves_alike, a, b))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(behaves_alike(a[k], b[k]) for k in a)  # type: ignore[union-attr,index]
+    if isinstance(a, float) and math.copysign(1.0, a) != math.copysign(1.0, b):  # type: ignore[arg-type]
+        return False
+    return repr(a) == repr(b)
+
+
+@given(look_alikes, st.data())
+def test_equal_values_that_behave_differently_get_different_bytes(
+    value: object, data: st.DataObject
+) -> None:
+    """``-0.0 == 0.0``, ``Decimal("1.0") == Decimal("1.00") == 1 == 1.0 == True``: not one key."""
+    other = twin(value, data)
+    assert value == other
+    assert (encode_value(value) == encode_value(other)) == behaves_alike(value, other)
+
+
+def test_the_reported_collisions_are_gone() -> None:
+    assert encode_value(-0.0) != encode_value(0.0)
+    assert encode_value(complex(0.0, -0.0)) != encode_value(complex(0.0, 0.0))
+    assert encode_value(decimal.Decimal("1.0")) != encode_value(decimal.Decimal("1.00"))
+    assert encode_value({-0.0}) != encode_value({0.0})
+    assert encode_value(float("nan")) == encode_value(-float("nan"))  # NaN payload aside
+    assert encode_value([1]) != encode_value((1,))
+    assert encode_value("a") != encode_value(b"a")
+
+
+def test_equal_instants_in_different_zones_differ() -> None:
+    zoneinfo = pytest.importorskip("zoneinfo")
+    paris = dt.datetime(2024, 1, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+    lagos = paris.astimezone(zoneinfo.ZoneInfo("Africa/Lagos"))  # also +01:00 in January
+    utc = paris.astimezone(dt.UTC)
+    assert paris == lagos == utc
+    assert len({encode_value(paris), encode_value(lagos), encode_value(utc)}) == 3
+    folded = dt.datetime(2024, 10, 27, 2, 30, fold=1)
+    assert folded == folded.replace(fold=0)
+    assert encode_value(folded) != encode_value(folded.replace(fold=0))
 
 
 @given(st.dictionaries(st.text(max_size=5), st.integers(), max_size=6))
@@ -121,10 +206,12 @@ def test_unencodable_values_are_refused() -> None:
     )
 )
 def test_encoding_is_the_same_in_another_process(batch: list[object]) -> None:
-    payload = json.dumps(batch)
+    batch = [*batch, -0.0, decimal.Decimal("1.00"), {"b": -0.0, "a": decimal.Decimal("-0")}]
+    payload = pickle.dumps(batch).hex()
     code = (
-        "import json, sys; from stepstone.cache import encode_value; "
-        "print(json.dumps([encode_value(v).hex() for v in json.loads(sys.stdin.read())]))"
+        "import json, pickle, sys; from stepstone.cache import encode_value; "
+        "values = pickle.loads(bytes.fromhex(sys.stdin.read())); "
+        "print(json.dumps([encode_value(v).hex() for v in values]))"
     )
     # A fresh interpreter has a different string-hash seed: set iteration order differs there.
     other = subprocess.run(
@@ -133,9 +220,13 @@ def test_encoding_is_the_same_in_another_process(batch: list[object]) -> None:
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONHASHSEED": "random", "PATH": ""},
+        env={
+            "PYTHONHASHSEED": "random",
+            "PATH": "",
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        },
     )
-    here = [encode_value(v).hex() for v in json.loads(payload)]
+    here = [encode_value(v).hex() for v in batch]
     assert json.loads(other.stdout) == here
 
 
