@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from stepstone.cache.fingerprint import whole_module_notes
 from stepstone.cache.manifest import Decision, KeyManifest
 
 ReasonKind = Literal[
@@ -136,6 +137,7 @@ def _code_reasons(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Rea
         else:
             message = f"code changed: {shown}{_location(name, files)}"
         reasons.append(Reason("code", message, shown, old, new))
+    reasons += [Reason("code", note) for note in whole_module_notes(now, before)]
     if not reasons and now.get("digest") != before.get("digest"):
         reasons.append(
             Reason("code", "code changed", None, before.get("digest"), now.get("digest"))

@@ -1,48 +1,60 @@
 """Code fingerprints: a hash of the code a step really runs, helpers included.
 
 Starting from the step function, the walk follows every reference its code makes
-(:mod:`stepstone.cache.references`) and hashes what it reaches:
+(:mod:`stepstone.cache.references`) and everything reachable from what it finds: the values of
+globals, closure variables and defaults are taken apart (:mod:`stepstone.cache.values`), so a
+function kept in a dict, a list, a ``numpy.vectorize``, a bound method, an instance or a
+registry is found like one called by name.
 
 ========================== ==========================================================
 reached object             what enters the fingerprint
 ========================== ==========================================================
 project function / lambda  its normalized AST (no comments, docstrings, positions),
-                           then its own references, closure values and defaults
+                           then its own references, closure values, defaults and
+                           attributes
 project class              its normalized class AST (methods, attributes, decorators),
-                           then its references (bases, helpers its methods call)
-``functools.partial``      the wrapped function, and the bound arguments by value
+                           its references (bases, helpers its methods call), and the
+                           values put in its namespace at run time (registries)
 step object                its function
-module constant            its value's canonical encoding (arrays by bytes), else the
-                           source of its assignment
-library / stdlib code      distribution name and version (``numpy==2.1.0``, ``python==3.11``)
-dynamic reference          the whole defining module's normalized source, with a note
+value (constant, closure,  its canonical description: plain data by its encoding,
+default, partial argument) arrays by bytes, containers and objects item by item, the
+                           code inside by name (and fingerprinted in its own right)
+value with no stable       its type, and its defining module whole, with a note that
+description (a lock)       ``stepstone explain`` shows
+project module as a value, its normalized source and everything its namespace holds
+``import_module("name")``
+library / stdlib code      distribution name and version (``numpy==2.1.0``, ``python==3.11``),
+                           read from metadata: a library is never imported to learn this
+dynamic reference          the whole defining module (as above), with a note
 ========================== ==========================================================
 
 "Project" code is code whose file lies outside the interpreter's standard library and
 site-packages. Each reached object gets its own hash under its qualified name, so a later
-run can name the helper that changed. A fingerprint is computed once per process per
-function.
+run can name the helper that changed. Nothing machine-specific enters a hash (no paths, line
+numbers, ``id()`` values or ``repr`` texts of objects), so a checkout moved elsewhere keeps
+its keys. A fingerprint is computed once per process per function.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
+import importlib
+import importlib.util
 import inspect
-import marshal
 import os
 import sys
 import textwrap
 import types
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from stepstone.cache.encoding import encode_value
 from stepstone.cache.hashing import digest
-from stepstone.cache.libraries import is_project_file, library_version
-from stepstone.cache.references import References, find_references
+from stepstone.cache.libraries import is_project_file, library_version, locate_module
+from stepstone.cache.references import LiteralImport, LocalImport, References, find_references
+from stepstone.cache.values import ValueDescriber, instance_attribute, type_name
 from stepstone.exceptions import UnhashableParameterError
 from stepstone.steps import Step
 
@@ -56,12 +68,15 @@ class CodeFingerprint:
         objects: qualified name -> hash of that object (code, value or library version).
         files: qualified name -> source file of project objects, for explanations.
         fallbacks: qualified name -> why it was hashed coarsely (no source, dynamic code).
+        unhashable: qualified name of a value that has no stable description -> the sentence
+            explain shows for it (its module then counts whole).
     """
 
     digest: str
     objects: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
+    unhashable: dict[str, str] = field(default_factory=dict)
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -69,6 +84,7 @@ class CodeFingerprint:
             "objects": self.objects,
             "files": self.files,
             "fallbacks": self.fallbacks,
+            "unhashable": self.unhashable,
         }
 
 
@@ -132,9 +148,66 @@ def qualified_name(obj: Any) -> str:
     return f"{module}.{name}"
 
 
-def _module_file(module_name: str) -> str | None:
-    module = sys.modules.get(module_name)
-    return getattr(module, "__file__", None) if module else None
+def _code_digest(code: types.CodeType) -> str:
+    """A hash of compiled code without its file name, line numbers or marshal's ref flags."""
+    parts: list[bytes] = []
+
+    def add(item: types.CodeType) -> None:
+        shape = (
+            item.co_qualname,
+            item.co_argcount,
+            item.co_posonlyargcount,
+            item.co_kwonlyargcount,
+            item.co_flags,
+            item.co_names,
+            item.co_varnames,
+            item.co_freevars,
+            item.co_cellvars,
+        )
+        parts.append(repr(shape).encode())
+        parts.append(item.co_code)
+        for const in item.co_consts:
+            if isinstance(const, types.CodeType):
+                add(const)
+                continue
+            try:
+                parts.append(encode_value(const))
+            except UnhashableParameterError:  # Ellipsis, a frozenset of code…
+                parts.append(type(const).__name__.encode())
+
+    add(code)
+    return digest(b"\0".join(parts))
+
+
+def unhashable_sentence(name: str, file: str | None) -> str:
+    """What ``stepstone explain`` says of a value that made its module count whole."""
+    short = name.rpartition(".")[2] or name
+    where = os.path.basename(file) if file else name.rpartition(".")[0]
+    return f"value `{short}` in `{where}` could not be hashed; its module is included whole"
+
+
+def whole_module_notes(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
+    """Sentences for explain: why a module entered a fingerprint whole, if that entry changed.
+
+    Args:
+        now: the code record (:meth:`CodeFingerprint.to_record`) of the run explained.
+        before: the code record of the run it is compared with.
+    """
+    objects, previous = now.get("objects", {}), before.get("objects", {})
+    changed = {
+        name.removeprefix("module:")
+        for name in set(objects) | set(previous)
+        if name.startswith("module:") and objects.get(name) != previous.get(name)
+    }
+    notes = now.get("unhashable", {})
+    return [
+        sentence
+        for value, sentence in sorted(notes.items())
+        if any(value.startswith(module + ".") for module in changed)
+    ]
+
+
+_PENDING = "pending"
 
 
 class _Walker:
@@ -145,47 +218,57 @@ class _Walker:
         self.objects: dict[str, str] = {}
         self.files: dict[str, str] = {}
         self.fallbacks: dict[str, str] = {}
-        self._seen: set[int] = set()
+        self.unhashable: dict[str, str] = {}
+        self._names: dict[int, str] = {}
+        self._values: set[str] = set()
         self._keep_alive: list[Any] = []
+        self._relabel = _main_relabeller()
 
     # -- entry points -----------------------------------------------------------------------
 
-    def visit(self, obj: Any, name: str) -> None:
-        """Add ``obj`` (reached under ``name``) and everything it references."""
-        if id(obj) in self._seen:
-            return
-        self._seen.add(id(obj))
-        self._keep_alive.append(obj)
-        if isinstance(obj, Step):
-            self.visit(obj.func, name)
-        elif isinstance(obj, functools.partial):
-            self.visit(obj.func, name)
-            self._value(f"{name}<partial args>", (obj.args, obj.keywords))
-        elif isinstance(obj, types.ModuleType):
-            self._module(obj)
-        elif isinstance(obj, types.MethodType):
-            self.visit(obj.__func__, name)
-        elif isinstance(obj, types.FunctionType):
-            self._function(obj, name)
-        elif isinstance(obj, type):
-            self._class(obj)
-        elif callable(obj) and hasattr(obj, "__wrapped__"):
-            self._library(obj)
-            self.visit(obj.__wrapped__, name)
-        elif callable(obj) and not self._is_project_object(obj):
-            self._library(obj)
-        else:
-            self._value(name, obj)
-
     def root(self, func: types.FunctionType) -> None:
-        self._seen.add(id(func))
         self._function(func, qualified_name(func), is_root=True)
 
-    # -- kinds of objects -------------------------------------------------------------------
+    def reference(self, obj: Any, name: str, module_name: str) -> None:
+        """Add ``obj``, reached under ``name`` from code in ``module_name``."""
+        if self._code_token(obj, name) is None:
+            self._value(name, obj, module_name)
+
+    # -- code -------------------------------------------------------------------------------
+
+    def _code_token(self, obj: Any, path: str) -> bytes | None:
+        """Fingerprint ``obj`` if it is code (once); its name token, or None for data."""
+        if isinstance(obj, Step):
+            obj = obj.func
+        if not isinstance(obj, types.FunctionType | type | types.ModuleType):
+            return None
+        known = self._names.get(id(obj))
+        if known is None:
+            self._keep_alive.append(obj)
+            self._names[id(obj)] = known = self._name_of(obj, path)
+            if isinstance(obj, types.FunctionType):
+                self._function(obj, known)
+            elif isinstance(obj, type):
+                self._class(obj)
+            else:
+                self._module(obj)
+        return b"<" + self._relabel(known).encode() + b">"
+
+    def _name_of(self, obj: Any, path: str) -> str:
+        if isinstance(obj, types.ModuleType):
+            return f"module:{obj.__name__}"
+        # Functions made inside other functions share a qualified name but not their closure
+        # values: name each by where it was reached so two instances never collide.
+        if "<locals>" in getattr(obj, "__qualname__", ""):
+            return path
+        return qualified_name(obj)
 
     def _library(self, obj: Any) -> None:
         module = getattr(obj, "__module__", None) or type(obj).__module__
-        name, version = library_version(module)
+        self._library_module(module)
+
+    def _library_module(self, module_name: str) -> None:
+        name, version = library_version(module_name)
         if name is not None:
             self.objects[f"library:{name}"] = version
 
@@ -193,19 +276,14 @@ class _Walker:
         """Project code, or code beside the step itself (a step is always the user's choice)."""
         return file == self.root_file or is_project_file(file)
 
-    def _function(
-        self, func: types.FunctionType, reached_as: str, *, is_root: bool = False
-    ) -> None:
+    def _function(self, func: types.FunctionType, name: str, *, is_root: bool = False) -> None:
         if not is_root and not self._is_project(func.__code__.co_filename):
             self._library(func)
             return
-        # Functions made inside other functions share a qualified name but not their closure
-        # values: name each by where it was reached so two instances never collide.
-        name = reached_as if "<locals>" in func.__qualname__ else qualified_name(func)
+        self._names[id(func)] = name
         parsed = _source_of(func)
         if parsed is None:
-            code = func.__code__.replace(co_filename="", co_firstlineno=1)
-            self.objects[name] = digest(marshal.dumps(code))
+            self.objects[name] = _code_digest(func.__code__)
             self.fallbacks[name] = "source unavailable; hashed compiled bytecode"
             references = References(chains={(n,) for n in func.__code__.co_names})
         else:
@@ -215,6 +293,7 @@ class _Walker:
             self.objects[name] = normalized_hash(node)
             references = find_references(source, node)
         self.files[name] = func.__code__.co_filename
+        module_name = func.__module__
         closure = {}
         if func.__closure__:
             for var, cell in zip(func.__code__.co_freevars, func.__closure__, strict=False):
@@ -223,31 +302,39 @@ class _Walker:
                 except ValueError:  # an empty cell: the variable is not bound yet
                     continue
         for index, default in enumerate(func.__defaults__ or ()):
-            self._reference_value(f"{name}<default {index}>", default)
+            self.reference(default, f"{name}<default {index}>", module_name)
         for key, default in (func.__kwdefaults__ or {}).items():
-            self._reference_value(f"{name}<default {key}>", default)
-        self._resolve_all(references, name, func.__module__, func.__globals__, closure)
+            self.reference(default, f"{name}<default {key}>", module_name)
+        if func.__dict__:  # attributes a decorator or registry hung on the function
+            self._value(f"{name}<attributes>", dict(func.__dict__), module_name)
+        self._resolve_all(references, name, module_name, func.__globals__, closure)
 
     def _class(self, cls: type) -> None:
         module = sys.modules.get(cls.__module__)
         file = getattr(module, "__file__", None)
-        if file is None or not self._is_project(file):
+        if module is None or file is None or not self._is_project(file):
             self._library(cls)
             return
         name = qualified_name(cls)
+        self.files[name] = file
         parsed = _source_of(cls)
         if parsed is None:
             members = sorted(
                 (k, v.__code__) for k, v in vars(cls).items() if isinstance(v, types.FunctionType)
             )
-            self.objects[name] = digest(marshal.dumps([(k, c.co_code) for k, c in members]))
+            self.objects[name] = digest("".join(_code_digest(c) for _, c in members).encode())
             self.fallbacks[name] = "source unavailable; hashed method bytecode"
-            self.files[name] = file
-            return
-        source, node = parsed
-        self.objects[name] = normalized_hash(node)
-        self.files[name] = file
-        self._resolve_all(find_references(source, node), name, cls.__module__, vars(module), {})
+        else:
+            source, node = parsed
+            self.objects[name] = normalized_hash(node)
+            self._resolve_all(find_references(source, node), name, cls.__module__, vars(module), {})
+        attributes = {
+            key: value
+            for key, value in vars(cls).items()
+            if not (key.startswith("__") and key.endswith("__")) and not _defined_in(value, cls)
+        }
+        if attributes:  # values put there at run time: a registry a decorator fills
+            self._value(f"{name}<attributes>", attributes, cls.__module__)
 
     def _module(self, module: types.ModuleType) -> None:
         file = getattr(module, "__file__", None)
@@ -257,70 +344,48 @@ class _Walker:
         self._whole_module(module.__name__, f"module {module.__name__} is used as a whole")
 
     def _whole_module(self, module_name: str, reason: str) -> None:
+        """The module's normalized source, and everything its namespace holds."""
         module = sys.modules.get(module_name)
-        file = getattr(module, "__file__", None)
         key = f"module:{module_name}"
-        if key in self.objects:
+        if key in self.objects or module is None:
             return
+        self._names[id(module)] = key
+        file = getattr(module, "__file__", None)
         try:
             with open(file or "", encoding="utf-8") as handle:
                 self.objects[key] = normalized_hash(ast.parse(handle.read()))
             self.files[key] = file or ""
         except (OSError, SyntaxError, ValueError):
-            self.objects[key] = digest(repr(sorted(vars(module or types.ModuleType("?")))).encode())
+            self.objects[key] = digest(repr(sorted(vars(module))).encode())
         self.fallbacks[key] = reason
+        for attribute, value in sorted(vars(module).items()):
+            if not (attribute.startswith("__") and attribute.endswith("__")):
+                self.reference(value, f"{module_name}.{attribute}", module_name)
 
-    def _value(self, name: str, value: Any) -> None:
-        if name in self.objects:
-            return
-        try:
-            self.objects[name] = "value:" + digest(encode_value(value))
-            return
-        except UnhashableParameterError:
-            pass
-        if type(value).__module__ == "numpy" and hasattr(value, "tobytes"):
-            meta = f"{value.dtype.str}{value.shape}".encode()
-            self.objects[name] = "array:" + digest(meta + value.tobytes())
-            return
-        if self._is_project_object(type(value)):
-            self.visit(type(value), qualified_name(type(value)))
-        self.objects[name] = "assignment:" + self._assignment_hash(name, value)
+    # -- values -----------------------------------------------------------------------------
 
-    def _assignment_hash(self, name: str, value: Any) -> str:
-        """Hash the source that assigns a module-level name; else the value's type and repr."""
-        module_name, _, attribute = name.rpartition(".")
-        file = _module_file(module_name)
-        if file:
-            try:
-                with open(file, encoding="utf-8") as handle:
-                    tree = ast.parse(handle.read())
-                for node in tree.body:
-                    targets = (
-                        node.targets
-                        if isinstance(node, ast.Assign)
-                        else [node.target]
-                        if isinstance(node, ast.AnnAssign)
-                        else []
-                    )
-                    if any(isinstance(t, ast.Name) and t.id == attribute for t in targets):
-                        return normalized_hash(node)
-            except (OSError, SyntaxError):
-                pass
-        self.fallbacks[name] = "value without a canonical encoding or source; hashed its repr"
-        return digest(f"{qualified_name(type(value))}:{value!r}".encode())
-
-    def _is_project_object(self, obj: Any) -> bool:
-        module = sys.modules.get(getattr(obj, "__module__", "") or "")
-        file = getattr(module, "__file__", None)
-        return isinstance(file, str) and self._is_project(file)
+    def _value(self, name: str, value: Any, module_name: str) -> None:
+        """A value by its canonical description; if it has none, its module whole."""
+        if name in self._values:
+            return
+        self._values.add(name)
+        # A wrapper (``lru_cache``) has its function's name: both get an entry.
+        key = f"{name}<value>" if name in self.objects else name
+        self.objects[key] = _PENDING
+        describer = ValueDescriber(self._code_token)  # one per value: describing nests
+        description = describer.describe(value, name)
+        if self.objects[key] is not _PENDING:  # the function it wraps took the name meanwhile
+            key = f"{name}<value>"
+        if not describer.unstable:
+            self.objects[key] = "value:" + digest(description)
+            return
+        self.objects[key] = "unhashable:" + type_name(type(value))
+        file = getattr(sys.modules.get(module_name), "__file__", None)
+        self.unhashable[key] = unhashable_sentence(name, file)
+        self.fallbacks[key] = f"could not be hashed: {describer.unstable[0]}"
+        self._whole_module(module_name, self.unhashable[key])
 
     # -- resolving references ---------------------------------------------------------------
-
-    def _reference_value(self, name: str, value: Any) -> None:
-        if callable(value) or isinstance(value, types.ModuleType):
-            self.visit(value, name)
-        else:
-            self._value(name, value)
 
     def _resolve_all(
         self,
@@ -332,6 +397,8 @@ class _Walker:
     ) -> None:
         for note in references.dynamic:
             self._whole_module(module_name, f"{owner}: {note} cannot be followed statically")
+        for literal in references.modules:
+            self._literal_import(literal, module_name, namespace)
         builtins = namespace.get("__builtins__", {})
         if isinstance(builtins, types.ModuleType):
             builtins = vars(builtins)
@@ -340,7 +407,7 @@ class _Walker:
             if head in closure:
                 obj, where = closure[head], f"{owner}<closure {head}>"
             elif head in references.imports:
-                obj = _import(references.imports[head], module_name)
+                obj = self._import(references.imports[head], namespace)
                 where = f"{module_name}.{head}"
                 if obj is None:
                     continue
@@ -357,32 +424,67 @@ class _Walker:
                     obj, where = getattr(obj, attribute), f"{obj.__name__}.{attribute}"
                 except AttributeError:
                     break
-            if callable(obj) and "<locals>" not in getattr(obj, "__qualname__", "<locals>"):
-                where = qualified_name(obj)
-            if isinstance(obj, types.ModuleType) or callable(obj):
-                self.visit(obj, where)
-            else:
-                self._value(where, obj)
+            self.reference(obj, where, module_name)
+
+    def _import(self, target: LocalImport, namespace: dict[str, Any]) -> Any:
+        """What an import inside the code binds; a library is only named, never imported."""
+        base = _absolute(target.module, target.level, namespace)
+        if base is None:
+            return None
+        kind = locate_module(base)
+        if kind == "library":
+            self._library_module(base)
+            return None
+        if kind == "missing":
+            return None
+        try:
+            module = importlib.import_module(base)
+            if not target.name:
+                return module
+            if not hasattr(module, target.name):  # a submodule not imported yet
+                return importlib.import_module(f"{base}.{target.name}")
+            return getattr(module, target.name)
+        except (ImportError, AttributeError, ValueError):
+            return None
+
+    def _literal_import(
+        self, literal: LiteralImport, module_name: str, namespace: dict[str, Any]
+    ) -> None:
+        """``importlib.import_module("name")``: that module, used as a whole."""
+        package = literal.package
+        if package in ("__package__", "__name__"):
+            package = namespace.get(package)
+        level = len(literal.name) - len(literal.name.lstrip("."))
+        base = _absolute(literal.name[level:], level, {"__package__": package})
+        if base is None:
+            self._whole_module(module_name, f"import of {literal.name!r} could not be resolved")
+            return
+        module = self._import(LocalImport(base, None), namespace)
+        if isinstance(module, types.ModuleType):
+            self.reference(module, f"module:{base}", module_name)
 
 
-def _import(target: Any, module_name: str) -> Any:
-    import importlib
-    import importlib.util
-
-    package = module_name.rpartition(".")[0] if module_name else None
+def _absolute(module: str, level: int, namespace: dict[str, Any]) -> str | None:
+    """The absolute name of an import made in a module with globals ``namespace``."""
+    if not level:
+        return module or None
+    package = namespace.get("__package__") or namespace.get("__name__", "").rpartition(".")[0]
     try:
-        if target.level:
-            base = importlib.util.resolve_name("." * target.level + target.module, package)
-        else:
-            base = target.module
-        module = importlib.import_module(base)
-        if not target.name:
-            return module
-        if not hasattr(module, target.name):  # a submodule not imported yet
-            return importlib.import_module(f"{base}.{target.name}")
-        return getattr(module, target.name)
-    except (ImportError, AttributeError, ValueError):
+        return importlib.util.resolve_name("." * level + module, package or None)
+    except (ImportError, ValueError):
         return None
+
+
+def _defined_in(value: Any, cls: type) -> bool:
+    """True for a function (or a wrapper of one) written in ``cls``'s body: its AST covers it."""
+    for attribute in ("__func__", "fget", "func"):
+        if isinstance(value, types.FunctionType):
+            break
+        found, inner = instance_attribute(value, attribute)
+        if found:
+            value = inner
+    qualname = getattr(value, "__qualname__", None)
+    return isinstance(qualname, str) and qualname.startswith(cls.__qualname__ + ".")
 
 
 def _main_relabeller() -> Callable[[str], str]:
@@ -418,7 +520,7 @@ def fingerprint_function(func: Callable[..., Any]) -> CodeFingerprint:
     if isinstance(func, types.FunctionType):
         walker.root(func)
     else:
-        walker.visit(func, qualified_name(func))
+        walker.reference(func, qualified_name(func), getattr(func, "__module__", "") or "")
     relabel = _main_relabeller()
     objects = dict(sorted((relabel(k), v) for k, v in walker.objects.items()))
     result = CodeFingerprint(
@@ -426,6 +528,7 @@ def fingerprint_function(func: Callable[..., Any]) -> CodeFingerprint:
         objects=objects,
         files={relabel(k): v for k, v in walker.files.items()},
         fallbacks={relabel(k): v for k, v in walker.fallbacks.items()},
+        unhashable={relabel(k): v for k, v in walker.unhashable.items()},
     )
     try:
         _CACHE[func] = result

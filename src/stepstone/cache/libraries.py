@@ -3,16 +3,24 @@
 Project code is hashed by its source; library code (the standard library and anything
 installed in site-packages) by its distribution name and version, because its source is
 not the user's to edit and hashing it would cost far more than it buys.
+
+Deciding which is which never imports anything: :func:`locate_module` asks
+``importlib.util.find_spec`` for the *top-level* name only (finding a spec runs no package
+code; finding ``sklearn.datasets`` would import ``sklearn``) and reads where it lives. A
+library's version comes from its ``*.dist-info`` folder beside it, read once per folder, so
+neither the library nor the slow scan of every installed distribution is needed.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import site
 import sys
 import sysconfig
 from importlib import metadata
+from typing import Literal
 
 
 @functools.cache
@@ -36,9 +44,75 @@ def is_project_file(path: str) -> bool:
     return not any(real.startswith(root) for root in _library_roots())
 
 
+_INSTALLED = (".dist-info", ".egg-info")
+
+
 @functools.cache
-def _distributions() -> dict[str, list[str]]:
-    return dict(metadata.packages_distributions())
+def _top_level_index(folder: str) -> dict[str, str]:
+    """Top-level import name -> metadata folder, for every distribution installed in ``folder``.
+
+    ``top_level.txt`` names them where it exists; otherwise the first path component of each
+    ``RECORD`` line does (modern wheels often ship no ``top_level.txt``).
+    """
+    index: dict[str, str] = {}
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return index
+    for entry in entries:
+        if not entry.name.endswith(_INSTALLED):
+            continue
+        names: set[str] = set()
+        try:
+            with open(os.path.join(entry.path, "top_level.txt"), encoding="utf-8") as handle:
+                names.update(handle.read().split())
+        except OSError:
+            try:
+                with open(os.path.join(entry.path, "RECORD"), encoding="utf-8") as handle:
+                    for line in handle:
+                        head = line.split(",", 1)[0].split("/", 1)[0]
+                        names.add(head.partition(".")[0])  # a module file or extension
+            except OSError:
+                continue
+        for name in names:
+            index.setdefault(name, entry.path)
+    return index
+
+
+def _spec_locations(top: str) -> list[str] | None:
+    """Where the top-level module ``top`` lives, without importing it; None if not found."""
+    module = sys.modules.get(top)
+    try:
+        spec = getattr(module, "__spec__", None) if module else importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.origin and spec.has_location:
+        return [spec.origin]
+    return list(spec.submodule_search_locations or [])
+
+
+ModuleKind = Literal["project", "library", "missing"]
+
+
+@functools.cache
+def locate_module(module_name: str) -> ModuleKind:
+    """Whether ``module_name`` is project code, a library, or cannot be found; imports nothing.
+
+    Decided by its top-level package: a package is one thing or the other as a whole.
+    """
+    top = module_name.split(".")[0]
+    if not top:
+        return "missing"
+    if top in sys.stdlib_module_names or top in ("builtins", "stepstone"):
+        return "library"
+    locations = _spec_locations(top)
+    if locations is None:
+        return "missing"
+    if any(is_project_file(location) for location in locations):
+        return "project"
+    return "library"
 
 
 @functools.cache
@@ -46,17 +120,25 @@ def library_version(module_name: str) -> tuple[str | None, str]:
     """``(distribution, version)`` for a module; the standard library is ``python``.
 
     stepstone's own modules return ``(None, "")``: the key schema version covers them.
+    Nothing is imported: the version is read from the distribution's metadata folder.
     """
     top = (module_name or "").split(".")[0]
     if not top or top == "stepstone":
         return None, ""
     if top in sys.stdlib_module_names or top == "builtins":
         return "python", f"{sys.version_info.major}.{sys.version_info.minor}"
-    for distribution in _distributions().get(top, []):
-        try:
-            return distribution, metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
+    for location in _spec_locations(top) or []:
+        folder = os.path.dirname(location.rstrip(os.sep))
+        if os.path.basename(location).startswith("__init__."):  # a package: its parent
+            folder = os.path.dirname(folder)
+        installed = _top_level_index(folder).get(top)
+        if installed is not None:
+            distribution = metadata.Distribution.at(installed)
+            return distribution.metadata["Name"] or top, distribution.version
+    try:
+        return top, metadata.version(top)
+    except (metadata.PackageNotFoundError, ValueError):
+        pass
     module = sys.modules.get(top)
     version = getattr(module, "__version__", None)
     return top, str(version) if version else "unversioned"

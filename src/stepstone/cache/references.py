@@ -3,9 +3,11 @@
 A step's fingerprint must cover the helpers it calls, so we list the names its code loads
 from outside itself (``scale``, ``features.scale``, ``np.mean``) and the constructs whose
 target cannot be known without running the code (``getattr(obj, name)`` with a computed
-name, ``eval``, ``exec``, ``importlib.import_module``). The fingerprint then resolves the
-names against the function's closure and globals; for dynamic constructs it falls back to
-hashing the whole defining module.
+name, ``eval``, ``exec``, ``importlib.import_module(name)`` with a computed name). The
+fingerprint then resolves the names against the function's closure and globals; for dynamic
+constructs it falls back to hashing the whole defining module. An import by a literal name
+(``importlib.import_module("plugins.fast")``, ``__import__("plugins")``) is no mystery: it
+is listed as that module.
 
 Which names are external is decided by :mod:`symtable` — Python's own scoping rules — so
 a nested function's parameter that shadows a global never hides that global from the
@@ -31,6 +33,18 @@ class LocalImport:
     level: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class LiteralImport:
+    """``importlib.import_module(name, package)`` or ``__import__(name)`` with a literal name.
+
+    ``package`` is the literal package of a relative name, or ``"__package__"`` /
+    ``"__name__"`` when the code passes that global (read from the module's namespace).
+    """
+
+    name: str
+    package: str | None = None
+
+
 @dataclass(slots=True)
 class References:
     """What a piece of code refers to outside itself.
@@ -40,11 +54,13 @@ class References:
             name (a global, closure variable or builtin) or a local import alias.
         imports: local import alias -> what it imports.
         dynamic: notes of references that cannot be resolved statically.
+        modules: modules imported by a literal name at run time.
     """
 
     chains: set[tuple[str, ...]] = field(default_factory=set)
     imports: dict[str, LocalImport] = field(default_factory=dict)
     dynamic: list[str] = field(default_factory=list)
+    modules: list[LiteralImport] = field(default_factory=list)
 
 
 def _chain(node: ast.expr) -> tuple[str, ...] | None:
@@ -65,6 +81,7 @@ class _Collector(ast.NodeVisitor):
         self.chains: set[tuple[str, ...]] = set()
         self.imports: dict[str, LocalImport] = {}
         self.dynamic: list[str] = []
+        self.modules: list[LiteralImport] = []
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         chain = _chain(node)
@@ -97,7 +114,10 @@ class _Collector(ast.NodeVisitor):
         name = _chain(node.func)
         if name is not None:
             dotted = ".".join(name)
-            if dotted in _DYNAMIC_CALLS:
+            literal = _literal_import(node, name)
+            if literal is not None:
+                self.modules.append(literal)
+            elif dotted in _DYNAMIC_CALLS:
                 self.dynamic.append(f"{dotted}() at line {node.lineno}")
             elif dotted in _ATTRIBUTE_FUNCTIONS and len(node.args) >= 2:
                 if not isinstance(node.args[1], ast.Constant):
@@ -105,6 +125,26 @@ class _Collector(ast.NodeVisitor):
             elif name[-1] == "import_module":
                 self.dynamic.append(f"{dotted}() at line {node.lineno}")
         self.generic_visit(node)
+
+
+def _literal_import(node: ast.Call, name: tuple[str, ...]) -> LiteralImport | None:
+    """The module an ``import_module``/``__import__`` call names literally, if it does."""
+    if name[-1] not in ("import_module", "__import__") or not node.args:
+        return None
+    first = node.args[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None
+    package: ast.expr | None = node.args[1] if len(node.args) > 1 else None
+    for keyword in node.keywords:
+        if keyword.arg == "package":
+            package = keyword.value
+    if name[-1] == "__import__" or package is None:
+        return LiteralImport(first.value)
+    if isinstance(package, ast.Constant) and isinstance(package.value, str | type(None)):
+        return LiteralImport(first.value, package.value)
+    if isinstance(package, ast.Name) and package.id in ("__package__", "__name__"):
+        return LiteralImport(first.value, package.id)
+    return None
 
 
 def _external_names(source: str) -> set[str]:
@@ -146,4 +186,9 @@ def find_references(source: str, tree: ast.AST) -> References:
     chains = {
         chain for chain in collector.chains if chain[0] in external or chain[0] in collector.imports
     }
-    return References(chains=chains, imports=collector.imports, dynamic=collector.dynamic)
+    return References(
+        chains=chains,
+        imports=collector.imports,
+        dynamic=collector.dynamic,
+        modules=collector.modules,
+    )

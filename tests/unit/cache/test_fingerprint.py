@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from stepstone.cache import fingerprint as fingerprint_module
 from stepstone.cache import fingerprint_function
 
 _counter = itertools.count()
@@ -268,3 +271,244 @@ def test_a_fingerprint_is_computed_once_per_process(project, monkeypatch) -> Non
     first = fingerprint_function(work)
     monkeypatch.setattr(module, "_Walker", None)  # a second walk would now fail
     assert fingerprint_function(work) is first
+
+
+PATTERNS = """
+import functools
+import importlib
+import threading
+
+import numpy as np
+
+from . import plugins
+
+
+def double(x):
+    return x * 2
+
+
+def negate(x):
+    return -x
+
+
+OPS = {"double": double, "nested": [(negate,)]}
+CHAIN = (double, negate)
+VECTORIZED = np.vectorize(double)
+
+
+@functools.lru_cache(maxsize=None)
+def cached(x):
+    return x + 1
+
+
+class Scaler:
+    def __init__(self, factor, hook):
+        self.factor = factor
+        self.hook = hook
+
+    def apply(self, x):
+        return self.hook(x) * self.factor
+
+
+SCALER = Scaler(3, negate)
+BOUND = Scaler(2, double).apply
+
+
+class Registry:
+    handlers = {}
+
+    @classmethod
+    def register(cls, function):
+        cls.handlers[function.__name__] = function
+        return function
+
+
+@Registry.register
+def registered(x):
+    return x + 10
+
+
+def use_dict(x):
+    return OPS["double"](x) + OPS["nested"][0][0](x)
+
+
+def use_chain(x):
+    for f in CHAIN:
+        x = f(x)
+    return x
+
+
+def use_vectorized(x):
+    return VECTORIZED(x)
+
+
+def use_cached(x):
+    return cached(x)
+
+
+def use_instance(x):
+    return SCALER.apply(x)
+
+
+def use_bound(x):
+    return BOUND(x)
+
+
+def use_registry(x):
+    return Registry.handlers["registered"](x)
+
+
+def use_literal_import(x):
+    return importlib.import_module("proj.plugins").plugin(x)
+
+
+def use_relative_import(x):
+    return importlib.import_module(".plugins", __package__).plugin(x)
+
+
+def unrelated(x):
+    return x
+"""
+PLUGINS = """
+def plugin(x):
+    return x + 100
+"""
+
+
+@pytest.mark.parametrize(
+    ("step", "old", "new"),
+    [
+        ("use_dict", "return x * 2", "return x * 3"),  # a function in a dispatch dict
+        ("use_dict", "return -x", "return -x - 0"),  # nested in a list of tuples in it
+        ("use_chain", "return -x", "return -x - 0"),  # a tuple of functions
+        ("use_chain", "CHAIN = (double, negate)", "CHAIN = (negate, double)"),  # its order
+        ("use_vectorized", "return x * 2", "return x * 3"),  # numpy.vectorize(fn).pyfunc
+        ("use_cached", "return x + 1", "return x + 2"),  # lru_cache: __wrapped__
+        ("use_instance", "return -x", "return -x - 0"),  # a function an instance holds
+        ("use_instance", "Scaler(3, negate)", "Scaler(4, negate)"),  # the instance's state
+        ("use_instance", "return self.hook(x) * self.factor", "return self.hook(x)"),
+        ("use_bound", "return x * 2", "return x * 3"),  # a bound method's __self__ state
+        ("use_registry", "return x + 10", "return x + 11"),  # a registry filled at import
+    ],
+)
+def test_functions_reached_through_values_count(project, step, old, new) -> None:
+    edited = PATTERNS.replace(old, new)
+    assert edited != PATTERNS
+    files = {"steps": PATTERNS, "plugins": PLUGINS}
+    before = fingerprint_function(project(files, f"steps.{step}"))
+    after = fingerprint_function(project(dict(files, steps=edited), f"steps.{step}"))
+    assert before.digest != after.digest
+    assert not before.unhashable
+
+
+@pytest.mark.parametrize("step", ["use_literal_import", "use_relative_import"])
+def test_a_literal_import_module_reaches_that_module(project, step) -> None:
+    files = {"steps": PATTERNS, "plugins": PLUGINS}
+    before = fingerprint_function(project(files, f"steps.{step}"))
+    edited = dict(files, plugins=PLUGINS.replace("x + 100", "x + 101"))
+    assert before.digest != fingerprint_function(project(edited, f"steps.{step}")).digest
+    assert not any("line" in reason for reason in before.fallbacks.values())
+
+
+def test_edits_out_of_reach_keep_the_fingerprint(project) -> None:
+    files = {"steps": PATTERNS, "plugins": PLUGINS}
+    for step in ("use_dict", "use_chain", "use_instance", "use_registry"):
+        edited = dict(files, steps=PATTERNS.replace("def unrelated(x):\n    return x", "pass"))
+        first = fingerprint_function(project(files, f"steps.{step}")).digest
+        assert first == fingerprint_function(project(edited, f"steps.{step}")).digest, step
+
+
+def test_a_computed_import_module_name_counts_the_module_whole(project) -> None:
+    source = """
+import importlib
+
+def work(name):
+    return importlib.import_module(name)
+"""
+    fingerprint = fingerprint_function(project({"steps": source}))
+    assert any("import_module() at line" in reason for reason in fingerprint.fallbacks.values())
+
+
+def test_a_value_that_cannot_be_hashed_counts_its_module_whole_and_says_so(project) -> None:
+    source = """
+import threading
+
+LOCK = threading.Lock()
+
+def work(x):
+    with LOCK:
+        return x + {n}
+
+def other():
+    return {m}
+"""
+    first = fingerprint_function(project({"steps": source.format(n=1, m=1)}))
+    assert first.unhashable == {
+        next(k for k in first.objects if k.endswith("steps.LOCK")): (
+            "value `LOCK` in `steps.py` could not be hashed; its module is included whole"
+        )
+    }
+    assert first.objects[next(k for k in first.objects if k.endswith("steps.LOCK"))] == (
+        "unhashable:_thread.lock"
+    )
+    second = fingerprint_function(project({"steps": source.format(n=1, m=2)}))
+    assert first.digest != second.digest  # any edit of the module counts
+    notes = fingerprint_module.whole_module_notes(second.to_record(), first.to_record())
+    assert notes == ["value `LOCK` in `steps.py` could not be hashed; its module is included whole"]
+
+
+def test_a_cycle_of_values_is_described_once(project) -> None:
+    source = """
+LOOP = {"self": None, "f": None}
+LOOP["self"] = LOOP
+
+def helper(x):
+    return x + 1
+
+LOOP["f"] = helper
+
+def work(x):
+    return LOOP["self"]["f"](x)
+"""
+    first = fingerprint_function(project({"steps": source}))
+    assert not first.unhashable
+    assert first.digest != digest(project, {"steps": source.replace("x + 1", "x + 2")})
+
+
+def test_a_local_import_of_a_library_does_not_import_it(project) -> None:
+    source = """
+def work(x):
+    from colorsys import rgb_to_hsv
+    import yaml
+    from sklearn.linear_model import LogisticRegression
+    return LogisticRegression, yaml, rgb_to_hsv
+"""
+    for name in [m for m in sys.modules if m.split(".")[0] in ("sklearn", "yaml")]:
+        del sys.modules[name]
+    fingerprint = fingerprint_function(project({"steps": source}))
+    assert {"library:scikit-learn", "library:PyYAML", "library:python"} <= set(fingerprint.objects)
+    assert "sklearn" not in sys.modules and "yaml" not in sys.modules
+
+
+def test_values_without_source_hash_the_same_in_another_process() -> None:
+    code = """
+import threading, functools
+from stepstone.cache import fingerprint as fingerprint_module
+from stepstone.cache import fingerprint_function
+STATE = {"f": None, "partial": None, "items": {3, 1, "b", "a"}}
+def helper(x):
+    return x
+STATE["f"] = helper
+STATE["partial"] = functools.partial(helper, -0.0)
+def work(x):
+    return STATE["f"](x)
+print(fingerprint_function(work).digest)
+"""
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout
+        for _ in range(3)
+    }
+    assert len(digests) == 1
