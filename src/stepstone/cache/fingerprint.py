@@ -208,6 +208,35 @@ def whole_module_notes(now: Mapping[str, Any], before: Mapping[str, Any]) -> lis
 
 
 _PENDING = "pending"
+_CodeFacts = tuple[str, References, str | None]
+_FACTS: dict[bool, weakref.WeakKeyDictionary[types.CodeType, _CodeFacts]] = {
+    False: weakref.WeakKeyDictionary(),
+    True: weakref.WeakKeyDictionary(),
+}
+
+
+def _code_facts(func: types.FunctionType, *, is_root: bool) -> _CodeFacts:
+    """A function's code hash, its references and any fallback note; once per code object.
+
+    Helpers shared by several steps are parsed once per process. (A step's own function is
+    kept apart: its ``@step`` decorator is left out of its hash.)
+    """
+    memo = _FACTS[is_root]
+    facts = memo.get(func.__code__)
+    if facts is not None:
+        return facts
+    parsed = _source_of(func)
+    if parsed is None:
+        references = References(chains={(n,) for n in func.__code__.co_names})
+        note = "source unavailable; hashed compiled bytecode"
+        facts = (_code_digest(func.__code__), references, note)
+    else:
+        source, node = parsed
+        if is_root and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.decorator_list = [d for d in node.decorator_list if not _is_step_decorator(d)]
+        facts = (normalized_hash(node), find_references(source, node), None)
+    memo[func.__code__] = facts
+    return facts
 
 
 class _Walker:
@@ -281,17 +310,10 @@ class _Walker:
             self._library(func)
             return
         self._names[id(func)] = name
-        parsed = _source_of(func)
-        if parsed is None:
-            self.objects[name] = _code_digest(func.__code__)
-            self.fallbacks[name] = "source unavailable; hashed compiled bytecode"
-            references = References(chains={(n,) for n in func.__code__.co_names})
-        else:
-            source, node = parsed
-            if is_root and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                node.decorator_list = [d for d in node.decorator_list if not _is_step_decorator(d)]
-            self.objects[name] = normalized_hash(node)
-            references = find_references(source, node)
+        code_hash, references, fallback = _code_facts(func, is_root=is_root)
+        self.objects[name] = code_hash
+        if fallback:
+            self.fallbacks[name] = fallback
         self.files[name] = func.__code__.co_filename
         module_name = func.__module__
         closure = {}
@@ -331,7 +353,7 @@ class _Walker:
         attributes = {
             key: value
             for key, value in vars(cls).items()
-            if not (key.startswith("__") and key.endswith("__")) and not _defined_in(value, cls)
+            if not _is_machinery(key) and not _defined_in(value, cls)
         }
         if attributes:  # values put there at run time: a registry a decorator fills
             self._value(f"{name}<attributes>", attributes, cls.__module__)
@@ -359,7 +381,7 @@ class _Walker:
             self.objects[key] = digest(repr(sorted(vars(module))).encode())
         self.fallbacks[key] = reason
         for attribute, value in sorted(vars(module).items()):
-            if not (attribute.startswith("__") and attribute.endswith("__")):
+            if not _is_machinery(attribute):
                 self.reference(value, f"{module_name}.{attribute}", module_name)
 
     # -- values -----------------------------------------------------------------------------
@@ -473,6 +495,11 @@ def _absolute(module: str, level: int, namespace: dict[str, Any]) -> str | None:
         return importlib.util.resolve_name("." * level + module, package or None)
     except (ImportError, ValueError):
         return None
+
+
+def _is_machinery(name: str) -> bool:
+    """Dunder names and ``abc``'s cache: Python's bookkeeping, rebuilt by every import."""
+    return (name.startswith("__") and name.endswith("__")) or name == "_abc_impl"
 
 
 def _defined_in(value: Any, cls: type) -> bool:

@@ -48,35 +48,55 @@ _INSTALLED = (".dist-info", ".egg-info")
 
 
 @functools.cache
-def _top_level_index(folder: str) -> dict[str, str]:
-    """Top-level import name -> metadata folder, for every distribution installed in ``folder``.
+def _installed(folder: str) -> tuple[str, ...]:
+    """The metadata folders (``name-version.dist-info``) of the distributions in ``folder``."""
+    try:
+        return tuple(sorted(e.path for e in os.scandir(folder) if e.name.endswith(_INSTALLED)))
+    except OSError:
+        return ()
 
-    ``top_level.txt`` names them where it exists; otherwise the first path component of each
-    ``RECORD`` line does (modern wheels often ship no ``top_level.txt``).
+
+@functools.cache
+def _declared_tops(folder: str) -> dict[str, str]:
+    """Top-level name -> metadata folder, from ``top_level.txt`` or the distribution's name."""
+    index: dict[str, str] = {}
+    for path in _installed(folder):
+        name = os.path.basename(path).partition("-")[0]
+        index.setdefault(name.lower().replace("-", "_").replace(".", "_"), path)
+        try:
+            with open(os.path.join(path, "top_level.txt"), encoding="utf-8") as handle:
+                for top in handle.read().split():
+                    index.setdefault(top, path)
+        except OSError:
+            continue
+    return index
+
+
+@functools.cache
+def _recorded_tops(folder: str) -> dict[str, str]:
+    """Top-level name -> metadata folder, from the first path component of ``RECORD`` lines.
+
+    Read only when a name is neither declared nor the distribution's own (``sklearn`` of
+    ``scikit-learn``): modern wheels often ship no ``top_level.txt``.
     """
     index: dict[str, str] = {}
-    try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError:
-        return index
-    for entry in entries:
-        if not entry.name.endswith(_INSTALLED):
-            continue
-        names: set[str] = set()
+    for path in _installed(folder):
         try:
-            with open(os.path.join(entry.path, "top_level.txt"), encoding="utf-8") as handle:
-                names.update(handle.read().split())
+            with open(os.path.join(path, "RECORD"), encoding="utf-8") as handle:
+                for line in handle:
+                    head = line.split(",", 1)[0].split("/", 1)[0]
+                    index.setdefault(head.partition(".")[0], path)  # a module file or extension
         except OSError:
-            try:
-                with open(os.path.join(entry.path, "RECORD"), encoding="utf-8") as handle:
-                    for line in handle:
-                        head = line.split(",", 1)[0].split("/", 1)[0]
-                        names.add(head.partition(".")[0])  # a module file or extension
-            except OSError:
-                continue
-        for name in names:
-            index.setdefault(name, entry.path)
+            continue
     return index
+
+
+def _distribution(path: str) -> tuple[str, str]:
+    """``(name, version)`` of a metadata folder, from its name (the wheel spec fixes it)."""
+    name, _, version = os.path.basename(path).rpartition(".")[0].partition("-")
+    if not version:  # an egg-info folder may carry no version in its name
+        version = metadata.Distribution.at(path).version
+    return name.replace("_", "-"), version
 
 
 def _spec_locations(top: str) -> list[str] | None:
@@ -131,10 +151,9 @@ def library_version(module_name: str) -> tuple[str | None, str]:
         folder = os.path.dirname(location.rstrip(os.sep))
         if os.path.basename(location).startswith("__init__."):  # a package: its parent
             folder = os.path.dirname(folder)
-        installed = _top_level_index(folder).get(top)
+        installed = _declared_tops(folder).get(top) or _recorded_tops(folder).get(top)
         if installed is not None:
-            distribution = metadata.Distribution.at(installed)
-            return distribution.metadata["Name"] or top, distribution.version
+            return _distribution(installed)
     try:
         return top, metadata.version(top)
     except (metadata.PackageNotFoundError, ValueError):

@@ -486,7 +486,7 @@ def work(x):
     for name in [m for m in sys.modules if m.split(".")[0] in ("sklearn", "yaml")]:
         del sys.modules[name]
     fingerprint = fingerprint_function(project({"steps": source}))
-    assert {"library:scikit-learn", "library:PyYAML", "library:python"} <= set(fingerprint.objects)
+    assert {"library:scikit-learn", "library:pyyaml", "library:python"} <= set(fingerprint.objects)
     assert "sklearn" not in sys.modules and "yaml" not in sys.modules
 
 
