@@ -4,13 +4,20 @@ Opening a database and checking its schema costs milliseconds; a notebook or a s
 runs a pipeline a hundred times should pay it once. Stores are cached per
 (metadata URL, artifact root), so changing ``STEPSTONE_HOME`` between runs (as tests do)
 opens new ones.
+
+An open store is reused for other settings only if it was opened from the same values of
+every setting that configures it (:func:`_metadata_options`, :func:`_artifact_options`:
+the one place that both opens a store and decides when it can be shared). So a
+``Client(settings=...)`` with ``allow_pickle=False`` opened after the default stores gets
+an artifact store that refuses pickles, while still sharing the metadata connection.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stepstone.config import Settings, load_settings
 
@@ -35,7 +42,8 @@ class Stores:
                 if self._metadata is None:
                     from stepstone.metadata import open_metadata_store
 
-                    self._metadata = open_metadata_store(self.settings.metadata_url)
+                    (url,) = _metadata_options(self.settings)
+                    self._metadata = open_metadata_store(url)
         return self._metadata
 
     @property
@@ -46,21 +54,38 @@ class Stores:
                     from stepstone.artifacts import open_artifact_store
                     from stepstone.artifacts.storage import StorageOptions
 
-                    table = self.settings.artifact_storage
+                    root, allow_pickle, table = _artifact_options(self.settings)
                     where = f"Config file {self.settings.config_file}"
                     self._artifacts = open_artifact_store(
-                        self.settings.artifact_root,
-                        allow_pickle=self.settings.allow_pickle,
+                        root,
+                        allow_pickle=allow_pickle,
                         storage_options=None
                         if table is None
                         else StorageOptions.from_table(table, where),
                     )
         return self._artifacts
 
+    def adopt(self, previous: Stores) -> None:
+        """Share ``previous``'s open stores that its settings configured as ours would."""
+        if _metadata_options(previous.settings) == _metadata_options(self.settings):
+            self._metadata = previous._metadata
+        if _artifact_options(previous.settings) == _artifact_options(self.settings):
+            self._artifacts = previous._artifacts
+
     def close(self) -> None:
         if self._metadata is not None:
             self._metadata.close()
             self._metadata = None
+
+
+def _metadata_options(settings: Settings) -> tuple[str]:
+    """Every setting the metadata store is opened with."""
+    return (settings.metadata_url,)
+
+
+def _artifact_options(settings: Settings) -> tuple[str, bool, Mapping[str, Any] | None]:
+    """Every setting the artifact store is opened with (the pickle policy included)."""
+    return settings.artifact_root, settings.allow_pickle, settings.artifact_storage
 
 
 _OPEN: dict[tuple[str, str], Stores] = {}
@@ -77,7 +102,7 @@ def get_stores(settings: Settings | None = None) -> Stores:
             previous = stores
             stores = Stores(settings)
             if previous is not None:
-                stores._metadata, stores._artifacts = previous._metadata, previous._artifacts
+                stores.adopt(previous)
             _OPEN[key] = stores
         return stores
 

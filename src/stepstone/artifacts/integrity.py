@@ -16,6 +16,18 @@ materializer gets:
 A mismatch is reported as :class:`~stepstone.exceptions.ArtifactIntegrityError` by the
 store, never as a value built from bad bytes.
 
+*Verify first.* Streaming verification reports a mismatch after the materializer has
+parsed the bytes. That is harmless for a parser that can only fail on bad bytes (``.npy``
+without pickle), and fatal for one that runs code as it reads: ``pickle.load`` executes a
+tampered payload before the last byte is hashed. So unless a materializer declares
+``safe_on_damaged_bytes``, the reader is built with ``verify_first`` and every file is
+hashed *completely* before the materializer gets it: a local file through the descriptor
+it will then read (a file renamed over it meanwhile is not the one read), a remote file
+while it is copied into a local spool (so it is downloaded once). A bad file is then
+refused with :class:`DamagedFileError` before any of its bytes reach the parser. The
+price is a second pass over local bytes, from the page cache (measured in
+``benchmarks/artifacts.py``); files this process wrote or verified cost nothing (stamps).
+
 *Stamps.* Hashing a file this process itself wrote or already verified is wasted work
 when the file has not changed since: the store remembers, per local file, the digest
 with the file's ``(size, mtime_ns, ctime_ns, inode)`` and trusts an unchanged stamp. Any
@@ -29,22 +41,34 @@ step loads, cost no second hash.
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import queue
+import tempfile
 import threading
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from blake3 import blake3
 
 from stepstone.artifacts.files import ArtifactReader, LocalArtifactReader
 from stepstone.artifacts.hashing import FileEntry, hash_bytes, hash_file
 
-__all__ = ["FileStamps", "VerifyingFile", "VerifyingReader", "stamps"]
+__all__ = ["DamagedFileError", "FileStamps", "VerifyingFile", "VerifyingReader", "stamps"]
 
 # Reads larger than this are split, so hashing one piece overlaps reading the next.
 _PIPELINE_MIN = 16 << 20
 _PIPELINE_CHUNK = 4 << 20
+# A remote file verified before use is spooled in memory up to this size, then on disk.
+_SPOOL_MEMORY = 64 << 20
+
+
+class DamagedFileError(ValueError):
+    """A file failed verification before any materializer read it (``verify_first``).
+
+    Internal: the store turns it into :class:`~stepstone.exceptions.ArtifactIntegrityError`
+    after removing the damaged copy.
+    """
 
 
 class FileStamps:
@@ -216,13 +240,18 @@ class VerifyingReader(ArtifactReader):
     """An :class:`ArtifactReader` that checks every file against the manifest entries.
 
     Results are collected, not raised, while the materializer runs; the store calls
-    :meth:`finish` afterwards and raises on the first bad file it returns.
+    :meth:`finish` afterwards and raises on the first bad file it returns. With
+    ``verify_first`` (see the module docstring) a file is hashed whole before it is handed
+    out, and a bad one raises :class:`DamagedFileError` instead.
     """
 
-    def __init__(self, inner: ArtifactReader, entries: list[FileEntry]) -> None:
+    def __init__(
+        self, inner: ArtifactReader, entries: list[FileEntry], *, verify_first: bool = False
+    ) -> None:
         self.inner = inner
         self.uri = inner.uri
         self.entries = {entry.name: entry for entry in entries}
+        self.verify_first = verify_first
         self.verified: set[str] = set()
         self.bad: dict[str, str] = {}  # name -> what is wrong
 
@@ -238,7 +267,13 @@ class VerifyingReader(ArtifactReader):
             if local is not None:
                 stamps.remember(local, digest)
         else:
-            self.bad.setdefault(name, "its bytes do not match the hash recorded at save time")
+            self._found_bad(name, "its bytes do not match the hash recorded at save time")
+
+    def _found_bad(self, name: str, problem: str) -> None:
+        """Record a bad file; before use (``verify_first``) also refuse to hand it out."""
+        self.bad.setdefault(name, problem)
+        if self.verify_first:
+            raise DamagedFileError(f"artifact file {name!r}: {problem}")
 
     def _local_path(self, name: str) -> str | None:
         if isinstance(self.inner, LocalArtifactReader):
@@ -271,6 +306,12 @@ class VerifyingReader(ArtifactReader):
         raw = self.inner.open(name, "rb")
         if self._trusted(name):
             file: IO[Any] = raw
+        elif self.verify_first:
+            try:
+                file = self._proven(raw, entry)
+            except BaseException:
+                raw.close()
+                raise
         else:
             size = _size_of(raw)
             if size is not None and size != entry.size:
@@ -281,13 +322,42 @@ class VerifyingReader(ArtifactReader):
             return io.TextIOWrapper(file, encoding="utf-8", newline="")
         return file
 
+    def _proven(self, raw: Any, entry: FileEntry) -> IO[bytes]:
+        """``raw`` hashed whole and rewound (a local file) or its verified spooled copy."""
+        try:
+            fd = raw.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        hasher = blake3(max_threads=blake3.AUTO)
+        if fd is not None:
+            # The descriptor the materializer will read: hash through it, then rewind.
+            size = os.fstat(fd).st_size
+            if size == entry.size and size:
+                with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+                    hasher.update(mapped)
+            proven: IO[bytes] = raw
+        else:
+            spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY)
+            size = 0
+            with raw:
+                while chunk := raw.read(8 << 20):
+                    hasher.update(chunk)
+                    spool.write(chunk)
+                    size += len(chunk)
+            proven = cast("IO[bytes]", spool)
+        if size != entry.size:
+            self._found_bad(entry.name, f"it has {size} bytes, {entry.size} were saved")
+        self._result(entry.name, hasher.hexdigest())
+        proven.seek(0)
+        return proven
+
     def path(self, name: str = "data") -> str:
         entry = self._entry(name)
         local = self.inner.path(name)
         if not self._trusted(name):
             digest, size = hash_file(local)
             if size != entry.size or digest != entry.blake3:
-                self.bad.setdefault(name, "its bytes do not match the hash recorded at save time")
+                self._found_bad(name, "its bytes do not match the hash recorded at save time")
             else:
                 self.verified.add(name)
                 if isinstance(self.inner, LocalArtifactReader):
@@ -300,7 +370,7 @@ class VerifyingReader(ArtifactReader):
         if mapped is None or self._trusted(name):
             return mapped
         if len(mapped) != entry.size:
-            self.bad.setdefault(name, f"it has {len(mapped)} bytes, {entry.size} were saved")
+            self._found_bad(name, f"it has {len(mapped)} bytes, {entry.size} were saved")
             return mapped
         # Hashing through the map faults the pages in from the page cache, no copy: the
         # hash is the only pass over the data, and the array then lives on these pages.

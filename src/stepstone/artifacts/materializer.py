@@ -49,6 +49,13 @@ class Materializer(ABC):
             need not be imported) registered by ``register_materializer(ThisClass)``.
         uses_pickle: True if loading unpickles anything. Such artifacts are refused by
             stores opened with ``allow_pickle=False``, because a pickle runs code.
+        safe_on_damaged_bytes: True only if :meth:`load` given *any* bytes (damaged or
+            hostile) can do no more than fail or return a wrong value: it runs no code,
+            imports nothing named by the bytes, and uses no parser known to be unsafe on
+            hostile input. The store then checks the bytes while the materializer reads
+            them (one pass). Otherwise (the default, and always when ``uses_pickle``) each
+            file is hashed completely before the materializer sees it. Declare it only
+            for formats like ``.npy`` without pickle or safetensors.
 
     Rules a materializer must follow:
         * Deterministic bytes: the same value must produce the same files in every process
@@ -82,6 +89,7 @@ class Materializer(ABC):
     version: ClassVar[str] = "1"
     handled_types: ClassVar[tuple[str | type, ...]] = ()
     uses_pickle: ClassVar[bool] = False
+    safe_on_damaged_bytes: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -10,8 +10,9 @@ processes at once. ``load`` finds the materializer by the name recorded at save 
 A uri is resolved by the content hash it ends with (a bare hash works too), so uris
 recorded before a store was moved, or through another mount of it, still load.
 
-Integrity: ``load`` checks every byte it uses against the content hash while reading
-(:mod:`stepstone.artifacts.integrity`); a missing or damaged artifact raises
+Integrity: ``load`` checks every byte it uses against the content hash, before a
+materializer that could run code on bad bytes (pickle) reads any of them, else while it
+reads (:mod:`stepstone.artifacts.integrity`); a missing or damaged artifact raises
 :class:`~stepstone.exceptions.ArtifactIntegrityError` (``ArtifactMissingError`` when
 nothing is there) and a damaged copy is removed at once, so the store reports it missing
 from then on and the next save of the same bytes writes a fresh copy. ``save`` of bytes
@@ -279,10 +280,14 @@ class ArtifactStore:
     ) -> Any:
         """Load the value stored at ``uri`` with the materializer recorded at save time.
 
-        With ``verify`` (the default) every file is checked against the content hash as
-        it is read (BLAKE3; files this process wrote or checked, unchanged since, are not
-        hashed again). A damaged artifact is removed from the store before the error is
-        raised, so the store reports it missing and the producing step can run again.
+        With ``verify`` (the default) every file is checked against the content hash
+        (BLAKE3; files this process wrote or checked, unchanged since, are not hashed
+        again): before the materializer reads it, unless the materializer declares
+        ``safe_on_damaged_bytes`` (then while it reads, in one pass). A pickle's payload
+        therefore never runs from tampered bytes. A damaged artifact is removed from the
+        store before the error is raised, so the store reports it missing and the
+        producing step can run again. ``verify=False`` skips every check: only for bytes
+        you have just verified yourself.
 
         Raises:
             ArtifactMissingError: nothing (or only part of an artifact) is stored there.
@@ -298,7 +303,11 @@ class ArtifactStore:
         reader: ArtifactReader = self._backend.reader(content_hash, uri)
         try:
             if verify:
-                reader = self._verifying(reader, uri, content_hash)
+                # A parser that may run code or import on bad bytes (pickle first of all)
+                # sees only files already proven intact; a declared-safe one is checked as
+                # it reads, in the same pass (see stepstone.artifacts.integrity).
+                first = cls.uses_pickle or not cls.safe_on_damaged_bytes
+                reader = self._verifying(reader, uri, content_hash, verify_first=first)
             value = cls().load(reader, data_type)
             if isinstance(reader, VerifyingReader):
                 self._check(reader, uri, content_hash, None)
@@ -319,12 +328,14 @@ class ArtifactStore:
         finally:
             reader.close()
 
-    def _verifying(self, reader: ArtifactReader, uri: str, content_hash: str) -> VerifyingReader:
+    def _verifying(
+        self, reader: ArtifactReader, uri: str, content_hash: str, *, verify_first: bool
+    ) -> VerifyingReader:
         path = self._manifest_path(content_hash)
         if path is not None:
             entries = stamps.trusted_manifest(path, content_hash)
             if entries is not None:
-                return VerifyingReader(reader, entries)
+                return VerifyingReader(reader, entries, verify_first=verify_first)
         try:
             manifest = self._backend.read_manifest(content_hash)
         except FileNotFoundError as exc:
@@ -334,7 +345,7 @@ class ArtifactStore:
         entries = decode_manifest(manifest)
         if path is not None:
             stamps.remember_manifest(path, content_hash, entries)
-        return VerifyingReader(reader, entries)
+        return VerifyingReader(reader, entries, verify_first=verify_first)
 
     def _manifest_path(self, content_hash: str) -> str | None:
         """Local path of an artifact's manifest (stamps apply to local files only)."""

@@ -100,6 +100,8 @@ class TorchTensorMaterializer(Materializer):
 
     name = "torch.safetensors"
     version = "1"
+    # safetensors is a format designed to be read from untrusted sources.
+    safe_on_damaged_bytes = True
     handled_types = ("torch.Tensor",)
 
     def can_save(self, value: Any) -> bool:

@@ -103,6 +103,8 @@ class NumpyNpzMaterializer(Materializer):
 
     name = "numpy.npz"
     version = "1"
+    # ``np.load(..., allow_pickle=False)``: bad bytes fail or give wrong arrays.
+    safe_on_damaged_bytes = True
     handled_types = ("builtins.dict", "builtins.tuple", "builtins.list")
 
     @classmethod
