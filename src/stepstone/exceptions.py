@@ -279,3 +279,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1)
     return f" Did you mean '{matches[0]}'?" if matches else ""
+
+
+class ArtifactStoreFullError(ArtifactStoreError):
+    """The artifact store's file system refused a write: no space left, over quota, or a
+    file larger than the file system (or the process's file-size limit) allows."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from stepstone.cli.app import app
+from stepstone.exceptions import CacheMissWarning
 
-from .pipelines import RecordedRuns
+from .pipelines import RecordedRuns, numbers_pipeline
 
 
 def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
@@ -108,3 +111,30 @@ def test_export_copies_the_stored_files(
     assert code == 2
     assert "is not empty" in err
     assert invoke(runner, "artifacts", "export", numbers.id, str(target), "--force")[0] == 0
+
+
+def test_export_refuses_damaged_bytes_and_says_how_to_recompute(
+    runner: CliRunner, recorded_runs: RecordedRuns, tmp_path: Path
+) -> None:
+    numbers = recorded_runs.first.steps["load_numbers"].output
+    data = Path(numbers.uri) / "data.json"
+    original = data.read_bytes()
+    time.sleep(0.01)  # a new ctime even on coarse-clocked file systems
+    data.write_bytes(original.replace(b"1", b"9"))  # same size, different bytes
+    target = tmp_path / "exported"
+    code, out, err = invoke(runner, "artifacts", "export", numbers.id, str(target))
+    assert code == 1
+    assert "Exported" not in out
+    assert "Nothing was exported" in err
+    assert "'data.json' its bytes do not match" in err
+    assert "run pipeline 'numbers_pipeline' again" in err
+    assert "step 'load_numbers'" in err
+    assert not target.exists() or not any(target.rglob("*.json"))
+    # The damaged copy is gone, so the next run recomputes it and export works again.
+    assert not data.exists()
+    with pytest.warns(CacheMissWarning, match="load_numbers"):
+        rerun = numbers_pipeline(factor=1)
+    assert rerun.steps["load_numbers"].status == "completed"
+    code, _, err = invoke(runner, "artifacts", "export", numbers.id, str(target))
+    assert code == 0, err
+    assert (target / "data.json").read_bytes() == original

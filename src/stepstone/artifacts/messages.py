@@ -6,12 +6,38 @@ function returns the exception for the store to raise (``raise ... from exc``).
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from stepstone.artifacts.materializer import Materializer, qualname_of
-from stepstone.exceptions import MaterializerError
+from stepstone.exceptions import ArtifactStoreFullError, MaterializerError
 
-__all__ = ["load_error", "pickle_refused", "save_error"]
+__all__ = ["load_error", "pickle_refused", "save_error", "store_full"]
+
+# What the file system says when it has no room for a write, and what frees some.
+_MOVE = "move the artifact root (STEPSTONE_ARTIFACT_ROOT, or 'artifact_root' in config.toml)"
+_FULL = {
+    errno.ENOSPC: ("No space left on device", f"free space or {_MOVE}"),
+    errno.EDQUOT: ("Disk quota exceeded", f"free space, raise the quota, or {_MOVE}"),
+    errno.EFBIG: (
+        "File too large for the file system or the process's file-size limit",
+        f"raise the limit (ulimit -f) or {_MOVE} to a file system that allows larger files",
+    ),
+}
+
+
+def store_full(exc: BaseException, where: str) -> ArtifactStoreFullError | None:
+    """The error for a write refused for lack of room under ``where``, else None.
+
+    Checked before blaming the materializer: a full disk is the store's problem, which
+    the user fixes by freeing space or moving the artifact root, not by changing code.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _FULL:
+        return None
+    what, fix = _FULL[exc.errno]
+    return ArtifactStoreFullError(
+        f"{what} under {where}; {fix}. Nothing was stored; run again once there is room."
+    )
 
 
 def save_error(

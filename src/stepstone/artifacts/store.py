@@ -33,6 +33,7 @@ Whatever fails, the staging directory is removed and nothing appears at the fina
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,9 +52,9 @@ from stepstone.artifacts.hashing import (
     hash_file,
     is_content_hash,
 )
-from stepstone.artifacts.integrity import VerifyingReader, stamps
+from stepstone.artifacts.integrity import DamagedFileError, VerifyingReader, stamps
 from stepstone.artifacts.materializer import Materializer, qualname_of, safe_summary
-from stepstone.artifacts.messages import load_error, pickle_refused, save_error
+from stepstone.artifacts.messages import load_error, pickle_refused, save_error, store_full
 from stepstone.artifacts.registry import (
     fallback_materializer,
     get_materializer,
@@ -186,6 +187,9 @@ class ArtifactStore:
             except ArtifactStoreError:
                 raise
             except Exception as exc:
+                full = store_full(exc, self._write_location(exc))
+                if full is not None:
+                    raise full from exc
                 raise save_error(value, cls, exc, fallback=cls is fallback_materializer()) from exc
             manifest = encode_manifest(entries)
             content_hash = hash_bytes(manifest)
@@ -202,6 +206,9 @@ class ArtifactStore:
                 self._remember(content_hash, entries)
         except BaseException as exc:
             writer.discard()
+            full = store_full(exc, self._write_location(exc))
+            if full is not None:
+                raise full from exc
             if isinstance(exc, OSError):
                 raise ArtifactStoreError(
                     f"Cannot write to the artifact store at {self.root!r}: {exc}"
@@ -216,6 +223,15 @@ class ArtifactStore:
             materializer_version=cls.version,
             summary=safe_summary(instance, value),
         )
+
+    def _write_location(self, exc: BaseException) -> str:
+        """Where a failed write went: the root, or a remote store's local staging folder."""
+        filename = getattr(exc, "filename", None)
+        staging = self.staging_dir
+        if not isinstance(self._backend, LocalBackend) and isinstance(filename, str):
+            if filename.startswith(staging):
+                return staging
+        return self.root
 
     def _stored_copy(
         self, content_hash: str, manifest: bytes, entries: list[FileEntry]
@@ -327,6 +343,44 @@ class ArtifactStore:
             raise load_error(uri, data_type, cls, exc) from exc
         finally:
             reader.close()
+
+    def export(self, uri: str, destination: str | os.PathLike[str]) -> list[str]:
+        """Copy the artifact's files, as its materializer wrote them, into ``destination``.
+
+        Every file is hashed whole before any of its bytes are copied, so damaged bytes
+        never leave the store: the files already copied are removed again, the damaged
+        artifact is removed as on :meth:`load`, and the error is raised. Returns the paths
+        written.
+
+        Raises:
+            ArtifactNotFoundError: nothing (or only part of an artifact) is stored there.
+            ArtifactIntegrityError: a file's bytes do not match the content hash.
+        """
+        content_hash = self._hash_of(uri)
+        if not self._backend.exists(content_hash):
+            raise self._not_found(uri, content_hash)
+        inner = self._backend.reader(content_hash, uri)
+        written: list[str] = []
+        try:
+            reader = self._verifying(inner, uri, content_hash, verify_first=True)
+            for name in reader.names():
+                target = os.path.join(os.fspath(destination), *name.split("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with reader.open(name) as source, open(target, "wb") as sink:
+                    written.append(target)
+                    shutil.copyfileobj(source, sink)
+        except BaseException as exc:
+            for path in written:
+                os.remove(path)
+            if isinstance(exc, DamagedFileError):
+                name, problem = next(iter(reader.bad.items()))
+                raise self._damaged(uri, content_hash, name, problem) from exc
+            if isinstance(exc, FileNotFoundError):
+                raise self._not_found(uri, content_hash, exc) from exc
+            raise
+        finally:
+            inner.close()
+        return written
 
     def _verifying(
         self, reader: ArtifactReader, uri: str, content_hash: str, *, verify_first: bool

@@ -7,7 +7,6 @@ tables show). Its producer is resolved to a step and run name, which a user reco
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -140,14 +139,18 @@ def export_artifact(
         raise UsageError(f"{path} is a file; give a folder to export into.")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise UsageError(f"{path} is not empty; pick an empty folder or pass --force.")
-    written: list[Path] = []
-    with client.stores.artifacts.open_reader(artifact.uri) as reader:
-        for name in reader.names():
-            target = path.joinpath(*name.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with reader.open(name) as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
-            written.append(target)
+    from stepstone.exceptions import ArtifactIntegrityError, ArtifactNotFoundError
+
+    try:
+        written = [Path(p) for p in client.stores.artifacts.export(artifact.uri, path)]
+    except ArtifactIntegrityError as exc:
+        # Damaged bytes are never exported: say so, and how to get good ones again.
+        kind = type(exc) if isinstance(exc, ArtifactNotFoundError) else ArtifactIntegrityError
+        raise kind(
+            f"Nothing was exported. {exc}{_recompute_hint(client, artifact)}",
+            uri=exc.uri,
+            file=exc.file,
+        ) from exc
     out = console()
     out.print(
         f"Exported {len(written)} file(s), {format_size(artifact.size)}, of artifact "
@@ -157,3 +160,22 @@ def export_artifact(
     )
     for target in written:
         out.print(f"  {target.relative_to(path)}", markup=False)
+
+
+def _recompute_hint(client: Client, artifact: Artifact) -> str:
+    """How to get an artifact's bytes back: which step produced it, what to run."""
+    from stepstone.exceptions import StorageError
+
+    producer = _producers(client, [artifact]).get(artifact.id)
+    if producer is None:
+        return " Run the pipeline whose step produced it again, then export again."
+    step_name, run_id, run_name = producer
+    try:
+        pipeline = client.get_run(run_id).pipeline_name
+    except StorageError:
+        return f" Run the pipeline of run {run_name!r} again, then export again."
+    return (
+        f" To recompute it, run pipeline {pipeline!r} again (its script, or "
+        f"'stepstone run FILE.py:{pipeline}'): step {step_name!r} (of run {run_name!r}) "
+        "finds its output gone and executes again; then export again."
+    )
