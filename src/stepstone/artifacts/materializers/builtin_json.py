@@ -18,6 +18,8 @@ JSON cannot say exactly are *tags*: objects with exactly one key starting with `
     set, frozenset                        {"$set": [...]}, {"$frozenset": [...]}
     dict with str keys                    {"k": v, ...} with keys sorted
     any other dict                        {"$dict": [[key, value], ...]}
+    dates and times, Decimal, UUID,       tags of :mod:`.stdlib_tags`
+    complex, bytearray, Enum members
 
 Unordered things (set items, non-string dict keys) are sorted by their own canonical
 encoding, so order never depends on hash randomization. A user dict that could be
@@ -26,19 +28,23 @@ mistaken for a tag (exactly one key, starting with ``$``) is always written in t
 Huge ints use hex because Python refuses to convert ints of more than a few thousand
 digits to decimal (``sys.int_max_str_digits``), and hex is not limited.
 
-Only exact built-in types qualify: a subclass (``IntEnum``, a ``namedtuple``,
-``OrderedDict``) would come back as its base class, so it is left to another
-materializer or the pickle fallback.
+Only exact built-in types qualify: a subclass (a ``namedtuple``, ``OrderedDict``) would
+come back as its base class, so it is left to another materializer or the pickle
+fallback. Enum members are the exception: they are stored by their class's importable
+name and value, and loading imports that class. So this materializer does not declare
+``safe_on_damaged_bytes``: its file is verified before it is parsed.
 """
 
 from __future__ import annotations
 
 import binascii
+import enum
 import json
 import math
 from typing import TYPE_CHECKING, Any
 
 from stepstone.artifacts.materializer import Materializer
+from stepstone.artifacts.materializers import stdlib_tags
 from stepstone.artifacts.registry import register_materializer
 
 if TYPE_CHECKING:
@@ -61,6 +67,7 @@ SUPPORTED_TYPES: tuple[type, ...] = (
     dict,
     set,
     frozenset,
+    *stdlib_tags.STDLIB_TYPES,
 )
 
 # 2**2048 has 617 decimal digits, below the smallest limit Python lets anyone set (640),
@@ -92,7 +99,7 @@ def _check(value: Any) -> bool:
         return all(map(_check, value))
     if cls is dict:
         return all(_check(k) and _check(v) for k, v in value.items())
-    return False
+    return bool(stdlib_tags.check(value, _check))
 
 
 def encode(value: Any) -> bytes:
@@ -142,6 +149,9 @@ def _tree(value: Any) -> Any:
         return {"$set": _sorted_trees(value)}
     if cls is frozenset:
         return {"$frozenset": _sorted_trees(value)}
+    tagged = stdlib_tags.tag(value, _tree)
+    if tagged is not None:
+        return tagged
     raise TypeError(
         f"builtins.json cannot encode a value of type {cls.__module__}.{cls.__qualname__}"
     )
@@ -187,7 +197,10 @@ def _untag(obj: dict[str, Any]) -> Any:
         return _NONFINITE[payload]
     if key == "$int":
         return int(payload, 16)
-    raise ValueError(f"unknown tag {key!r} in builtins.json data")
+    try:
+        return stdlib_tags.untag(key, payload)
+    except KeyError:
+        raise ValueError(f"unknown tag {key!r} in builtins.json data") from None
 
 
 def _hashable(item: Any) -> Any:
@@ -228,6 +241,8 @@ class BuiltinsJsonMaterializer(Materializer):
 
     @classmethod
     def handles_type(cls, data_type: type) -> bool:
+        if isinstance(data_type, type) and issubclass(data_type, enum.Enum):
+            return stdlib_tags.enum_name(data_type) is not None
         return data_type in SUPPORTED_TYPES
 
     def can_save(self, value: Any) -> bool:
