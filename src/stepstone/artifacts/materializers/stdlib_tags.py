@@ -67,13 +67,11 @@ def enum_name(cls: type) -> str | None:
     """``"module:Qual.Name"`` of an enum class another process can import, else None."""
     if cls in _enum_names:
         return _enum_names[cls]
-    name: str | None = f"{cls.__module__}:{cls.__qualname__}"
-    if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
-        name = None
-    else:
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    name: str | None = None
+    if cls.__module__ != "__main__" and "<locals>" not in cls.__qualname__:
         try:
-            if _import(name) is not cls:
-                name = None
+            name = target if _import(target) is cls else None
         except (ImportError, AttributeError, ValueError):
             name = None
     _enum_names[cls] = name
