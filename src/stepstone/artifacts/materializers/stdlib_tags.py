@@ -102,7 +102,8 @@ def check(value: Any, encodable: Callable[[Any], bool]) -> bool | None:
 
 
 def tag(value: Any, tree: Callable[[Any], Any]) -> dict[str, Any] | None:
-    """The tag object of ``value`` (nested values through ``tree``), or None if not ours."""
+    """The tag object of ``value`` (nested values through ``tree``), or None if it has none
+    (not one of these types, or an enum that cannot be imported by its name)."""
     cls = type(value)
     if cls is datetime.datetime:
         return {"$datetime": value.isoformat()}
@@ -122,9 +123,7 @@ def tag(value: Any, tree: Callable[[Any], Any]) -> dict[str, Any] | None:
         return {"$bytearray": binascii.b2a_base64(value, newline=False).decode("ascii")}
     if isinstance(value, enum.Enum):
         name = enum_name(cls)
-        if name is None:
-            raise TypeError(f"enum {cls.__qualname__} cannot be imported by its name")
-        return {"$enum": [name, tree(value.value)]}
+        return None if name is None else {"$enum": [name, tree(value.value)]}
     return None
 
 
