@@ -154,18 +154,33 @@ class HashingFile(io.BufferedIOBase):
         if self._dirty:
             return self._file.write(data)
         view = memoryview(data)
+        if view.format != "B" or view.ndim != 1:
+            # A typed buffer (pickle protocol 5 hands over an array's memory as is): its
+            # bytes, which BLAKE3 accepts only as a flat byte view.
+            view = view.cast("B") if view.c_contiguous else memoryview(view.tobytes())
         if view.nbytes < _OVERLAP_MIN_BYTES:
             self._hasher.update(view)
             return self._file.write(view)
         # A big write (a whole array): hash on a second thread while this one writes the
         # same memory. BLAKE3 and the write syscall both release the GIL, so the hash
         # costs almost nothing on top of the write when a core is free.
-        worker = threading.Thread(target=self._hasher.update, args=(view,), daemon=True)
+        failed: list[BaseException] = []
+
+        def hash_view() -> None:
+            try:
+                self._hasher.update(view)
+            except BaseException as exc:  # re-raised below: a skipped hash is never silent
+                failed.append(exc)
+
+        worker = threading.Thread(target=hash_view, daemon=True)
         worker.start()
         try:
-            return self._file.write(view)
+            written = self._file.write(view)
         finally:
             worker.join()
+        if failed:
+            raise failed[0]
+        return written
 
     def writelines(self, lines: Iterable[Any]) -> None:
         for line in lines:
