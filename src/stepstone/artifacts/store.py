@@ -228,9 +228,9 @@ class ArtifactStore:
         """Where a failed write went: the root, or a remote store's local staging folder."""
         filename = getattr(exc, "filename", None)
         staging = self.staging_dir
-        if not isinstance(self._backend, LocalBackend) and isinstance(filename, str):
-            if filename.startswith(staging):
-                return staging
+        outside = not staging.startswith(self.root)  # a remote store stages locally
+        if outside and isinstance(filename, str) and filename.startswith(staging):
+            return staging
         return self.root
 
     def _stored_copy(
