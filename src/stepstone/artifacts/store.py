@@ -353,7 +353,7 @@ class ArtifactStore:
         written.
 
         Raises:
-            ArtifactNotFoundError: nothing (or only part of an artifact) is stored there.
+            ArtifactMissingError: nothing (or only part of an artifact) is stored there.
             ArtifactIntegrityError: a file's bytes do not match the content hash.
         """
         content_hash = self._hash_of(uri)

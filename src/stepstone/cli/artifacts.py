@@ -139,13 +139,13 @@ def export_artifact(
         raise UsageError(f"{path} is a file; give a folder to export into.")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise UsageError(f"{path} is not empty; pick an empty folder or pass --force.")
-    from stepstone.exceptions import ArtifactIntegrityError, ArtifactNotFoundError
+    from stepstone.exceptions import ArtifactIntegrityError, ArtifactMissingError
 
     try:
         written = [Path(p) for p in client.stores.artifacts.export(artifact.uri, path)]
     except ArtifactIntegrityError as exc:
         # Damaged bytes are never exported: say so, and how to get good ones again.
-        kind = type(exc) if isinstance(exc, ArtifactNotFoundError) else ArtifactIntegrityError
+        kind = type(exc) if isinstance(exc, ArtifactMissingError) else ArtifactIntegrityError
         raise kind(
             f"Nothing was exported. {exc}{_recompute_hint(client, artifact)}",
             uri=exc.uri,

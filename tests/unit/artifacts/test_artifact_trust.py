@@ -12,7 +12,7 @@ import pytest
 
 from stepstone.artifacts import ArtifactStore, Materializer, register_materializer
 from stepstone.artifacts.materializers import CloudpickleMaterializer
-from stepstone.exceptions import ArtifactIntegrityError, ArtifactNotFoundError
+from stepstone.exceptions import ArtifactIntegrityError, ArtifactMissingError
 
 
 class _Payload:
@@ -58,7 +58,7 @@ def test_a_tampered_pickle_never_runs(
     _tamper(path, payload)
     with pytest.raises(ArtifactIntegrityError, match=r"'data\.pkl'") as info:
         any_store.load(stored.uri, stored.materializer, stored.data_type)
-    assert not isinstance(info.value, ArtifactNotFoundError)
+    assert not isinstance(info.value, ArtifactMissingError)
     assert not marker.exists(), "the tampered pickle ran before the hash check"
     assert not any_store.exists(stored.uri)  # removed, as any damaged artifact
 
