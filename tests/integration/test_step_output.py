@@ -85,7 +85,7 @@ for name, st in (("binary", binary), ("wrong", wrong), ("odd_text", odd_text)):
     p()
     print(name, "ok")
 runs = Client().list_runs()
-print(sorted((r.pipeline_name, r.status, len(r.steps)) for r in runs))
+print(sorted((r.pipeline_name, str(r.status), len(r.steps)) for r in runs))
 for run in sorted(runs, key=lambda r: r.pipeline_name):
     (step_run,) = run.steps.values()
     print(repr(step_run.logs[:80]))

@@ -97,7 +97,9 @@ def _encode_structured(value: Any, depth: int) -> bytes | None:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
         return _frame(b"D", _qualname(value).encode() + b"|" + _mapping(b"d", fields, depth))
-    if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
+    # Asked of the type, never the instance: an object with ``__getattr__`` (pytest's
+    # ``mark``, a proxy) answers every name, and asking may have side effects.
+    if hasattr(type(value), "model_dump") and hasattr(type(value), "model_fields"):
         dumped = value.model_dump(mode="python")
         return _frame(b"P", _qualname(value).encode() + b"|" + _encode(dumped, depth + 1))
     if isinstance(value, pathlib.PurePath):
@@ -161,7 +163,9 @@ def display_value(value: Any, _depth: int = 0) -> Any:
             f.name: display_value(getattr(value, f.name), _depth + 1)
             for f in dataclasses.fields(value)
         }
-    if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
+    # Asked of the type, never the instance: an object with ``__getattr__`` (pytest's
+    # ``mark``, a proxy) answers every name, and asking may have side effects.
+    if hasattr(type(value), "model_dump") and hasattr(type(value), "model_fields"):
         return display_value(value.model_dump(mode="python"), _depth + 1)
     text = repr(value) if not isinstance(value, pathlib.PurePath) else str(value)
     return text if len(text) <= 200 else text[:199] + "…"

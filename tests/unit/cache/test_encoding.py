@@ -268,3 +268,18 @@ def test_keys_are_fixed_length_hex_and_see_every_component() -> None:
     ]
     keys = {base.key()} | {variant.key() for variant in variants}
     assert len(keys) == 1 + len(variants)
+
+
+def test_an_object_answering_every_attribute_is_not_asked_for_one() -> None:
+    # pytest's ``mark`` and proxies answer any name, some with side effects: the encoder asks
+    # the type what the value is, so describing such a value never calls its __getattr__.
+    asked: list[str] = []
+
+    class AnswersEverything:
+        def __getattr__(self, name: str) -> object:
+            asked.append(name)
+            return lambda *args, **kwargs: {}
+
+    with pytest.raises(UnhashableParameterError):
+        encode_value(AnswersEverything())
+    assert asked == []
