@@ -11,14 +11,21 @@ The home holds ``config.toml``, the SQLite database (``metadata.db``) and the lo
 artifacts (``artifacts/``). Settings in ``config.toml`` may point elsewhere (a PostgreSQL URL,
 an ``s3://`` root), and ``STEPSTONE_*`` environment variables override the file:
 
-=========================== ======================= ===================================
-variable                    config key              meaning
-=========================== ======================= ===================================
-``STEPSTONE_METADATA_URL``  ``metadata_url``        SQLAlchemy URL of the metadata database
-``STEPSTONE_ARTIFACT_ROOT`` ``artifact_root``       fsspec URL or path of the artifact root
-``STEPSTONE_CACHE``         ``cache``               ``off`` disables cache lookups
-``STEPSTONE_ALLOW_PICKLE``  ``allow_pickle``        ``0`` refuses to load pickled artifacts
-=========================== ======================= ===================================
+============================ ================== =========================================
+variable                     config key         meaning
+============================ ================== =========================================
+``STEPSTONE_METADATA_URL``   ``metadata_url``   SQLAlchemy URL of the metadata database
+``STEPSTONE_ARTIFACT_ROOT``  ``artifact_root``  fsspec URL or path of the artifact root
+``STEPSTONE_CACHE``          ``cache``          ``off`` disables cache lookups
+``STEPSTONE_ALLOW_PICKLE``   ``allow_pickle``   ``0`` refuses to load pickled artifacts
+``STEPSTONE_CACHE_REMOTE``   ``cache_remote``   remote a local cache miss is looked up in
+``STEPSTONE_REQUIRE_SIGNED`` ``require_signed`` ``1`` ignores unsigned remote entries
+``STEPSTONE_SIGNING_KEY``    ``signing_key``    key file that signs pushed entries
+``STEPSTONE_TRUSTED_KEYS``   ``trusted_keys``   public keys whose entries are trusted
+============================ ================== =========================================
+
+The ``[remotes.NAME]`` tables name cache remotes (``url``, ``allow_pickle``, and the
+``[artifact_storage]`` keys for reaching it): :mod:`stepstone.remote.config`.
 
 The ``[artifact_storage]`` table (config file only) says how to reach a remote artifact root:
 endpoint, region, checksums, conditional writes (:mod:`stepstone.artifacts.storage`);
@@ -46,16 +53,25 @@ _ENV_KEYS = {
     "artifact_root": "STEPSTONE_ARTIFACT_ROOT",
     "cache": "STEPSTONE_CACHE",
     "allow_pickle": "STEPSTONE_ALLOW_PICKLE",
+    "cache_remote": "STEPSTONE_CACHE_REMOTE",
+    "require_signed": "STEPSTONE_REQUIRE_SIGNED",
+    "signing_key": "STEPSTONE_SIGNING_KEY",
+    "trusted_keys": "STEPSTONE_TRUSTED_KEYS",
 }
 _DESCRIPTIONS = {
     "metadata_url": "SQLAlchemy URL of the metadata database",
     "artifact_root": "path or fsspec URL under which artifacts are stored",
     "cache": "off disables cache lookups (every step executes)",
     "allow_pickle": "off refuses to load artifacts stored with pickle",
+    "cache_remote": "remote (from [remotes]) a local cache miss is looked up in",
+    "require_signed": "on ignores remote entries not signed by a trusted key",
+    "signing_key": "private key file that signs entries pushed to a remote",
+    "trusted_keys": "public keys (NAME:BASE64, comma-separated) whose entries are trusted",
 }
-_BOOLEAN_KEYS = frozenset({"cache", "allow_pickle"})
+_BOOLEAN_KEYS = frozenset({"cache", "allow_pickle", "require_signed"})
 #: Tables of the config file (no environment variable): edited by hand, not ``config set``.
 STORAGE_TABLE = "artifact_storage"
+REMOTES_TABLE = "remotes"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -74,6 +90,12 @@ class Settings:
         artifact_storage: the ``[artifact_storage]`` table as written (None: no table);
             the artifact store checks it when it opens
             (:class:`stepstone.artifacts.storage.StorageOptions`).
+        cache_remote: name of the remote a local cache miss is looked up in (None: none).
+        require_signed: ignore remote entries not signed by a key in ``trusted_keys``.
+        signing_key: path of the private key that signs pushed entries (None: unsigned).
+        trusted_keys: public keys (``NAME:BASE64``) whose signatures make entries trusted.
+        remotes: the ``[remotes]`` tables as written; :mod:`stepstone.remote.config`
+            checks them when a remote is used.
     """
 
     home: Path
@@ -83,6 +105,11 @@ class Settings:
     allow_pickle: bool = True
     source: str = "user"
     artifact_storage: Mapping[str, Any] | None = field(default=None, hash=False)
+    cache_remote: str | None = None
+    require_signed: bool = False
+    signing_key: str | None = None
+    trusted_keys: tuple[str, ...] = ()
+    remotes: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @property
     def config_file(self) -> Path:
@@ -132,7 +159,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or delete it.") from exc
-    unknown = sorted(set(data) - set(_ENV_KEYS) - {STORAGE_TABLE})
+    unknown = sorted(set(data) - set(_ENV_KEYS) - {STORAGE_TABLE, REMOTES_TABLE})
     if unknown:
         from stepstone.exceptions import did_you_mean
 
@@ -160,18 +187,32 @@ def load_settings(start: Path | None = None) -> Settings:
         cache_enabled=_parse_bool("cache", values.get("cache", True)),
         allow_pickle=_parse_bool("allow_pickle", values.get("allow_pickle", True)),
         source=source,
-        artifact_storage=_storage_options(values.get(STORAGE_TABLE), home / CONFIG_FILE_NAME),
+        artifact_storage=_table(values.get(STORAGE_TABLE), STORAGE_TABLE, home),
+        cache_remote=str(values["cache_remote"]) if values.get("cache_remote") else None,
+        require_signed=_parse_bool("require_signed", values.get("require_signed", False)),
+        signing_key=str(values["signing_key"]) if values.get("signing_key") else None,
+        trusted_keys=_key_list(values.get("trusted_keys")),
+        remotes=_table(values.get(REMOTES_TABLE), REMOTES_TABLE, home),
     )
 
 
-def _storage_options(table: Any, path: Path) -> Mapping[str, Any] | None:
-    """The ``[artifact_storage]`` table, read-only (None when absent)."""
+def _key_list(raw: Any) -> tuple[str, ...]:
+    """``trusted_keys``: a TOML list, or one comma-separated string (the variable)."""
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _table(table: Any, name: str, home: Path) -> Mapping[str, Any] | None:
+    """A table of the config file, read-only (None when absent)."""
     if table is None:
         return None
     if not isinstance(table, dict):
+        example = "keys such as endpoint_url and region" if name == STORAGE_TABLE else "url"
         raise ConfigError(
-            f"Config file {path}: '{STORAGE_TABLE}' must be a table ([{STORAGE_TABLE}] with "
-            f"keys such as endpoint_url and region), not {table!r}."
+            f"Config file {home / CONFIG_FILE_NAME}: '{name}' must be a table ([{name}] with "
+            f"{example}), not {table!r}."
         )
     return MappingProxyType(table)
 
@@ -223,6 +264,10 @@ def describe_settings(settings: Settings | None = None) -> list[SettingValue]:
         "artifact_root": settings.artifact_root,
         "cache": settings.cache_enabled,
         "allow_pickle": settings.allow_pickle,
+        "cache_remote": settings.cache_remote,
+        "require_signed": settings.require_signed,
+        "signing_key": settings.signing_key,
+        "trusted_keys": ", ".join(settings.trusted_keys),
     }
     described = []
     for key in setting_keys():
@@ -300,10 +345,22 @@ def set_config_value(home: Path, key: str, value: str | None) -> Path:
             continue
         updated.append(existing)
     if line is not None:
-        updated.append(line)
+        # A top-level key goes before the first table: after it, it would belong to the table.
+        tables = [i for i, text in enumerate(updated) if text.lstrip().startswith("[")]
+        updated.insert(tables[0] if tables else len(updated), line)
+    return write_config_lines(home, updated)
+
+
+def write_config_lines(home: Path, lines: list[str]) -> Path:
+    """Replace ``home/config.toml`` with ``lines``, atomically, after reading them back.
+
+    A text that would not load (bad TOML, an unknown key) raises ConfigError and the old
+    file stays as it was.
+    """
+    path = home / CONFIG_FILE_NAME
     home.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{CONFIG_FILE_NAME}.{os.getpid()}.tmp")
-    temporary.write_text("\n".join(updated) + "\n" if updated else "", encoding="utf-8")
+    temporary.write_text("\n".join(lines) + "\n" if lines else "", encoding="utf-8")
     try:
         read_config_file(temporary)
     except ConfigError:

@@ -263,6 +263,14 @@ class InvalidRecordError(MetadataStoreError, ValueError):
     """A record handed to a metadata store contradicts itself, so nothing is written."""
 
 
+class RemoteError(StorageError):
+    """A cache remote cannot be reached or read."""
+
+
+class RemoteEntryError(RemoteError):
+    """A cache entry on a remote is unreadable or refused (unsigned, tampered, pickled)."""
+
+
 class StepstoneWarning(UserWarning):
     """Base of every warning stepstone emits."""
 
@@ -273,6 +281,10 @@ class PickleFallbackWarning(StepstoneWarning):
 
 class CacheMissWarning(StepstoneWarning):
     """A cache entry existed but could not be used (its artifacts are missing or damaged)."""
+
+
+class RemoteEntryWarning(StepstoneWarning):
+    """A cache entry on a remote was ignored: unsigned, tampered, untrusted pickle, damaged."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

@@ -25,6 +25,7 @@ COMMANDS = (
     "artifacts",
     "cache",
     "gc",
+    "remote",
     "dashboard",
     "lineage",
     "materializers",
@@ -52,7 +53,8 @@ def test_help_lists_every_command_in_order(runner: CliRunner) -> None:
     [
         ("runs", ("list", "show", "compare", "delete")),
         ("artifacts", ("list", "show", "export")),
-        ("cache", ("list", "clear", "prune")),
+        ("cache", ("list", "clear", "prune", "push", "pull")),
+        ("remote", ("add", "list", "remove", "keygen")),
         ("integration", ("list", "install")),
         ("config", ("show", "set", "unset")),
     ],

@@ -145,6 +145,77 @@ def prune_cache(
     )
 
 
+RemoteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--remote",
+        "-r",
+        metavar="NAME",
+        help="The remote (default: cache_remote, or the only one).",
+    ),
+]
+
+
+@cache_app.command("push")
+def push(
+    run: Annotated[
+        str | None, typer.Option("--run", metavar="RUN", help="The entries a run used or made.")
+    ] = None,
+    push_all: Annotated[bool, typer.Option("--all", help="Every local cache entry.")] = False,
+    remote: RemoteOption = None,
+) -> None:
+    """Upload cache entries and their artifacts to a remote (artifacts first, entry last)."""
+    from stepstone.cli.render import console
+    from stepstone.client import Client
+    from stepstone.exceptions import UsageError
+    from stepstone.remote.config import remote_named
+    from stepstone.remote.layout import open_remote
+    from stepstone.remote.push import push_entries
+    from stepstone.remote.signing import SigningKey
+
+    if push_all == (run is not None):
+        raise UsageError("Say what to push: --run RUN or --all.")
+    client = Client()
+    stores = client.stores
+    if run is not None:
+        keys = [s.cache_key for s in client.get_run(run).steps.values() if s.cache_key]
+    else:
+        keys = [e.cache_key for e in stores.metadata.list_cache_entries()]
+    config = remote_named(stores.settings, remote)
+    key = stores.settings.signing_key
+    report = push_entries(
+        stores, open_remote(config), keys, None if key is None else SigningKey.load(key)
+    )
+    signed = f", signed by {report.signed_by}" if report.signed_by else ", unsigned"
+    console().print(
+        f"Pushed {report.written} entr{'y' if report.written == 1 else 'ies'} to '{config.name}' "
+        f"({report.artifacts_uploaded} artifacts uploaded{signed}); "
+        f"{report.already_there} already there.",
+        markup=False,
+    )
+
+
+@cache_app.command("pull")
+def pull(remote: RemoteOption = None) -> None:
+    """Import a remote's cache entries (and download their artifacts, verified)."""
+    from stepstone.cli.render import console
+    from stepstone.client import Client
+    from stepstone.remote.config import remote_named
+    from stepstone.remote.layout import open_remote
+    from stepstone.remote.pull import pull_entries
+    from stepstone.remote.trust import TrustPolicy
+
+    stores = Client().stores
+    config = remote_named(stores.settings, remote)
+    report = pull_entries(stores, open_remote(config), TrustPolicy.of(stores.settings, config))
+    refused = f"; {report.refused} refused (see the warnings)" if report.refused else ""
+    console().print(
+        f"Imported {report.imported} entr{'y' if report.imported == 1 else 'ies'} from "
+        f"'{config.name}'; {report.already_local} already local{refused}.",
+        markup=False,
+    )
+
+
 def gc(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Only report what would be deleted.")

@@ -20,7 +20,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepstone.artifacts import StoredArtifact
 from stepstone.cache import KeyComponents
@@ -59,6 +59,9 @@ from stepstone.pipeline.schedule import CallOrderSorter
 from stepstone.stores import Stores, get_stores
 from stepstone.warn import warn_user
 
+if TYPE_CHECKING:
+    from stepstone.remote.pull import ReadThrough
+
 
 def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
     return ArtifactRecord(
@@ -73,6 +76,15 @@ def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime
         created_at=now,
         summary=stored.summary,
     )
+
+
+def _read_through(stores: Stores) -> ReadThrough | None:
+    """The remote local misses are looked up in (``cache_remote``), None when unset."""
+    if not stores.settings.cache_enabled or stores.settings.cache_remote is None:
+        return None  # the common case imports nothing of the remote package
+    from stepstone.remote.pull import open_read_through
+
+    return open_read_through(stores)
 
 
 class RunDriver:
@@ -98,6 +110,7 @@ class RunDriver:
             graph=plan.graph.describe(),
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
+        self.read_through = _read_through(stores)
 
     # -- events and records ---------------------------------------------------------------
 
@@ -315,6 +328,9 @@ class RunDriver:
         # cache holds, so it is not looked up.
         lookups = [keyed.key for keyed in batch if keyed.decision is None]
         hits = self.stores.metadata.lookup_cache(lookups) if lookups else {}
+        missed = [key for key in lookups if key not in hits]
+        if missed and self.read_through is not None:
+            hits.update(self.read_through.lookup(missed))
         for keyed in batch:
             if state.failure is not None:
                 break
