@@ -22,6 +22,7 @@ variable                     config key         meaning
 ``STEPSTONE_REQUIRE_SIGNED`` ``require_signed`` ``1`` ignores unsigned remote entries
 ``STEPSTONE_SIGNING_KEY``    ``signing_key``    key file that signs pushed entries
 ``STEPSTONE_TRUSTED_KEYS``   ``trusted_keys``   public keys whose entries are trusted
+``STEPSTONE_EXECUTOR``       ``executor``       where steps run: ``local``, ``threads:4``, ...
 ============================ ================== =========================================
 
 The ``[remotes.NAME]`` tables name cache remotes (``url``, ``allow_pickle``, and the
@@ -57,6 +58,7 @@ _ENV_KEYS = {
     "require_signed": "STEPSTONE_REQUIRE_SIGNED",
     "signing_key": "STEPSTONE_SIGNING_KEY",
     "trusted_keys": "STEPSTONE_TRUSTED_KEYS",
+    "executor": "STEPSTONE_EXECUTOR",
 }
 _DESCRIPTIONS = {
     "metadata_url": "SQLAlchemy URL of the metadata database",
@@ -67,6 +69,7 @@ _DESCRIPTIONS = {
     "require_signed": "on ignores remote entries not signed by a trusted key",
     "signing_key": "private key file that signs entries pushed to a remote",
     "trusted_keys": "public keys (NAME:BASE64, comma-separated) whose entries are trusted",
+    "executor": "where steps run: local, threads[:N], processes[:N], dask[:N], tcp://HOST:PORT",
 }
 _BOOLEAN_KEYS = frozenset({"cache", "allow_pickle", "require_signed"})
 #: Tables of the config file (no environment variable): edited by hand, not ``config set``.
@@ -96,6 +99,7 @@ class Settings:
         trusted_keys: public keys (``NAME:BASE64``) whose signatures make entries trusted.
         remotes: the ``[remotes]`` tables as written; :mod:`stepstone.remote.config`
             checks them when a remote is used.
+        executor: where steps run unless a run says otherwise (``local``, ``threads:4``...).
     """
 
     home: Path
@@ -110,6 +114,7 @@ class Settings:
     signing_key: str | None = None
     trusted_keys: tuple[str, ...] = ()
     remotes: Mapping[str, Any] | None = field(default=None, hash=False)
+    executor: str = "local"
 
     @property
     def config_file(self) -> Path:
@@ -193,7 +198,22 @@ def load_settings(start: Path | None = None) -> Settings:
         signing_key=str(values["signing_key"]) if values.get("signing_key") else None,
         trusted_keys=_key_list(values.get("trusted_keys")),
         remotes=_table(values.get(REMOTES_TABLE), REMOTES_TABLE, home),
+        executor=_parse_executor(str(values.get("executor") or "local")),
     )
+
+
+def _parse_executor(raw: str) -> str:
+    """``raw`` if it names an executor; the parser's message, as a ConfigError, if not."""
+    from stepstone.exceptions import ExecutorError
+    from stepstone.executor_choice import parse_executor
+
+    try:
+        return str(parse_executor(raw))
+    except ExecutorError as exc:
+        raise ConfigError(
+            f"Setting 'executor': {exc} Fix it in the config file or the STEPSTONE_EXECUTOR "
+            "variable."
+        ) from None
 
 
 def _key_list(raw: Any) -> tuple[str, ...]:
@@ -268,6 +288,7 @@ def describe_settings(settings: Settings | None = None) -> list[SettingValue]:
         "require_signed": settings.require_signed,
         "signing_key": settings.signing_key,
         "trusted_keys": ", ".join(settings.trusted_keys),
+        "executor": settings.executor,
     }
     described = []
     for key in setting_keys():
@@ -302,6 +323,8 @@ def _toml_value(key: str, raw: str) -> str:
                 f"{text!r} is not a database URL ({exc}). Use e.g. sqlite:////path/metadata.db "
                 "or postgresql+psycopg://user@host/db."
             ) from None
+    elif key == "executor":
+        text = _parse_executor(text)
     elif key == "artifact_root" and "://" not in text and "::" not in text:
         # A relative folder would mean something else in every working directory.
         text = str(Path(text).expanduser().resolve())

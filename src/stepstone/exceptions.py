@@ -31,6 +31,8 @@
     │   │   └── UnsupportedValueError    a value holds what a format cannot store (also TypeError)
     │   └── MetadataStoreError
     │       └── InvalidRecordError   a record a store refuses to write (also ValueError)
+    ├── ExecutorError                an executor that cannot be chosen, started or reached
+    ├── CodeMismatchError            .step_name .objects: a worker's code is not the driver's
     └── ExampleError                 an example cannot be found, copied or run
 
 Two questions have two different answers here. "Is this cached output usable?" is
@@ -271,6 +273,27 @@ class RemoteEntryError(RemoteError):
     """A cache entry on a remote is unreadable or refused (unsigned, tampered, pickled)."""
 
 
+class ExecutorError(StepstoneError):
+    """An executor that cannot be chosen (a bad name), started, or reached (an address)."""
+
+
+class CodeMismatchError(StepstoneError):
+    """The code a worker would run is not the code the driver fingerprinted.
+
+    Running it would store a result under a key that does not describe it, so the step fails
+    instead. ``objects`` names the functions, modules or libraries that differ.
+    """
+
+    def __init__(self, step_name: str, objects: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.step_name = step_name
+        self.objects = objects
+
+    def __reduce__(self) -> tuple[type[CodeMismatchError], tuple[str, tuple[str, ...], str]]:
+        # It travels back from a worker: rebuild it with every field, not from args alone.
+        return (type(self), (self.step_name, self.objects, str(self)))
+
+
 class StepstoneWarning(UserWarning):
     """Base of every warning stepstone emits."""
 
@@ -285,6 +308,10 @@ class CacheMissWarning(StepstoneWarning):
 
 class RemoteEntryWarning(StepstoneWarning):
     """A cache entry on a remote was ignored: unsigned, tampered, untrusted pickle, damaged."""
+
+
+class StepRetryWarning(StepstoneWarning):
+    """A step is executed again after a transient failure (``@step(retries=)``)."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

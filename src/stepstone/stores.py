@@ -23,6 +23,7 @@ from stepstone.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore
+    from stepstone.artifacts.storage import StorageOptions
     from stepstone.metadata import MetadataStore
 
 
@@ -52,18 +53,21 @@ class Stores:
             with self._lock:
                 if self._artifacts is None:
                     from stepstone.artifacts import open_artifact_store
-                    from stepstone.artifacts.storage import StorageOptions
 
-                    root, allow_pickle, table = _artifact_options(self.settings)
-                    where = f"Config file {self.settings.config_file}"
+                    root, allow_pickle, _ = _artifact_options(self.settings)
                     self._artifacts = open_artifact_store(
-                        root,
-                        allow_pickle=allow_pickle,
-                        storage_options=None
-                        if table is None
-                        else StorageOptions.from_table(table, where),
+                        root, allow_pickle=allow_pickle, storage_options=self.storage_options
                     )
         return self._artifacts
+
+    @property
+    def storage_options(self) -> StorageOptions | None:
+        """The ``[artifact_storage]`` options, checked (what workers open the store with)."""
+        from stepstone.artifacts.storage import StorageOptions
+
+        table = self.settings.artifact_storage
+        where = f"Config file {self.settings.config_file}"
+        return None if table is None else StorageOptions.from_table(table, where)
 
     def adopt(self, previous: Stores) -> None:
         """Share ``previous``'s open stores that its settings configured as ours would."""

@@ -1,4 +1,5 @@
-"""``stepstone run FILE.py[:PIPELINE] [-p key=value ...] [--no-cache] [--refresh STEP ...]``.
+"""``stepstone run FILE.py[:PIPELINE] [-p key=value ...] [--no-cache] [--refresh STEP ...]
+[--executor EXECUTOR]``.
 
 Loading the file and converting parameters is :mod:`stepstone.cli.loading`; running is the
 library's own driver. What this command adds is the choice of view (a live table in a
@@ -60,6 +61,16 @@ def run(
             help="Execute this step again even if cached (repeatable, or comma-separated).",
         ),
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(
+            "--executor",
+            "-e",
+            metavar="EXECUTOR",
+            help="Where steps run: local, threads[:N], processes[:N], dask[:N] or a Dask "
+            "scheduler tcp://HOST:PORT (default: the executor setting, else local).",
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline from a file; unchanged steps are reused.
 
@@ -87,6 +98,8 @@ def run(
         steps = [name.strip() for item in refresh or [] for name in item.split(",") if name.strip()]
         if steps:
             options["refresh"] = steps
+        if executor:
+            options["executor"] = _checked_executor(executor)
         if options:
             pipeline = pipeline.with_options(**options)
         try:
@@ -97,6 +110,18 @@ def run(
             _report_failure(exc, target, param or [], no_cache)
             raise typer.Exit(FAILURE_EXIT_CODE) from None
     typer.echo(f"Inspect it with: stepstone runs show {result.name}")
+
+
+def _checked_executor(text: str) -> str:
+    """``text`` if it names an executor, else a usage error saying what would."""
+    from stepstone.cli.errors import UsageError
+    from stepstone.exceptions import ExecutorError
+    from stepstone.orchestrators.executors import parse_executor
+
+    try:
+        return str(parse_executor(text))
+    except ExecutorError as exc:
+        raise UsageError(f"--executor: {exc}") from None
 
 
 def _execute(pipeline: Pipeline, parameters: dict[str, object]) -> PipelineRun:

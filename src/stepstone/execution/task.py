@@ -1,12 +1,17 @@
 """What the driver hands an executor, and what comes back.
 
 Both are small, picklable dataclasses: a worker needs the artifact store, never the
-database. A task names its inputs by artifact location; a result names its outputs by the
-descriptors the artifact store returned (hash, uri, size, materializer).
+database. A task names its inputs by artifact location and the store by URL; a result names
+its outputs by the descriptors the artifact store returned (hash, uri, size, materializer).
+
+A task that stays in the driver's process (``local``, ``threads``) is never pickled. One
+that crosses into another process is pickled by :meth:`StepTask.__reduce__`, its step
+function shipped as :mod:`stepstone.execution.shipping` describes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stepstone.artifacts import StoredArtifact
+    from stepstone.artifacts.storage import StorageOptions
+    from stepstone.cache import CodeFingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    """How a worker opens the run's artifact store: its URL and non-secret options.
+
+    Credentials never travel: a worker takes them from its own environment (for S3 the
+    usual ``AWS_*`` variables or instance role).
+    """
+
+    root: str
+    allow_pickle: bool = True
+    storage: StorageOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +59,11 @@ class StepTask:
         output_names: declared outputs, in order.
         output_hints: output name -> declared type (used to choose a materializer).
         output_materializers: output name -> materializer chosen with ``@step(materializer=)``.
+        code: the driver's fingerprint of ``func``; a worker in another process checks that
+            the code it received has the same one before running it.
+        store: the artifact store the worker loads inputs from and saves outputs to.
+        arrived_by_value: set on a worker when the function came pickled by value.
+        resources: the step's ``resources=`` (Dask worker resources).
     """
 
     run_id: str
@@ -50,6 +75,24 @@ class StepTask:
     output_hints: dict[str, Any] = field(default_factory=dict)
     output_materializers: dict[str, Any] = field(default_factory=dict)
     """Output name -> materializer chosen on the step (overrides the registry)."""
+    code: CodeFingerprint | None = None
+    store: StoreSpec | None = None
+    resources: dict[str, float | str] = field(default_factory=dict)
+    arrived_by_value: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from stepstone.execution.shipping import ship
+
+        state = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        state["func"] = ship(self.func)
+        return (_restore_task, (state,))
+
+
+def _restore_task(state: dict[str, Any]) -> StepTask:
+    from stepstone.execution.shipping import land
+
+    state["func"], state["arrived_by_value"] = land(state["func"])
+    return StepTask(**state)
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ flight, records everything, then raises.
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -26,8 +27,13 @@ from stepstone.artifacts import StoredArtifact
 from stepstone.cache import KeyComponents
 from stepstone.cache.dependencies import hash_dependencies
 from stepstone.cache.manifest import Decision, KeyManifest
-from stepstone.exceptions import CacheMissWarning, StepExecutionError
-from stepstone.execution import InputRef, StepResult, StepTask, execute_step
+from stepstone.exceptions import (
+    CacheMissWarning,
+    ExecutorError,
+    StepExecutionError,
+    StepRetryWarning,
+)
+from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, register_store, run_task
 from stepstone.metadata.records import (
     ArtifactRecord,
     CacheHit,
@@ -50,7 +56,7 @@ from stepstone.orchestrators.events import (
     StepStarted,
     log_to_console,
 )
-from stepstone.orchestrators.executors import LocalExecutor
+from stepstone.orchestrators.executors import Placement, open_executor, worker_failure
 from stepstone.orchestrators.hits import check_hit, missing_outputs
 from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
@@ -91,12 +97,16 @@ class RunDriver:
     """Drives one planned run to completion: call :meth:`execute` once."""
 
     def __init__(
-        self, plan: RunPlan, stores: Stores, executor: Executor, listeners: list[Listener]
+        self, plan: RunPlan, stores: Stores, placement: Placement, listeners: list[Listener]
     ) -> None:
         self.plan = plan
         self.stores = stores
-        self.executor = executor
+        self.placement = placement
         self.listeners = listeners
+        settings = stores.settings
+        self.store_spec = StoreSpec(
+            settings.artifact_root, settings.allow_pickle, stores.storage_options
+        )
         self.started_at = datetime.now(UTC)
         self.clock = time.perf_counter()
         self.run = PipelineRunRecord(
@@ -234,7 +244,16 @@ class RunDriver:
         if keyed.decision is None:
             keyed.decision = Decision.MISS
         self.flush()  # cached steps before this one become visible while it runs
-        signature = planned.invocation.step.signature
+        self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
+        self.emit(StepStarted(self.run.id, planned.name))
+        self._dispatch(keyed)
+
+    def _dispatch(self, keyed: KeyedStep) -> None:
+        """Submit ``keyed``'s task (again, for a retry); a submit that raises is its failure."""
+        planned = keyed.planned
+        step = planned.invocation.step
+        signature = step.signature
+        placement = self.placement
         task = StepTask(
             run_id=self.run.id,
             invocation_id=planned.name,
@@ -248,10 +267,16 @@ class RunDriver:
             output_names=signature.output_names,
             output_hints={o.name: o.annotation for o in signature.outputs},
             output_materializers=planned.materializers,
+            code=planned.code,
+            store=self.store_spec,
+            resources=dict(step.resources),
         )
-        self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
-        self.emit(StepStarted(self.run.id, planned.name))
-        future = self.executor.submit(execute_step, task, self.stores.artifacts)
+        future: Future[StepResult]
+        try:
+            future = placement.executor.submit(run_task, task)
+        except Exception as exc:  # e.g. Dask pickles the task at submit time
+            future = Future()
+            future.set_exception(exc)
         self.state.in_flight[future] = keyed
         if future.done():  # a synchronous executor: it is recorded before the next step
             self.state.finished.append(future)
@@ -265,6 +290,8 @@ class RunDriver:
             for name, stored in result.outputs.items()
         }
         external = tuple(keyed.inputs[name] for name in planned.external_inputs)
+        if result.logs and not self.placement.shares_console:
+            sys.stdout.write(result.logs if result.logs.endswith("\n") else result.logs + "\n")
         record = self._step_record(
             keyed,
             id=step_run_id,
@@ -346,7 +373,9 @@ class RunDriver:
     def _collect(self, future: Future[StepResult]) -> None:
         state = self.state
         keyed = state.in_flight.pop(future)
-        result = future.result()
+        result = self._result_of(keyed, future)
+        if result is None:
+            return  # retried
         producer = self._producer_to_redo(keyed, result)
         if producer is not None:
             self._redo_producer(producer, Redo(keyed, result))
@@ -364,6 +393,45 @@ class RunDriver:
             self.submit(self._key(consumer.planned, consumer.decision))
         else:
             self.record_result(redo.consumer, redo.result)  # the consumer's failure stands
+
+    def _result_of(self, keyed: KeyedStep, future: Future[StepResult]) -> StepResult | None:
+        """The step's result, or ``None`` when it was submitted again (``@step(retries=)``).
+
+        A worker that died is retried; so is a step exception listed in ``retry_on``.
+        """
+        planned = keyed.planned
+        step = planned.invocation.step
+        try:
+            result = future.result()
+        except Exception as exc:
+            failure = worker_failure(planned.name, self.placement.label, exc)
+            if failure.transient and self._retry(keyed, failure.message):
+                return None
+            now = datetime.now(UTC)
+            error = ExecutorError(failure.message)
+            return StepResult(
+                planned.name, now, now, 0.0, "", error=error, error_text=failure.message
+            )
+        if (
+            result.error is not None
+            and isinstance(result.error, step.retry_on)
+            and self._retry(keyed, f"{type(result.error).__name__}: {result.error}")
+        ):
+            return None
+        return result
+
+    def _retry(self, keyed: KeyedStep, reason: str) -> bool:
+        retries = keyed.planned.invocation.step.retries
+        if keyed.attempt >= retries:
+            return False
+        keyed.attempt += 1
+        warn_user(
+            f"Step '{keyed.planned.name}': {reason}. Executing it again "
+            f"(retry {keyed.attempt} of {retries}).",
+            StepRetryWarning,
+        )
+        self._dispatch(keyed)
+        return True
 
     def _producer_to_redo(self, consumer: KeyedStep, result: StepResult) -> str | None:
         """The producer to execute again because ``consumer`` found its output damaged.
@@ -409,9 +477,21 @@ class RunDriver:
         state.redos[producer] = redo
         self.submit(self._key(self.plan.steps[producer], Decision.ARTIFACTS_MISSING))
 
+    def _share_store(self) -> None:
+        """Let tasks find the artifact store: this instance in-process, its URL elsewhere."""
+        spec, placement = self.store_spec, self.placement
+        if placement.separate_processes and spec.root.startswith("memory://"):
+            raise ExecutorError(
+                f"The artifact root {spec.root} lives in this process only; the "
+                f"{placement.label} executor runs steps in other processes. Use a directory "
+                "or an object store (STEPSTONE_ARTIFACT_ROOT) that the workers can reach."
+            )
+        register_store(spec, self.stores.artifacts)
+
     def execute(self) -> PipelineRun:
         state = self.state
         graph = self.plan.graph
+        self._share_store()
         self.stores.metadata.create_run(self.run)
         self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"
@@ -467,11 +547,15 @@ def run_pipeline(
     args: tuple[Any, ...] = (),
     kwargs: dict[str, Any] | None = None,
     *,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     listeners: list[Listener] | None = None,
     stores: Stores | None = None,
 ) -> PipelineRun:
-    """Trace, plan and run ``pipeline`` with the given call arguments."""
+    """Trace, plan and run ``pipeline`` with the given call arguments.
+
+    ``executor`` (else the pipeline's ``executor`` option, else the ``executor`` setting)
+    says where cache misses run; see :mod:`stepstone.orchestrators.executors.choice`.
+    """
     kwargs = kwargs or {}
     from stepstone.cache import display_value
 
@@ -479,9 +563,9 @@ def run_pipeline(
     graph = pipeline.trace(*args, **kwargs)
     stores = stores or get_stores()
     plan = plan_run(pipeline, graph, parameters, stores.settings.cache_enabled)
-    return RunDriver(
-        plan,
-        stores,
-        executor or LocalExecutor(),
-        [log_to_console] if listeners is None else listeners,
-    ).execute()
+    choice = executor or pipeline.options.executor or stores.settings.executor
+    with open_executor(choice) as placement:
+        driver = RunDriver(
+            plan, stores, placement, [log_to_console] if listeners is None else listeners
+        )
+        return driver.execute()

@@ -34,7 +34,7 @@ class KeyedStep:
     ``decision`` starts as the plan's static decision (or ``None``: the cache decides) and is
     final once the step is reused or submitted; it is stored in the step run's manifest.
     ``clock`` is when keying began: a cached step's recorded duration is what deciding and
-    reusing cost.
+    reusing cost. ``attempt`` counts the retries made (``@step(retries=)``).
     """
 
     planned: PlannedStep
@@ -43,6 +43,7 @@ class KeyedStep:
     inputs: dict[str, ArtifactRecord]
     decision: Decision | None
     clock: float = field(default_factory=time.perf_counter)
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)

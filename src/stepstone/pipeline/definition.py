@@ -28,11 +28,15 @@ class PipelineOptions:
         enable_cache: ``False`` executes every step whose own setting does not say otherwise.
         refresh: names of steps to execute even if cached; their fresh results replace the
             cache entries (``my_pipeline.with_options(refresh=["trainer"])``).
+        executor: where cache misses run: ``"local"``, ``"threads:4"``, ``"processes"``,
+            ``"dask"``, ``"tcp://host:8786"`` or a ``concurrent.futures.Executor``;
+            ``None`` uses the ``executor`` setting (``STEPSTONE_EXECUTOR``).
     """
 
     name: str
     enable_cache: bool | None = None
     refresh: tuple[str, ...] = ()
+    executor: Any = None
 
     def __post_init__(self) -> None:
         refresh = self.refresh

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stepstone.exceptions import StepDefinitionError, did_you_mean
@@ -35,6 +35,11 @@ class StepOptions:
         cache_expires_after: cached results older than this are not reused.
         materializer: how outputs are stored, overriding the registry: a ``Materializer``
             subclass or registered name for every output, or ``{"output name": ...}``.
+        resources: what one execution needs from a worker, ``{"GPU": 1, "memory": "4GB"}``;
+            on Dask these are worker resources (workers started with ``--resources``).
+        retries: how many times to execute again after a transient failure (a worker
+            that died); a step's own exception is retried only if it is in ``retry_on``.
+        retry_on: exception types of the step that are worth retrying (``TimeoutError``).
     """
 
     name: str
@@ -43,8 +48,12 @@ class StepOptions:
     cache_depends_on: tuple[str | os.PathLike[str], ...] = ()
     cache_expires_after: dt.timedelta | None = None
     materializer: Any = None
+    resources: Mapping[str, float | str] = dataclasses.field(default_factory=dict)
+    retries: int = 0
+    retry_on: tuple[type[BaseException], ...] = ()
 
     def __post_init__(self) -> None:
+        self._check_execution_options()
         depends = self.cache_depends_on
         if isinstance(depends, str | os.PathLike):
             object.__setattr__(self, "cache_depends_on", (depends,))
@@ -63,6 +72,31 @@ class StepOptions:
                 self.name,
                 f"cache_expires_after must be a positive datetime.timedelta, not {expiry!r}.",
             )
+
+    def _check_execution_options(self) -> None:
+        if not isinstance(self.resources, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, int | float | str) and not isinstance(v, bool)
+            for k, v in self.resources.items()
+        ):
+            raise StepDefinitionError(
+                self.name,
+                f"resources maps names to amounts, e.g. {{'GPU': 1, 'memory': '4GB'}}, "
+                f"not {self.resources!r}.",
+            )
+        object.__setattr__(self, "resources", dict(self.resources))
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
+            raise StepDefinitionError(
+                self.name, f"retries must be a whole number >= 0, not {self.retries!r}."
+            )
+        retry_on = self.retry_on
+        if isinstance(retry_on, type):
+            retry_on = (retry_on,)
+        if not all(isinstance(t, type) and issubclass(t, BaseException) for t in retry_on):
+            raise StepDefinitionError(
+                self.name,
+                f"retry_on takes exception types, e.g. (TimeoutError,), not {retry_on!r}.",
+            )
+        object.__setattr__(self, "retry_on", tuple(retry_on))
 
 
 class Step(Generic[P, R]):
@@ -125,6 +159,18 @@ class Step(Generic[P, R]):
     def cache_expires_after(self) -> dt.timedelta | None:
         return self.options.cache_expires_after
 
+    @property
+    def resources(self) -> Mapping[str, float | str]:
+        return self.options.resources
+
+    @property
+    def retries(self) -> int:
+        return self.options.retries
+
+    @property
+    def retry_on(self) -> tuple[type[BaseException], ...]:
+        return self.options.retry_on
+
     def with_options(self, **changes: Any) -> Step[P, R]:
         """A copy of this step with other options (any field of :class:`StepOptions`).
 
@@ -174,6 +220,9 @@ def step(
     cache_depends_on: Sequence[str | os.PathLike[str]] = (),
     cache_expires_after: dt.timedelta | None = None,
     materializer: Any = None,
+    resources: Mapping[str, float | str] | None = None,
+    retries: int = 0,
+    retry_on: tuple[type[BaseException], ...] | type[BaseException] = (),
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -187,6 +236,9 @@ def step(
     cache_depends_on: Sequence[str | os.PathLike[str]] = (),
     cache_expires_after: dt.timedelta | None = None,
     materializer: Any = None,
+    resources: Mapping[str, float | str] | None = None,
+    retries: int = 0,
+    retry_on: tuple[type[BaseException], ...] | type[BaseException] = (),
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Declare a pipeline step.
 
@@ -200,6 +252,10 @@ def step(
         cache_expires_after: a ``timedelta``; older cached results are executed again.
         materializer: a ``Materializer`` subclass (or registered name) for every output, or
             ``{"output name": Materializer}``; overrides the registry's choice by type.
+        resources: what one execution needs, ``{"GPU": 1, "memory": "4GB"}``: Dask runs
+            the step only on workers that have it; other executors ignore it.
+        retries: executions to try again after a worker died under the step.
+        retry_on: the step's own exception types that also get retried.
 
     Example:
         >>> @step
@@ -217,6 +273,9 @@ def step(
             cache_depends_on=tuple(cache_depends_on),
             cache_expires_after=cache_expires_after,
             materializer=materializer,
+            resources=dict(resources or {}),
+            retries=retries,
+            retry_on=retry_on if isinstance(retry_on, tuple) else (retry_on,),
         )
         return Step(function, options)
 

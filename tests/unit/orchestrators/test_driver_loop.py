@@ -27,7 +27,7 @@ from stepstone.orchestrators.events import (
     StepStarted,
     console_line,
 )
-from stepstone.orchestrators.executors import LocalExecutor
+from stepstone.orchestrators.executors import LocalExecutor, Placement
 from stepstone.orchestrators.planning import plan_run
 from stepstone.stores import Stores
 
@@ -208,7 +208,7 @@ def test_a_damaged_input_redoes_its_producer_then_requeues_the_consumer(
 def test_the_driver_state_holds_the_run_after_it_is_driven(stores: Stores) -> None:
     graph = summing.trace(4)
     plan = plan_run(summing, graph, {"n": 4}, cache_on=True)
-    driver = RunDriver(plan, stores, LocalExecutor(), [])
+    driver = RunDriver(plan, stores, Placement(LocalExecutor(), "local", False, True), [])
     assert driver.state.records == [] and driver.state.failure is None  # nothing done yet
     driver.execute()
     state = driver.state

@@ -1,0 +1,170 @@
+"""Choosing where steps run: one parser for every way of saying it.
+
+``my_pipeline.with_options(executor=...)``, ``stepstone run --executor ...``, the config key
+``executor`` and ``STEPSTONE_EXECUTOR`` all go through :func:`parse_executor`:
+
+============================== ==========================================================
+value                          steps run
+============================== ==========================================================
+``local`` (the default)        in this process, one after another
+``threads[:N]``                in a pool of N threads in this process (default: CPU count)
+``processes[:N]``              in a pool of N spawned processes (default: CPU count)
+``dask[:N]``                   on a ``distributed.LocalCluster`` of N worker processes,
+                               started for the run and closed after it
+``dask://HOST:PORT``,          on the Dask cluster whose scheduler listens there; it is
+``tcp://HOST:PORT``            left running
+a ``concurrent.futures``       wherever it puts them; the caller owns it (it is not shut
+``Executor`` or a Dask         down)
+``Client``
+============================== ==========================================================
+
+:func:`open_executor` turns the choice into a :class:`Placement` for one run: the executor
+and the two facts the driver needs about it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stepstone.exceptions import ExecutorError, did_you_mean
+
+Kind = Literal["local", "threads", "processes", "dask"]
+_KINDS: tuple[Kind, ...] = ("local", "threads", "processes", "dask")
+_SCHEMES = ("dask://", "tcp://", "tls://")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorChoice:
+    """A parsed executor value.
+
+    Attributes:
+        kind: ``local``, ``threads``, ``processes`` or ``dask``.
+        workers: the pool or cluster size asked for (``None``: one per CPU).
+        address: a Dask scheduler address (``tcp://host:port``); ``None`` starts a cluster.
+    """
+
+    kind: Kind
+    workers: int | None = None
+    address: str | None = None
+
+    def __str__(self) -> str:
+        if self.address is not None:
+            return self.address
+        return self.kind if self.workers is None else f"{self.kind}:{self.workers}"
+
+
+def parse_executor(text: str) -> ExecutorChoice:
+    """Parse ``local``, ``threads:4``, ``dask``, ``tcp://host:8786`` and the like.
+
+    Raises:
+        ExecutorError: an unknown name (with "did you mean"), or a bad worker count.
+    """
+    value = text.strip()
+    lowered = value.lower()
+    for scheme in _SCHEMES:
+        if lowered.startswith(scheme):
+            rest = value[len(scheme) :]
+            if not rest or ":" not in rest:
+                raise ExecutorError(
+                    f"Executor {text!r} needs a scheduler address with a port, "
+                    "e.g. tcp://10.0.0.5:8786 (or dask://10.0.0.5:8786)."
+                )
+            address = "tcp://" + rest if scheme == "dask://" else scheme + rest
+            return ExecutorChoice("dask", address=address)
+    name, _, count = lowered.partition(":")
+    if name not in _KINDS:
+        raise ExecutorError(
+            f"Unknown executor {text!r}.{did_you_mean(name, _KINDS)} Use one of: local, "
+            "threads[:N], processes[:N], dask[:N], or a scheduler address tcp://HOST:PORT."
+        )
+    if not count:
+        return ExecutorChoice(name)
+    if name == "local":
+        raise ExecutorError(f"Executor {text!r}: 'local' takes no worker count.")
+    if not count.isdigit() or int(count) < 1:
+        raise ExecutorError(
+            f"Executor {text!r}: the worker count must be a whole number >= 1, e.g. {name}:4."
+        )
+    return ExecutorChoice(name, int(count))
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The executor of one run and what the driver must know about it.
+
+    Attributes:
+        executor: where ``run_task`` is submitted.
+        label: how it is named in messages (``threads:4``, ``tcp://10.0.0.5:8786``).
+        separate_processes: tasks are pickled into other processes, so the artifact store
+            must be reachable from there (not ``memory://``) and project code ships by value.
+        shares_console: what workers print reaches this terminal as it happens; when not
+            (a remote cluster), the driver prints each step's captured logs when it finishes.
+    """
+
+    executor: Executor
+    label: str
+    separate_processes: bool
+    shares_console: bool
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Placement]:
+    """The executor for one run: started here and shut down after, unless the caller's."""
+    if isinstance(choice, str):
+        choice = parse_executor(choice)
+    if not isinstance(choice, ExecutorChoice):
+        yield _given(choice)
+        return
+    if choice.kind == "local":
+        from stepstone.orchestrators.executors.local import LocalExecutor
+
+        yield Placement(LocalExecutor(), "local", separate_processes=False, shares_console=True)
+    elif choice.kind == "threads":
+        with ThreadPoolExecutor(choice.workers or _cpus(), "stepstone-step") as threads:
+            yield Placement(threads, str(choice), separate_processes=False, shares_console=True)
+    elif choice.kind == "processes":
+        from stepstone.orchestrators.executors.local import ProcessPool
+
+        pool = ProcessPool(choice.workers or _cpus())
+        try:
+            yield Placement(pool, str(choice), separate_processes=True, shares_console=True)
+        finally:
+            pool.shutdown()
+    else:
+        from stepstone.orchestrators.executors.dask import dask_executor
+
+        with dask_executor(choice.address, choice.workers) as placement:
+            yield placement
+
+
+def _given(executor: Any) -> Placement:
+    """A caller's executor (or Dask client), used as it is and never shut down."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from stepstone.orchestrators.executors.local import LocalExecutor, ProcessPool
+
+    if isinstance(executor, LocalExecutor | ThreadPoolExecutor):
+        name = type(executor).__name__
+        return Placement(executor, name, separate_processes=False, shares_console=True)
+    if isinstance(executor, Executor):
+        # A process pool, or an executor we know nothing about: assume tasks are pickled.
+        shares = isinstance(executor, ProcessPoolExecutor | ProcessPool)
+        return Placement(executor, type(executor).__name__, True, shares_console=shares)
+    if type(executor).__module__.startswith("distributed"):
+        from stepstone.orchestrators.executors.dask import client_placement
+
+        return client_placement(executor)
+    raise ExecutorError(
+        f"Executor {executor!r} is not a name, a concurrent.futures.Executor or a Dask "
+        "Client. Use 'local', 'threads[:N]', 'processes[:N]', 'dask[:N]', "
+        "'tcp://HOST:PORT', or pass an Executor instance."
+    )

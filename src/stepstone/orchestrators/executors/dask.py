@@ -1,0 +1,139 @@
+"""Running steps on Dask: a ``LocalCluster`` for the run, or an existing scheduler.
+
+:class:`DaskExecutor` is a :class:`concurrent.futures.Executor` over a
+``distributed.Client``. Each submit becomes one Dask task with a unique key (``step-uuid``:
+Dask never merges two executions) and the step's ``resources=`` as worker resources, passed
+to ``Client.submit`` explicitly (``dask.annotate`` is not honoured on every cluster). The
+task is the small :class:`~stepstone.execution.StepTask`; what comes back is the step's
+:class:`~stepstone.execution.StepResult` (descriptors and logs, never data: the worker
+read and wrote the artifact store itself). The Dask future is released the moment its
+result is fetched, so a finished step holds no memory on the cluster and is not recomputed
+if a worker is lost later.
+
+A worker that dies under a step (the scheduler gives up after its ``allowed-failures``)
+surfaces as ``KilledWorker``: the driver reports "worker died, likely out of memory" and
+retries when the step asks for ``retries=``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from stepstone.exceptions import ExecutorError
+from stepstone.execution import StepTask
+from stepstone.orchestrators.executors.choice import Placement
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = 5.0
+"""Seconds to reach a scheduler before saying it is unreachable."""
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ExecutorError(
+            "The dask executor needs Dask distributed, which is not installed. "
+            "Install it with: stepstone integration install dask"
+        ) from None
+    return distributed
+
+
+def dask_resources(resources: Mapping[str, float | str]) -> dict[str, float]:
+    """``{"GPU": 1, "memory": "4GB"}`` as Dask worker resources (sizes in bytes)."""
+    from dask.utils import parse_bytes
+
+    return {
+        name: float(parse_bytes(amount) if isinstance(amount, str) else amount)
+        for name, amount in resources.items()
+    }
+
+
+class DaskExecutor(Executor):
+    """Submits each call as one Dask task and relays its outcome to a plain future."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        task = next((a for a in args if isinstance(a, StepTask)), None)
+        name = task.invocation_id if task is not None else getattr(fn, "__name__", "call")
+        resources = dask_resources(task.resources) if task is not None else {}
+        remote = self.client.submit(
+            fn,
+            *args,
+            key=f"{name}-{uuid.uuid4().hex}",
+            pure=False,
+            resources=resources or None,
+            **kwargs,
+        )
+        future: Future[T] = Future()
+        future.set_running_or_notify_cancel()
+
+        def relay(done: Any) -> None:
+            try:
+                future.set_result(done.result())
+            except BaseException as exc:
+                future.set_exception(exc)
+            finally:
+                done.release()
+
+        remote.add_done_callback(relay)
+        return future
+
+
+def client_placement(client: Any, label: str | None = None) -> Placement:
+    """The placement for ``client``; a cluster in this process shares its console."""
+    address = str(client.scheduler.address)
+    cluster = getattr(client, "cluster", None)
+    in_process = address.startswith("inproc://")
+    local = in_process or type(cluster).__name__ == "LocalCluster"
+    return Placement(
+        DaskExecutor(client),
+        label or f"dask {address}",
+        separate_processes=not in_process,
+        shares_console=local,
+    )
+
+
+@contextmanager
+def dask_executor(address: str | None, workers: int | None) -> Iterator[Placement]:
+    """Connect to the scheduler at ``address``, or start a ``LocalCluster`` for the run."""
+    distributed = _distributed()
+    if address is not None:
+        try:
+            client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(
+                f"Cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT:g} s "
+                f"({exc}). Check the address and that the scheduler is running "
+                "(dask scheduler --port PORT), and that this machine can reach it."
+            ) from None
+        try:
+            yield client_placement(client, address)
+        finally:
+            client.close()  # the cluster is the caller's: it keeps running
+        return
+    import os
+
+    cluster = distributed.LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",  # a free port: 8787 may be taken
+        silence_logs=logging.ERROR,
+    )
+    try:
+        client = distributed.Client(cluster, set_as_default=False)
+        try:
+            yield client_placement(client, "dask")
+        finally:
+            client.close()
+    finally:
+        cluster.close()
