@@ -2,7 +2,9 @@
 
 One parametrized fixture gives each test every executor: ``local``, a thread pool, a
 process pool, a Dask ``LocalCluster`` of worker threads and one of worker processes. The
-pools and clusters are started once per session. Steps that must overlap meet at a
+pools and clusters are started once per session. The cluster of worker processes keeps its
+artifacts in a bucket of the moto S3 server (a fresh bucket per test), its workers holding
+the credentials in their own environment, as remote workers would. Steps that must overlap meet at a
 rendezvous of files: each waits until the other has started, so concurrency is proven by
 the recorded start and end times, never by durations.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from s3_servers import S3Server
 from stepstone import StepExecutionError, pipeline, step
 from stepstone.exceptions import CacheMissWarning, CodeMismatchError
 from stepstone.models import PipelineRun
@@ -98,9 +101,9 @@ def process_pool() -> Iterator[ProcessPool]:
     pool.shutdown()
 
 
-def _dask_client(processes: bool) -> Iterator[Any]:
+def _dask_client(processes: bool, env: dict[str, str] | None = None) -> Iterator[Any]:
     distributed = pytest.importorskip("distributed")
-    options: dict[str, Any] = {"host": "127.0.0.1"} if processes else {}
+    options: dict[str, Any] = {"host": "127.0.0.1", "env": env or {}} if processes else {}
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -121,8 +124,8 @@ def dask_threads() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def dask_processes() -> Iterator[Any]:
-    yield from _dask_client(processes=True)
+def dask_processes(moto_s3: S3Server) -> Iterator[Any]:
+    yield from _dask_client(processes=True, env=moto_s3.environment())
 
 
 @pytest.fixture(params=EXECUTORS)
@@ -132,10 +135,17 @@ def executor(request: pytest.FixtureRequest) -> Any:
         return "local"
     if name == "threads":
         return "threads:4"
-    fixture = {"processes": "process_pool", "dask-threads": "dask_threads"}.get(
-        name, "dask_processes"
-    )
-    return request.getfixturevalue(fixture)
+    if name == "processes":
+        return request.getfixturevalue("process_pool")
+    if name == "dask-threads":
+        return request.getfixturevalue("dask_threads")
+    server: S3Server = request.getfixturevalue("moto_s3")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    for variable, value in server.environment().items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("STEPSTONE_ARTIFACT_ROOT", f"s3://{server.new_bucket()}/artifacts")
+    return request.getfixturevalue("dask_processes")
 
 
 def _interval(run: PipelineRun, name: str) -> tuple[Any, Any]:
@@ -178,13 +188,15 @@ def test_the_drain_after_a_failure_records_every_finished_step(
 
 
 def _corrupt(uri: str) -> None:
-    data = max(
-        (p for p in Path(uri).iterdir() if not p.name.startswith(".")),
-        key=lambda p: p.stat().st_size,
-    )
-    raw = bytearray(data.read_bytes())
+    """Flip the last byte of the artifact's largest file, on disk or in the bucket."""
+    import fsspec
+
+    fs, folder = fsspec.core.url_to_fs(uri)
+    files = [f for f in fs.ls(folder, detail=True) if not f["name"].rsplit("/", 1)[-1][0] == "."]
+    data = max(files, key=lambda f: f["size"])["name"]
+    raw = bytearray(fs.cat_file(data))
     raw[-1] ^= 0xFF
-    data.write_bytes(bytes(raw))
+    fs.pipe_file(data, bytes(raw))
 
 
 def test_a_damaged_input_makes_its_producer_run_again(executor: Any) -> None:

@@ -36,10 +36,7 @@ _ABOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "pandas": ("pandas DataFrames as Parquet", ()),
     "polars": ("polars DataFrames as Parquet", ()),
     "pyarrow": ("Arrow tables as Parquet", ()),
-    "dask": (
-        "Dask distributed (the packages only; stepstone has no Dask executor yet)",
-        ("dask", "distributed"),
-    ),
+    "dask": ("the dask executor: steps on a Dask cluster", ("dask", "distributed")),
     "s3": ("artifact store on S3 or an S3-compatible server", ("s3fs",)),
     "gcs": ("artifact store on Google Cloud Storage", ("gcsfs",)),
     "azure": ("artifact store on Azure Blob Storage", ("adlfs",)),
