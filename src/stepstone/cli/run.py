@@ -114,8 +114,7 @@ def run(
 
 def _checked_executor(text: str) -> str:
     """``text`` if it names an executor, else a usage error saying what would."""
-    from stepstone.cli.errors import UsageError
-    from stepstone.exceptions import ExecutorError
+    from stepstone.exceptions import ExecutorError, UsageError
     from stepstone.orchestrators.executors import parse_executor
 
     try:
