@@ -219,20 +219,24 @@ def test_an_exception_that_cannot_travel_back_keeps_its_traceback(tmp_path: Path
     assert "Unpicklable: holding a lock" in (record.error or "")
 
 
-def test_a_step_whose_task_cannot_be_pickled_says_so_naming_the_step() -> None:
-    lock = threading.Lock()
+@step
+def takes_anything(value: object) -> int:
+    return 1
 
-    @step
-    def guarded() -> int:
-        with lock:
-            return 1
 
-    @pipeline
-    def locked():
-        guarded()
+def test_a_task_that_cannot_be_pickled_is_reported_naming_the_step() -> None:
+    """A real pool refuses a task holding a lock; the driver's report names the step."""
+    from concurrent.futures import ProcessPoolExecutor
 
-    assert locked.with_options(executor="threads:1")().steps["guarded"].output.load() == 1
-    with pytest.raises(
-        StepExecutionError, match="Step 'guarded': its task or result cannot be pickled"
-    ):
-        locked.with_options(executor="processes:1", enable_cache=False)()
+    from stepstone.execution import StepTask, run_task
+    from stepstone.orchestrators.executors import worker_failure
+
+    task = StepTask(
+        "run", "takes_anything", takes_anything.func, {"value": threading.Lock()}, {}, ()
+    )
+    with ProcessPoolExecutor(1) as pool:
+        error = pool.submit(run_task, task).exception()
+    assert error is not None
+    failure = worker_failure("takes_anything", "processes:1", error)
+    assert failure.message.startswith("Step 'takes_anything': its task or result cannot be pickled")
+    assert not failure.transient
