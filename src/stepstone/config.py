@@ -9,21 +9,9 @@ The home directory is found in this order:
 
 The home holds ``config.toml``, the SQLite database (``metadata.db``) and the local
 artifacts (``artifacts/``). Settings in ``config.toml`` may point elsewhere (a PostgreSQL URL,
-an ``s3://`` root), and ``STEPSTONE_*`` environment variables override the file:
-
-============================ ================== =========================================
-variable                     config key         meaning
-============================ ================== =========================================
-``STEPSTONE_METADATA_URL``   ``metadata_url``   SQLAlchemy URL of the metadata database
-``STEPSTONE_ARTIFACT_ROOT``  ``artifact_root``  fsspec URL or path of the artifact root
-``STEPSTONE_CACHE``          ``cache``          ``off`` disables cache lookups
-``STEPSTONE_ALLOW_PICKLE``   ``allow_pickle``   ``0`` refuses to load pickled artifacts
-``STEPSTONE_CACHE_REMOTE``   ``cache_remote``   remote a local cache miss is looked up in
-``STEPSTONE_REQUIRE_SIGNED`` ``require_signed`` ``1`` ignores unsigned remote entries
-``STEPSTONE_SIGNING_KEY``    ``signing_key``    key file that signs pushed entries
-``STEPSTONE_TRUSTED_KEYS``   ``trusted_keys``   public keys whose entries are trusted
-``STEPSTONE_EXECUTOR``       ``executor``       where steps run: ``local``, ``threads:4``, ...
-============================ ================== =========================================
+an ``s3://`` root), and ``STEPSTONE_*`` environment variables override the file. Every
+setting is declared once, in :data:`SETTINGS`; the table below, the environment overrides,
+``stepstone config show|set`` and the :class:`Settings` fields all derive from it.
 
 The ``[remotes.NAME]`` tables name cache remotes (``url``, ``allow_pickle``, and the
 ``[artifact_storage]`` keys for reaching it): :mod:`stepstone.remote.config`.
@@ -42,41 +30,150 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from stepstone.exceptions import ConfigError
+from stepstone.exceptions import ConfigError, InvalidBooleanError, did_you_mean
 
 PROJECT_DIR_NAME = ".stepstone"
 CONFIG_FILE_NAME = "config.toml"
 DATABASE_FILE_NAME = "metadata.db"
 ARTIFACTS_DIR_NAME = "artifacts"
 
-_ENV_KEYS = {
-    "metadata_url": "STEPSTONE_METADATA_URL",
-    "artifact_root": "STEPSTONE_ARTIFACT_ROOT",
-    "cache": "STEPSTONE_CACHE",
-    "allow_pickle": "STEPSTONE_ALLOW_PICKLE",
-    "cache_remote": "STEPSTONE_CACHE_REMOTE",
-    "require_signed": "STEPSTONE_REQUIRE_SIGNED",
-    "signing_key": "STEPSTONE_SIGNING_KEY",
-    "trusted_keys": "STEPSTONE_TRUSTED_KEYS",
-    "executor": "STEPSTONE_EXECUTOR",
-}
-_DESCRIPTIONS = {
-    "metadata_url": "SQLAlchemy URL of the metadata database",
-    "artifact_root": "path or fsspec URL under which artifacts are stored",
-    "cache": "off disables cache lookups (every step executes)",
-    "allow_pickle": "off refuses to load artifacts stored with pickle",
-    "cache_remote": "remote (from [remotes]) a local cache miss is looked up in",
-    "require_signed": "on ignores remote entries not signed by a trusted key",
-    "signing_key": "private key file that signs entries pushed to a remote",
-    "trusted_keys": "public keys (NAME:BASE64, comma-separated) whose entries are trusted",
-    "executor": "where steps run: local, threads[:N], processes[:N], dask[:N], tcp://HOST:PORT",
-}
-_BOOLEAN_KEYS = frozenset({"cache", "allow_pickle", "require_signed"})
+BOOLEAN_WORDS: Mapping[str, bool] = MappingProxyType(
+    {
+        **dict.fromkeys(("1", "true", "t", "yes", "y", "on"), True),
+        **dict.fromkeys(("0", "false", "f", "no", "n", "off"), False),
+    }
+)
+"""The one vocabulary of on/off words: settings, ``-p`` values, CLI flags, ``STEPSTONE_DEBUG``."""
+
+
+def parse_bool(value: object) -> bool:
+    """``True``/``False`` for an on/off word of :data:`BOOLEAN_WORDS` (any case, spaces ignored).
+
+    Raises:
+        InvalidBooleanError: any other value; callers that know more (the setting, the ``-p``
+            parameter) re-raise it with that context.
+    """
+    if isinstance(value, bool):
+        return value
+    try:
+        return BOOLEAN_WORDS[str(value).strip().lower()]
+    except KeyError:
+        raise InvalidBooleanError(value) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its ``config.toml`` key (also the :class:`Settings` field), the environment
+    variable that overrides it, the type of its value and one line saying what it does."""
+
+    key: str
+    variable: str
+    kind: type
+    description: str
+
+    def parse(self, raw: Any) -> Any:
+        """``raw`` (from the file or the environment) as this setting's type.
+
+        Raises:
+            ConfigError: naming the setting, the value and where to fix it.
+        """
+        if self.kind is bool:
+            try:
+                return parse_bool(raw)
+            except InvalidBooleanError as exc:
+                raise self._invalid(raw, exc.expected) from None
+        if self.kind in (int, float) and not isinstance(raw, bool):
+            try:
+                return self.kind(str(raw).strip())
+            except ValueError:
+                raise self._invalid(raw, f"a number ({self.kind.__name__})") from None
+        if self.kind is str and isinstance(raw, str):
+            return raw
+        if self.kind is tuple and isinstance(raw, (str, list)):
+            # A TOML list, or one comma-separated string (the only form a variable has).
+            items = raw if isinstance(raw, list) else raw.split(",")
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        raise self._invalid(raw, f"a {self.kind.__name__}")
+
+    def _invalid(self, raw: Any, expected: str) -> ConfigError:
+        return ConfigError(
+            f"Setting '{self.key}' must be {expected}, not {raw!r}. "
+            f"Fix it in the config file or the {self.variable} variable."
+        )
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "metadata_url", "STEPSTONE_METADATA_URL", str, "SQLAlchemy URL of the metadata database"
+    ),
+    Setting(
+        "artifact_root",
+        "STEPSTONE_ARTIFACT_ROOT",
+        str,
+        "path or fsspec URL under which artifacts are stored",
+    ),
+    Setting("cache", "STEPSTONE_CACHE", bool, "off disables cache lookups (every step executes)"),
+    Setting(
+        "allow_pickle",
+        "STEPSTONE_ALLOW_PICKLE",
+        bool,
+        "off refuses to load artifacts stored with pickle",
+    ),
+    Setting(
+        "cache_remote",
+        "STEPSTONE_CACHE_REMOTE",
+        str,
+        "remote (from [remotes]) a local cache miss is looked up in",
+    ),
+    Setting(
+        "require_signed",
+        "STEPSTONE_REQUIRE_SIGNED",
+        bool,
+        "on ignores remote entries not signed by a trusted key",
+    ),
+    Setting(
+        "signing_key",
+        "STEPSTONE_SIGNING_KEY",
+        str,
+        "private key file that signs entries pushed to a remote",
+    ),
+    Setting(
+        "trusted_keys",
+        "STEPSTONE_TRUSTED_KEYS",
+        tuple,
+        "public keys (NAME:BASE64, comma-separated) whose entries are trusted",
+    ),
+    Setting(
+        "executor",
+        "STEPSTONE_EXECUTOR",
+        str,
+        "where steps run: local, threads[:N], processes[:N], dask[:N], tcp://HOST:PORT",
+    ),
+)
+"""Every setting stepstone reads. A new one is a row here plus a :class:`Settings` field of
+the same name (``tests/unit/test_config.py`` holds the two equal)."""
+
+SETTINGS_BY_KEY: Mapping[str, Setting] = MappingProxyType({s.key: s for s in SETTINGS})
+
 #: Tables of the config file (no environment variable): edited by hand, not ``config set``.
 STORAGE_TABLE = "artifact_storage"
 REMOTES_TABLE = "remotes"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+
+
+def settings_table() -> str:
+    """:data:`SETTINGS` as a reStructuredText table (appended to this module's docstring)."""
+    rows = [("variable", "config key", "meaning")]
+    rows += [(f"``{s.variable}``", f"``{s.key}``", s.description) for s in SETTINGS]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rule = " ".join("=" * width for width in widths)
+    lines = [
+        " ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule])
+
+
+__doc__ = f"{__doc__}\n{settings_table()}\n"
 
 
 @dataclass(frozen=True)
@@ -87,7 +184,7 @@ class Settings:
         home: the directory holding the config file and the default stores.
         metadata_url: SQLAlchemy URL of the metadata database.
         artifact_root: path or fsspec URL under which artifacts are stored.
-        cache_enabled: ``False`` when ``STEPSTONE_CACHE=off``: every step executes.
+        cache: ``False`` when ``STEPSTONE_CACHE=off``: every step executes.
         allow_pickle: ``False`` refuses to load artifacts stored with pickle.
         source: where the home was found (``env``, ``project`` or ``user``).
         artifact_storage: the ``[artifact_storage]`` table as written (None: no table);
@@ -105,7 +202,7 @@ class Settings:
     home: Path
     metadata_url: str
     artifact_root: str
-    cache_enabled: bool = True
+    cache: bool = True
     allow_pickle: bool = True
     source: str = "user"
     artifact_storage: Mapping[str, Any] | None = field(default=None, hash=False)
@@ -136,20 +233,6 @@ def find_home(start: Path | None = None) -> tuple[Path, str]:
     return Path(platformdirs.user_data_dir("stepstone", appauthor=False)), "user"
 
 
-def _parse_bool(key: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(
-        f"Setting '{key}' must be on/off (or 1/0, true/false), not {raw!r}. "
-        f"Fix it in the config file or the {_ENV_KEYS[key]} variable."
-    )
-
-
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read ``config.toml``; a missing file is an empty config, a broken one a ConfigError."""
     try:
@@ -164,14 +247,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc}. Fix or delete it.") from exc
-    unknown = sorted(set(data) - set(_ENV_KEYS) - {STORAGE_TABLE, REMOTES_TABLE})
+    unknown = sorted(set(data) - set(SETTINGS_BY_KEY) - {STORAGE_TABLE, REMOTES_TABLE})
     if unknown:
-        from stepstone.exceptions import did_you_mean
-
-        hint = did_you_mean(unknown[0], _ENV_KEYS)
+        hint = did_you_mean(unknown[0], SETTINGS_BY_KEY)
         raise ConfigError(
             f"Config file {path} has unknown setting '{unknown[0]}'.{hint} "
-            f"Known settings: {', '.join(sorted(_ENV_KEYS))}."
+            f"Known settings: {', '.join(setting_keys())}."
         )
     return data
 
@@ -180,25 +261,25 @@ def load_settings(start: Path | None = None) -> Settings:
     """Resolve the settings for this process: home, then config file, then environment."""
     home, source = find_home(start)
     values: dict[str, Any] = read_config_file(home / CONFIG_FILE_NAME)
-    for key, variable in _ENV_KEYS.items():
-        if os.environ.get(variable):
-            values[key] = os.environ[variable]
-    metadata_url = str(values.get("metadata_url") or f"sqlite:///{home / DATABASE_FILE_NAME}")
-    artifact_root = str(values.get("artifact_root") or home / ARTIFACTS_DIR_NAME)
+    tables = {name: values.pop(name, None) for name in (STORAGE_TABLE, REMOTES_TABLE)}
+    for setting in SETTINGS:
+        if os.environ.get(setting.variable):
+            values[setting.key] = os.environ[setting.variable]
+    # An empty value means "not set": the field keeps its default.
+    resolved = {key: SETTINGS_BY_KEY[key].parse(raw) for key, raw in values.items() if raw != ""}
+    # An empty string means "not set" for the two locations: their defaults live in the home.
+    resolved["metadata_url"] = (
+        resolved.get("metadata_url") or f"sqlite:///{home / DATABASE_FILE_NAME}"
+    )
+    resolved["artifact_root"] = resolved.get("artifact_root") or str(home / ARTIFACTS_DIR_NAME)
+    if "executor" in resolved:
+        resolved["executor"] = _parse_executor(resolved["executor"])
     return Settings(
         home=home,
-        metadata_url=metadata_url,
-        artifact_root=artifact_root,
-        cache_enabled=_parse_bool("cache", values.get("cache", True)),
-        allow_pickle=_parse_bool("allow_pickle", values.get("allow_pickle", True)),
         source=source,
-        artifact_storage=_table(values.get(STORAGE_TABLE), STORAGE_TABLE, home),
-        cache_remote=str(values["cache_remote"]) if values.get("cache_remote") else None,
-        require_signed=_parse_bool("require_signed", values.get("require_signed", False)),
-        signing_key=str(values["signing_key"]) if values.get("signing_key") else None,
-        trusted_keys=_key_list(values.get("trusted_keys")),
-        remotes=_table(values.get(REMOTES_TABLE), REMOTES_TABLE, home),
-        executor=_parse_executor(str(values.get("executor") or "local")),
+        artifact_storage=_table(tables[STORAGE_TABLE], STORAGE_TABLE, home),
+        remotes=_table(tables[REMOTES_TABLE], REMOTES_TABLE, home),
+        **resolved,
     )
 
 
@@ -214,14 +295,6 @@ def _parse_executor(raw: str) -> str:
             f"Setting 'executor': {exc} Fix it in the config file or the STEPSTONE_EXECUTOR "
             "variable."
         ) from None
-
-
-def _key_list(raw: Any) -> tuple[str, ...]:
-    """``trusted_keys``: a TOML list, or one comma-separated string (the variable)."""
-    if raw is None:
-        return ()
-    items = raw if isinstance(raw, list) else str(raw).split(",")
-    return tuple(str(item).strip() for item in items if str(item).strip())
 
 
 def _table(table: Any, name: str, home: Path) -> Mapping[str, Any] | None:
@@ -272,29 +345,24 @@ class SettingValue:
 
 def setting_keys() -> list[str]:
     """The keys ``config.toml`` accepts, sorted."""
-    return sorted(_ENV_KEYS)
+    return sorted(SETTINGS_BY_KEY)
 
 
 def describe_settings(settings: Settings | None = None) -> list[SettingValue]:
     """Every setting in effect, with where its value comes from."""
     settings = settings or load_settings()
     in_file = read_config_file(settings.config_file)
-    effective = {
-        "metadata_url": settings.metadata_url,
-        "artifact_root": settings.artifact_root,
-        "cache": settings.cache_enabled,
-        "allow_pickle": settings.allow_pickle,
-        "cache_remote": settings.cache_remote,
-        "require_signed": settings.require_signed,
-        "signing_key": settings.signing_key,
-        "trusted_keys": ", ".join(settings.trusted_keys),
-        "executor": settings.executor,
-    }
     described = []
     for key in setting_keys():
-        variable = _ENV_KEYS[key]
-        source = "env" if os.environ.get(variable) else "file" if key in in_file else "default"
-        described.append(SettingValue(key, effective[key], source, variable, _DESCRIPTIONS[key]))
+        setting = SETTINGS_BY_KEY[key]
+        if os.environ.get(setting.variable):
+            source = "env"
+        else:
+            source = "file" if key in in_file else "default"
+        value = getattr(settings, key)
+        if isinstance(value, tuple):
+            value = ", ".join(value)
+        described.append(SettingValue(key, value, source, setting.variable, setting.description))
     return described
 
 
@@ -302,13 +370,14 @@ def _toml_value(key: str, raw: str) -> str:
     """The TOML text of a value given on the command line, checked for ``key``."""
     import json
 
-    if key in _BOOLEAN_KEYS:
+    kind = SETTINGS_BY_KEY[key].kind
+    if kind is bool:
         try:
-            return "true" if _parse_bool(key, raw) else "false"
-        except ConfigError:
-            raise ConfigError(
-                f"Setting '{key}' takes on or off (also 1/0, true/false, yes/no), not {raw!r}."
-            ) from None
+            return "true" if parse_bool(raw) else "false"
+        except InvalidBooleanError as exc:
+            raise ConfigError(f"Setting '{key}' takes {exc.expected}, not {raw!r}.") from None
+    if kind in (int, float):
+        return str(SETTINGS_BY_KEY[key].parse(raw))
     text = raw.strip()
     if not text:
         raise ConfigError(f"Setting '{key}' needs a value; use 'stepstone config unset {key}'.")
@@ -323,11 +392,11 @@ def _toml_value(key: str, raw: str) -> str:
                 f"{text!r} is not a database URL ({exc}). Use e.g. sqlite:////path/metadata.db "
                 "or postgresql+psycopg://user@host/db."
             ) from None
-    elif key == "executor":
-        text = _parse_executor(text)
     elif key == "artifact_root" and "://" not in text and "::" not in text:
         # A relative folder would mean something else in every working directory.
         text = str(Path(text).expanduser().resolve())
+    elif key == "executor":
+        text = _parse_executor(text)
     # JSON string escapes are valid TOML basic-string escapes (non-ASCII stays literal).
     return json.dumps(text, ensure_ascii=False)
 
@@ -342,11 +411,9 @@ def set_config_value(home: Path, key: str, value: str | None) -> Path:
         ConfigError: an unknown key (with "did you mean"), a value the key cannot take, or a
             config file that is already unreadable.
     """
-    if key not in _ENV_KEYS:
-        from stepstone.exceptions import did_you_mean
-
+    if key not in SETTINGS_BY_KEY:
         raise ConfigError(
-            f"Unknown setting '{key}'.{did_you_mean(key, _ENV_KEYS)} "
+            f"Unknown setting '{key}'.{did_you_mean(key, SETTINGS_BY_KEY)} "
             f"Known settings: {', '.join(setting_keys())}."
         )
     path = home / CONFIG_FILE_NAME

@@ -9,6 +9,7 @@
     │   │   ├── PipelineDefinitionError      .pipeline_name
     │   │   └── MaterializerRegistrationError  not a materializer or a type (also TypeError)
     │   ├── ConfigError              an unreadable config file or a bad setting
+    │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
     │   ├── UsageError               a command line that cannot work as typed
     │   ├── MaintenanceError         a housekeeping request refused as asked
     │   │   └── InvalidDurationError         "3 weeks" instead of "21d" (also ValueError)
@@ -94,6 +95,21 @@ class MaterializerRegistrationError(DefinitionError, TypeError):
 
 class ConfigError(UserError):
     """The configuration file or a ``STEPSTONE_*`` variable holds a value that cannot be used."""
+
+
+class InvalidBooleanError(UserError, ValueError):
+    """A value meant as on/off is none of the words :data:`stepstone.config.BOOLEAN_WORDS` knows.
+
+    Attributes:
+        value: the value as given.
+        expected: the accepted words, for a caller re-wording the error with its own context.
+    """
+
+    expected = "on or off (also 1/0, true/false, yes/no)"
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+        super().__init__(f"{value!r} is not on or off: use {self.expected}.")
 
 
 class UsageError(UserError):

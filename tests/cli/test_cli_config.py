@@ -51,7 +51,7 @@ def test_set_and_unset_write_config_toml(runner: CliRunner, isolated_home: Path)
     assert code == 0, err
     assert f"Set cache in {config}." in out
     assert config.read_text() == "cache = false\n"
-    assert load_settings().cache_enabled is False
+    assert load_settings().cache is False
     assert shown(runner)["settings"]["cache"]["source"] == "file"
     code, _, _ = invoke(runner, "config", "set", "artifact_root", "s3://bucket/prefix")
     assert code == 0
@@ -59,7 +59,7 @@ def test_set_and_unset_write_config_toml(runner: CliRunner, isolated_home: Path)
     code, out, _ = invoke(runner, "config", "unset", "cache")
     assert code == 0
     assert config.read_text() == 'artifact_root = "s3://bucket/prefix"\n'
-    assert load_settings().cache_enabled is True
+    assert load_settings().cache is True
 
 
 def test_set_keeps_comments_and_other_keys(runner: CliRunner, isolated_home: Path) -> None:

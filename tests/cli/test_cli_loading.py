@@ -127,7 +127,10 @@ def test_convert_single_values(text: str, annotation: Any, expected: Any) -> Non
     [
         ("epochs=ten", r"Parameter 'epochs' of pipeline 'typed' expects an int, not 'ten'\."),
         ("lr=fast", r"expects a float, not 'fast'"),
-        ("shuffle=maybe", r"expects a bool, not 'maybe'\. Use true or false\."),
+        (
+            "shuffle=maybe",
+            r"expects a bool, not 'maybe'\. Use on or off \(also 1/0, true/false, yes/no\)\.",
+        ),
         (
             "layers=64,32",
             r"expects a JSON list such as \[1, 2\] or none, not '64,32'\. Not JSON: ",

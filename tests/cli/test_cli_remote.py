@@ -33,7 +33,7 @@ def test_add_list_remove(runner: CliRunner, isolated_home: Path, tmp_path: Path)
     assert runner.invoke(app, ["remote", "remove", "ci"]).exit_code == 0
     settings = load_settings()
     assert [r.name for r in configured_remotes(settings)] == ["team"]
-    assert settings.cache_enabled and settings.cache_remote == "team"
+    assert settings.cache and settings.cache_remote == "team"
 
 
 def test_push_names_a_missing_remote(runner: CliRunner) -> None:

@@ -22,6 +22,7 @@ from stepstone.cli.errors import (
     FAILURE_EXIT_CODE,
     USAGE_EXIT_CODE,
     debug_requested,
+    debug_variable,
     is_user_error,
 )
 from stepstone.cli.lazy import LazyCommand, LazyGroup
@@ -131,6 +132,7 @@ def root(
     .stepstone/ folder above the working directory ('stepstone init' makes one), else a
     per-user data folder.
     """
+    debug_variable()  # a misspelt STEPSTONE_DEBUG is refused, not silently off
 
 
 @app.command()

@@ -22,8 +22,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
-_FALSE = {"0", "false", "f", "no", "n", "off"}
+from stepstone.config import parse_bool
+from stepstone.exceptions import InvalidBooleanError
+
 _SCALARS = (str, int, float, bool)
 
 
@@ -78,10 +79,10 @@ def _convert(annotation: Any, info: Any, value: Any, param: Any, ctx: Any) -> An
     if annotation is bool:
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        raise bad(f"{value!r} is not a valid boolean.")
+        try:
+            return parse_bool(value)
+        except InvalidBooleanError as exc:
+            raise bad(str(exc)) from None
     if annotation in (int, float):
         return _number(annotation, value, info, bad)
     if issubclass(annotation, enum.Enum):

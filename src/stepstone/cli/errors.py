@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from stepstone.exceptions import UserError
+from stepstone.config import parse_bool
+from stepstone.exceptions import InvalidBooleanError, UsageError, UserError
 
 if TYPE_CHECKING:
     import typer
@@ -43,4 +44,22 @@ def debug_requested(ctx: typer.Context | None) -> bool:
     """Whether ``--debug`` (on the root command) or ``STEPSTONE_DEBUG=1`` asks for tracebacks."""
     if ctx is not None and ctx.find_root().params.get("debug"):
         return True
-    return os.environ.get("STEPSTONE_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return debug_variable()
+    except UsageError:  # the root command refuses it before any command runs
+        return False
+
+
+def debug_variable() -> bool:
+    """``STEPSTONE_DEBUG`` read with the one on/off vocabulary (unset or empty: off).
+
+    Raises:
+        UsageError: a value that is not an on/off word, naming the variable.
+    """
+    raw = os.environ.get("STEPSTONE_DEBUG", "")
+    if not raw.strip():
+        return False
+    try:
+        return parse_bool(raw)
+    except InvalidBooleanError as exc:
+        raise UsageError(f"STEPSTONE_DEBUG={raw!r} is not on or off: use {exc.expected}.") from None

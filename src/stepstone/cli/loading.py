@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import UsageError, did_you_mean
+from stepstone.config import parse_bool
+from stepstone.exceptions import InvalidBooleanError, UsageError, did_you_mean
 
 if TYPE_CHECKING:
     from stepstone.pipeline import Pipeline
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 _MARKER = "__stepstone_cli_loaded__"
 """Set on modules this loader made, so loading the same name again may replace them."""
 
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"0", "false", "no", "off", "n", "f"}
 _NONE = {"none", "null"}
 
 
@@ -302,10 +301,10 @@ _CONTAINERS: dict[Any, type] = {list: list, tuple: list, set: list, frozenset: l
 def _convert_plain(text: str, annotation: Any, origin: Any) -> Any:
     kind = origin or annotation
     if kind is bool:
-        lowered = text.strip().lower()
-        if lowered in _TRUE | _FALSE:
-            return lowered in _TRUE
-        raise _ConversionError("a bool", " Use true or false.")
+        try:
+            return parse_bool(text)
+        except InvalidBooleanError as exc:
+            raise _ConversionError("a bool", f" Use {exc.expected}.") from None
     if kind is int:
         try:
             return int(text.strip())

@@ -86,7 +86,7 @@ def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime
 
 def _read_through(stores: Stores) -> ReadThrough | None:
     """The remote local misses are looked up in (``cache_remote``), None when unset."""
-    if not stores.settings.cache_enabled or stores.settings.cache_remote is None:
+    if not stores.settings.cache or stores.settings.cache_remote is None:
         return None  # the common case imports nothing of the remote package
     from stepstone.remote.pull import open_read_through
 
@@ -562,7 +562,7 @@ def run_pipeline(
     parameters = {k: display_value(v) for k, v in pipeline.bind(*args, **kwargs).items()}
     graph = pipeline.trace(*args, **kwargs)
     stores = stores or get_stores()
-    plan = plan_run(pipeline, graph, parameters, stores.settings.cache_enabled)
+    plan = plan_run(pipeline, graph, parameters, stores.settings.cache)
     choice = executor or pipeline.options.executor or stores.settings.executor
     with open_executor(choice) as placement:
         driver = RunDriver(

@@ -12,13 +12,13 @@ from stepstone.config import Settings
 from stepstone.stores import Stores
 
 
-def memory_stores(tmp_path: Path, *, cache_enabled: bool = True) -> Stores:
+def memory_stores(tmp_path: Path, *, cache: bool = True) -> Stores:
     return Stores(
         Settings(
             home=tmp_path,
             metadata_url="sqlite://",
             artifact_root=f"memory://unit-{uuid.uuid4().hex}",
-            cache_enabled=cache_enabled,
+            cache=cache,
         )
     )
 

@@ -144,7 +144,7 @@ def test_disabled_refresh_expired_and_cache_off_are_published_and_stored(
     time.sleep(0.001)  # the entry must be older than one microsecond; no timing is asserted
     events, run = _run(stores, expiring)
     assert _decisions(events) == {"short_lived": Decision.EXPIRED}
-    off = memory_stores(tmp_path, cache_enabled=False)
+    off = memory_stores(tmp_path, cache=False)
     try:
         events, run = _run(off)
     finally:
