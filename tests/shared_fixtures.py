@@ -28,8 +28,7 @@ from typing import NoReturn
 import pytest
 
 import stepstone
-from stepstone.artifacts import ArtifactStore
-from stepstone.artifacts.registry import _registry
+from stepstone.artifacts import ArtifactStore, registry_snapshot
 from stepstone.metadata import MetadataStore, open_metadata_store
 
 SRC = str(Path(stepstone.__file__).resolve().parents[1])
@@ -50,13 +49,8 @@ def restore_registry() -> Iterator[None]:
 
     The once-per-type pickle warnings are forgotten too, so each test sees its own first one.
     """
-    state = _registry.snapshot()
-    warned = set(_registry.pickle_warned)
-    _registry.pickle_warned.clear()
-    yield
-    _registry.restore(state)
-    _registry.pickle_warned.clear()
-    _registry.pickle_warned.update(warned)
+    with registry_snapshot():
+        yield
 
 
 def run_python(

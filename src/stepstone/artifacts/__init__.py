@@ -37,6 +37,7 @@ from stepstone.artifacts.registry import (
     materializer_for_value,
     register_materializer,
     registered_materializers,
+    registry_snapshot,
     resolve_materializer,
 )
 from stepstone.artifacts.store import ArtifactStore, StoredArtifact, open_artifact_store
@@ -58,5 +59,6 @@ __all__ = [
     "open_artifact_store",
     "register_materializer",
     "registered_materializers",
+    "registry_snapshot",
     "resolve_materializer",
 ]

@@ -25,6 +25,8 @@ None) when the answer would depend on the value, e.g. ``Optional[np.ndarray]``.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
@@ -46,6 +48,7 @@ __all__ = [
     "materializer_for_value",
     "register_materializer",
     "registered_materializers",
+    "registry_snapshot",
     "resolve_materializer",
 ]
 
@@ -185,6 +188,30 @@ def registered_materializers() -> list[MaterializerInfo]:
         )
         for name, cls in sorted(_registry.by_name.items())
     ]
+
+
+@contextmanager
+def registry_snapshot() -> Iterator[None]:
+    """Undo every registration made inside the block, and start it with no pickle warned about.
+
+    For tests and notebooks that register throwaway materializers: afterwards the registry is
+    exactly as before, and the once-per-type :class:`PickleFallbackWarning` is as before too.
+
+    Example:
+        >>> with registry_snapshot():
+        ...     _ = register_materializer("mylib.Thing", get_materializer("builtins.json"))
+        >>> "mylib.Thing" in {t for m in registered_materializers() for t in m.handled_types}
+        False
+    """
+    state = _registry.snapshot()
+    warned = set(_registry.pickle_warned)
+    _registry.pickle_warned.clear()
+    try:
+        yield
+    finally:
+        _registry.restore(state)
+        _registry.pickle_warned.clear()
+        _registry.pickle_warned.update(warned)
 
 
 def get_materializer(name: str) -> type[Materializer]:

@@ -20,6 +20,7 @@ from stepstone.artifacts import (
     materializer_for_value,
     register_materializer,
     registered_materializers,
+    registry_snapshot,
 )
 from stepstone.artifacts.materializers import (
     BuiltinsJsonMaterializer,
@@ -282,3 +283,24 @@ def test_explicit_materializer_that_cannot_save_is_an_error(store: ArtifactStore
         MaterializerError, match=r"'numpy\.npy' cannot save a value of type 'builtins\.dict'"
     ):
         store.save({"a": 1}, materializer=NumpyMaterializer)
+
+
+def test_a_registry_snapshot_undoes_registrations_and_pickle_warnings(
+    store: ArtifactStore,
+) -> None:
+    class Gadget:
+        pass
+
+    before = registered_materializers()
+    with registry_snapshot():
+        register_materializer(Shape, ShapeMaterializer)
+        assert materializer_for_value(Shape(3)) is ShapeMaterializer
+        assert get_materializer("test.shape") is ShapeMaterializer
+        with pytest.warns(PickleFallbackWarning):
+            store.save(Gadget())
+    assert registered_materializers() == before
+    assert materializer_for_value(Shape(3)) is None
+    with pytest.raises(MaterializerError):
+        get_materializer("test.shape")
+    with registry_snapshot(), pytest.warns(PickleFallbackWarning):  # warned again: forgotten
+        store.save(Gadget())
