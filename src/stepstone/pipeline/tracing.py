@@ -59,7 +59,7 @@ class PipelineTracer:
     def _bind(
         self, step: Step[Any, Any], args: Sequence[Any], kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        parameters = step.signature.signature.parameters
+        parameters = step.signature.parameters
         for name in kwargs:
             if name not in parameters:
                 known = ", ".join(parameters) or "none"
@@ -69,7 +69,7 @@ class PipelineTracer:
                     f"It takes: {known}.",
                 )
         try:
-            bound = step.signature.signature.bind_partial(*args, **kwargs)
+            bound = step.signature.bind_partial(*args, **kwargs)
         except TypeError as exc:
             raise StepDefinitionError(step.name, f"cannot be called this way: {exc}.") from exc
         missing = [

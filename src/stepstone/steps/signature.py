@@ -19,7 +19,7 @@ import ast
 import inspect
 import textwrap
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
@@ -41,15 +41,31 @@ class OutputSpec:
 
 @dataclass(frozen=True, slots=True)
 class StepSignature:
-    """What a step function takes and returns."""
+    """What a step function takes and returns.
 
-    signature: inspect.Signature
+    Attributes:
+        function: the function's own :class:`inspect.Signature` (read it through
+            :attr:`parameters` and :meth:`bind_partial`).
+        outputs: the declared outputs, in order.
+        annotations: the resolved annotations of the arguments that have one.
+    """
+
+    function: inspect.Signature
     outputs: tuple[OutputSpec, ...]
     annotations: dict[str, Any]
 
     @property
+    def parameters(self) -> Mapping[str, inspect.Parameter]:
+        """The function's arguments by name, in order."""
+        return self.function.parameters
+
+    def bind_partial(self, *args: Any, **kwargs: Any) -> inspect.BoundArguments:
+        """Bind a call's arguments like :meth:`inspect.Signature.bind_partial`."""
+        return self.function.bind_partial(*args, **kwargs)
+
+    @property
     def argument_names(self) -> tuple[str, ...]:
-        return tuple(self.signature.parameters)
+        return tuple(self.function.parameters)
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -167,4 +183,4 @@ def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
                     f"({', '.join(o.name for o in outputs)}). Return one value per output.",
                 )
     annotations = {name: hints[name] for name in signature.parameters if name in hints}
-    return StepSignature(signature=signature, outputs=outputs, annotations=annotations)
+    return StepSignature(function=signature, outputs=outputs, annotations=annotations)
