@@ -29,7 +29,10 @@ from stepstone.steps import Step, step
 
 if TYPE_CHECKING:
     from stepstone.client import Client
+    from stepstone.execution.context import get_step_context
+    from stepstone.execution.logged import log_metadata
     from stepstone.models import Artifact, PipelineRun, StepRun
+    from stepstone.pipeline.context import get_pipeline_context
 
 __version__ = "0.1.0"
 
@@ -51,6 +54,9 @@ __all__ = [
     "StepstoneError",
     "StorageError",
     "__version__",
+    "get_pipeline_context",
+    "get_step_context",
+    "log_metadata",
     "pipeline",
     "step",
 ]
@@ -60,6 +66,9 @@ _LAZY = {
     "Artifact": "stepstone.models",
     "PipelineRun": "stepstone.models",
     "StepRun": "stepstone.models",
+    "get_step_context": "stepstone.execution.context",
+    "get_pipeline_context": "stepstone.pipeline.context",
+    "log_metadata": "stepstone.execution.logged",
 }
 
 

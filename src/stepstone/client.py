@@ -19,7 +19,7 @@ from stepstone.exceptions import (
     StepRunNotFoundError,
 )
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
-from stepstone.models import Artifact, PipelineRun, StepRun
+from stepstone.models import Artifact, PipelineRun, StepRun, find_run
 from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
@@ -83,27 +83,7 @@ class Client:
         Raises:
             RunNotFoundError: nothing matches, or a prefix matches several runs.
         """
-        metadata = self.stores.metadata
-        if id_or_name == "latest":
-            runs = metadata.list_runs(limit=1)
-            if not runs:
-                raise RunNotFoundError("latest", [])
-            return self._wrap(runs[0])
-        exact = metadata.get_run(id_or_name)
-        if exact is not None:
-            return self._wrap(exact)
-        matches = metadata.find_runs(id_or_name, limit=10)
-        by_name = [record for record in matches if record.name == id_or_name]
-        if by_name:
-            return self._wrap(by_name[0])
-        if len(matches) == 1:
-            return self._wrap(matches[0])
-        if len(matches) > 1:
-            raise RunNotFoundError(id_or_name, [m.id for m in matches[:5]])
-        import difflib
-
-        suggestions = difflib.get_close_matches(id_or_name, metadata.run_names(), n=3)
-        raise RunNotFoundError(id_or_name, suggestions)
+        return self._wrap(find_run(self.stores.metadata, id_or_name))
 
     def last_run(self, pipeline_name: str) -> PipelineRun:
         """The most recent run of a pipeline."""

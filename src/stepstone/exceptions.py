@@ -11,6 +11,9 @@
     │   ├── ConfigError              an unreadable config file or a bad setting
     │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
     │   ├── UsageError               a command line that cannot work as typed
+    │   ├── StepContextError         a step-only API called outside a running step
+    │   ├── MetadataValueError       a metadata value that cannot be stored (also TypeError)
+    │   ├── MetadataTargetError      log_metadata told to log to nothing it can find or hold
     │   ├── MaintenanceError         a housekeeping request refused as asked
     │   │   └── InvalidDurationError         "3 weeks" instead of "21d" (also ValueError)
     │   ├── NotFoundError            no record matches what was asked for (also LookupError)
@@ -118,6 +121,22 @@ class UsageError(UserError):
     For mistakes only the command line can make (a malformed ``-p`` value, an export path
     in the way); library errors keep their own types and wording.
     """
+
+
+class StepContextError(UserError):
+    """``get_step_context()``, ``log_metadata()`` and kin were called where no step runs.
+
+    Step context exists only while a step function executes inside a pipeline run (and the
+    pipeline context only while a pipeline function is traced).
+    """
+
+
+class MetadataValueError(UserError, TypeError):
+    """A value given to ``log_metadata`` (or an output's metadata) that cannot be stored."""
+
+
+class MetadataTargetError(UserError, ValueError):
+    """``log_metadata`` was given a combination of targets that names nothing it can log to."""
 
 
 class MaintenanceError(UserError):

@@ -8,14 +8,22 @@ reads zero artifact bytes.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.metadata.records import ArtifactRecord, PipelineRunRecord, StepRunRecord
+from stepstone.exceptions import RunNotFoundError
+from stepstone.metadata.records import (
+    ArtifactRecord,
+    MetadataResource,
+    PipelineRunRecord,
+    StepRunRecord,
+)
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation, StepRunFacts
+    from stepstone.metadata import MetadataStore
     from stepstone.stores import Stores
 
 
@@ -35,6 +43,17 @@ class Artifact:
     materializer = property(lambda self: self.record.materializer)
     summary = property(lambda self: self.record.summary)
     producer_step_run_id = property(lambda self: self.record.producer_step_run_id)
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Key -> value logged on this artifact version (``log_metadata``, output metadata)."""
+        found = self._stores.metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, [self.id])
+        return found.get(self.id, {})
+
+    @property
+    def tags(self) -> list[str]:
+        """The tags of this artifact version, sorted."""
+        return self._stores.metadata.get_tags([self.id]).get(self.id, [])
 
     def load(self) -> Any:
         """Load the value from the artifact store."""
@@ -78,6 +97,16 @@ def step_run_facts(
     )
 
 
+def step_metadata(stores: Stores, records: list[StepRunRecord]) -> dict[str, dict[str, Any]]:
+    """Step run id -> its metadata, a cached step run's with its source's underneath."""
+    ids = [r.id for r in records] + [r.cached_from for r in records if r.cached_from]
+    found = stores.metadata.get_metadata(MetadataResource.STEP_RUN, ids)
+    return {
+        r.id: {**(found.get(r.cached_from, {}) if r.cached_from else {}), **found.get(r.id, {})}
+        for r in records
+    }
+
+
 class StepRun:
     """One step of a pipeline run.
 
@@ -116,6 +145,11 @@ class StepRun:
                 f"Step '{self.name}' has {len(self.outputs)} outputs ({names}); use .outputs[name]."
             )
         return next(iter(self.outputs.values()))
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Key -> value logged on this step run; a cached one shows what its source logged."""
+        return step_metadata(self._stores, [self.record])[self.id]
 
     @property
     def logs(self) -> str | None:
@@ -181,6 +215,23 @@ class PipelineRun:
         return None if ended is None else (ended - self.record.started_at).total_seconds()
 
     @property
+    def run_metadata(self) -> dict[str, Any]:
+        """Key -> value logged on this run, and on its steps as ``"<step>::<key>"``.
+
+        The steps' keys are read from the step runs, not copied: a cached step shows what the
+        run that executed it logged, so a fully cached run shows the same metadata as the run
+        it reused, and a key logged on a step run later shows up here too.
+        """
+        own = self._stores.metadata.get_metadata(MetadataResource.PIPELINE_RUN, [self.id])
+        found = own.get(self.id, {})
+        records = [step.record for step in self.steps.values()]
+        for record_id, values in step_metadata(self._stores, records).items():
+            name = next(r.name for r in records if r.id == record_id)
+            for key, value in values.items():
+                found.setdefault(f"{name}::{key}", value)
+        return dict(sorted(found.items()))
+
+    @property
     def steps(self) -> dict[str, StepRun]:
         """Step name -> step run, in execution order."""
         if self._steps is None:
@@ -190,3 +241,29 @@ class PipelineRun:
 
     def __repr__(self) -> str:
         return f"<PipelineRun '{self.name}' {self.status}>"
+
+
+def find_run(metadata: MetadataStore, id_or_name: str) -> PipelineRunRecord:
+    """The run with this id, unique id prefix or name, or the newest for ``latest``.
+
+    Raises:
+        RunNotFoundError: nothing matches (with close names), or a prefix matches several runs.
+    """
+    if id_or_name == "latest":
+        runs = metadata.list_runs(limit=1)
+        if not runs:
+            raise RunNotFoundError("latest", [])
+        return runs[0]
+    exact = metadata.get_run(id_or_name)
+    if exact is not None:
+        return exact
+    matches = metadata.find_runs(id_or_name, limit=10)
+    by_name = [record for record in matches if record.name == id_or_name]
+    if by_name:
+        return by_name[0]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise RunNotFoundError(id_or_name, [m.id for m in matches[:5]])
+    suggestions = difflib.get_close_matches(id_or_name, metadata.run_names(), n=3)
+    raise RunNotFoundError(id_or_name, suggestions)

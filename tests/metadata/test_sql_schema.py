@@ -139,4 +139,4 @@ def test_a_database_at_revision_0001_is_upgraded_with_its_data(metadata_url: str
         assert store.count_runs("train") == store.count_runs("Train") == 1
         with pytest.raises(MetadataStoreError):  # the foreign keys are back
             store.record_step_runs([executed(make_run(), "load", 0)])
-    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [("0002",)]
+    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 import traceback
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from stepstone.exceptions import ArtifactIntegrityError, StepOutputError
 from stepstone.execution.capture import capture_output
+from stepstone.execution.context import Collected, StepContext, step_context
 from stepstone.execution.task import StepResult, StepTask
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
     saved: dict[str, StoredArtifact] = {}
     error: BaseException | None = None
     unusable_input: str | None = None
+    collected: Collected | None = None
     with capture_output() as logs:
         try:
             arguments = dict(task.parameters)
@@ -65,7 +68,12 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
                 except ArtifactIntegrityError:
                     unusable_input = name
                     raise
-            outputs = _split_outputs(task, task.func(**arguments))
+            opened = step_context(task.info, store.root) if task.info else nullcontext()
+            with opened as context:
+                value = task.func(**arguments)
+            if isinstance(context, StepContext):
+                collected = context.collected
+            outputs = _split_outputs(task, value)
             for name, value in outputs.items():
                 saved[name] = store.save(
                     value,
@@ -84,5 +92,6 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
         outputs=saved if error is None else {},
         error=error,
         error_text=_format_error(error) if error is not None else None,
+        collected=collected if error is None and collected else None,
         unusable_input=unusable_input,
     )

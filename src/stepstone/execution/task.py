@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from stepstone.artifacts import StoredArtifact
     from stepstone.artifacts.storage import StorageOptions
     from stepstone.cache import CodeFingerprint
+    from stepstone.execution.context import Collected, StepInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class StepTask:
         store: the artifact store the worker loads inputs from and saves outputs to.
         arrived_by_value: set on a worker when the function came pickled by value.
         resources: the step's ``resources=`` (Dask worker resources).
+        info: what ``get_step_context()`` tells the step (a task without one runs without
+            a step context).
     """
 
     run_id: str
@@ -79,6 +82,7 @@ class StepTask:
     store: StoreSpec | None = None
     resources: dict[str, float | str] = field(default_factory=dict)
     arrived_by_value: bool = False
+    info: StepInfo | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         from stepstone.execution.shipping import ship
@@ -107,6 +111,8 @@ class StepResult:
     outputs: dict[str, StoredArtifact] = field(default_factory=dict)
     error: BaseException | None = None
     error_text: str | None = None
+    collected: Collected | None = None
+    """What the step logged through its context (metadata, output tags), recorded with it."""
     unusable_input: str | None = None
     """The input whose stored artifact was missing or corrupt: the step never ran, and the
     driver recomputes that input's producer instead of failing the run."""

@@ -113,6 +113,40 @@ class PipelineRunRecord:
             object.__setattr__(self, "status", RunStatus(self.status))
 
 
+class MetadataResource(StrEnum):
+    """What a piece of logged metadata describes."""
+
+    PIPELINE_RUN = "pipeline_run"
+    STEP_RUN = "step_run"
+    ARTIFACT_VERSION = "artifact_version"
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataEntry:
+    """One logged key -> value on a run, a step run or an artifact version.
+
+    ``value`` is already normalized (see :mod:`stepstone.metadata.values`). Writing an entry
+    whose resource and key exist replaces the old value: the last write wins.
+    """
+
+    resource_type: MetadataResource
+    resource_id: str
+    name: str
+    value: Any
+
+    def __post_init__(self) -> None:
+        if type(self.resource_type) is not MetadataResource:
+            object.__setattr__(self, "resource_type", MetadataResource(self.resource_type))
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactTag:
+    """A tag on an artifact version (``add_output_tags``, ``ArtifactConfig(tags=)``)."""
+
+    artifact_id: str
+    tag: str
+
+
 @dataclass(frozen=True, slots=True)
 class StepRunWrite:
     """Everything one step run adds to the store, written in one transaction.
@@ -123,12 +157,16 @@ class StepRunWrite:
             external values passed in as inputs); already-recorded artifacts are only linked.
         logs: the captured stdout, stderr and logging records, if the step executed.
         cache_entry: insert ``cache_key -> step_run.id`` unless an entry for the key exists.
+        metadata: what the step logged, on itself, its run and its outputs.
+        tags: tags on the step's output artifacts.
     """
 
     step_run: StepRunRecord
     new_artifacts: tuple[ArtifactRecord, ...] = ()
     logs: str | None = None
     cache_entry: bool = False
+    metadata: tuple[MetadataEntry, ...] = ()
+    tags: tuple[ArtifactTag, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

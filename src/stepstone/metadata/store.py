@@ -12,13 +12,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
+    ArtifactTag,
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
+    MetadataEntry,
+    MetadataResource,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
@@ -46,6 +50,22 @@ class MetadataStore(ABC):
         with the same key exists (another process may have inserted it first: that is fine,
         both entries name identical work). Re-recording an artifact id already stored is a no-op.
         """
+
+    @abstractmethod
+    def log_metadata(
+        self, entries: Sequence[MetadataEntry], tags: Sequence[ArtifactTag] = ()
+    ) -> None:
+        """Write metadata entries (replacing a key logged before) and artifact tags."""
+
+    @abstractmethod
+    def get_metadata(
+        self, resource_type: MetadataResource, ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Resource id -> key -> value of the metadata logged on those resources."""
+
+    @abstractmethod
+    def get_tags(self, artifact_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Artifact id -> its tags, sorted (artifacts without tags are left out)."""
 
     # -- the cache -------------------------------------------------------------------------
 

@@ -30,13 +30,18 @@ from stepstone.cache.manifest import Decision, KeyManifest
 from stepstone.exceptions import (
     CacheMissWarning,
     ExecutorError,
+    NotFoundError,
     StepExecutionError,
     StepRetryWarning,
 )
 from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, register_store, run_task
+from stepstone.execution.context import Collected, StepInfo
+from stepstone.execution.logged import resolve_targets, step_entries
 from stepstone.metadata.records import (
     ArtifactRecord,
+    ArtifactTag,
     CacheHit,
+    MetadataEntry,
     PipelineRunRecord,
     RunStatus,
     StepRunRecord,
@@ -270,6 +275,17 @@ class RunDriver:
             code=planned.code,
             store=self.store_spec,
             resources=dict(step.resources),
+            info=StepInfo(
+                run_id=self.run.id,
+                run_name=self.run.name,
+                pipeline_name=self.run.pipeline_name,
+                step_name=planned.name,
+                definition_name=planned.invocation.step.name,
+                parameters=planned.parameter_display,
+                run_parameters=self.run.parameters,
+                output_names=signature.output_names,
+                enable_cache=planned.enable_cache,
+            ),
         )
         future: Future[StepResult]
         try:
@@ -289,6 +305,12 @@ class RunDriver:
             name: _artifact_record(stored, step_run_id, result.ended_at)
             for name, stored in result.outputs.items()
         }
+        logged: tuple[list[MetadataEntry], list[ArtifactTag]] = ([], [])
+        if result.succeeded and result.collected is not None:
+            try:
+                logged = self._logged(result.collected, step_run_id, outputs)
+            except NotFoundError as exc:  # the step logged to a run or artifact not recorded
+                result.error, result.error_text, outputs = exc, f"{type(exc).__name__}: {exc}", {}
         external = tuple(keyed.inputs[name] for name in planned.external_inputs)
         if result.logs and not self.placement.shares_console:
             sys.stdout.write(result.logs if result.logs.endswith("\n") else result.logs + "\n")
@@ -312,6 +334,8 @@ class RunDriver:
                 new_artifacts=(*external, *outputs.values()),
                 logs=result.logs,
                 cache_entry=result.succeeded and planned.enable_cache,
+                metadata=tuple(logged[0]),
+                tags=tuple(logged[1]),
             )
         )
         state.finish(record)
@@ -323,6 +347,24 @@ class RunDriver:
             summary = f"{type(error).__name__}: {error}" if error else (result.error_text or "")
             state.failure = Failure(planned.name, error, summary)
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
+
+    def _logged(
+        self,
+        collected: Collected,
+        step_run_id: str,
+        outputs: dict[str, ArtifactRecord],
+    ) -> tuple[list[MetadataEntry], list[ArtifactTag]]:
+        """The metadata entries and tags a step logged, with every target resolved."""
+        output_ids = {name: record.id for name, record in outputs.items()}
+        entries = step_entries(collected, step_run_id, output_ids)
+        if collected.artifact_metadata or collected.step_run_metadata:
+            entries += resolve_targets(self.stores.metadata, collected)
+        tags = [
+            ArtifactTag(output_ids[output], tag)
+            for output, names in collected.output_tags.items()
+            for tag in names
+        ]
+        return entries, tags
 
     # -- the loop -------------------------------------------------------------------------
 

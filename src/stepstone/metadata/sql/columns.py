@@ -193,6 +193,27 @@ CACHE_ENTRIES = TableSpec(
     ),
 )
 
+RUN_METADATA = TableSpec(
+    "run_metadata",
+    (
+        # pipeline_run, step_run or artifact_version (see records.MetadataResource); no foreign
+        # key, as one column points into three tables: deleting a run deletes its rows.
+        ColumnSpec("resource_type", Kind.STRING, STATUS_LENGTH),
+        ColumnSpec("resource_id", Kind.STRING, ID_LENGTH),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH),
+        # {"value": ...} or, for the typed values, {"type": "Uri", "value": ...}.
+        ColumnSpec("value", Kind.JSON),
+    ),
+)
+
+ARTIFACT_TAGS = TableSpec(
+    "artifact_tags",
+    (
+        ColumnSpec("artifact_id", Kind.STRING, ID_LENGTH, references="artifacts.id"),
+        ColumnSpec("tag", Kind.STRING, NAME_LENGTH, index=True),
+    ),
+)
+
 #: Every table, parents before children (the order ``create_all`` and the migrations use).
 TABLES = (
     PIPELINES,
@@ -202,4 +223,6 @@ TABLES = (
     STEP_RUN_ARTIFACTS,
     STEP_LOGS,
     CACHE_ENTRIES,
+    RUN_METADATA,
+    ARTIFACT_TAGS,
 )

@@ -17,16 +17,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, exists, select
+from sqlalchemy import Connection, and_, delete, exists, select
 
 from stepstone.exceptions import RunNotFoundError
-from stepstone.metadata.records import DeletedRun
+from stepstone.metadata.records import DeletedRun, MetadataResource
 from stepstone.metadata.sql.reads import cache_entry_filter
 from stepstone.metadata.sql.statements import chunks
 from stepstone.metadata.sql.tables import (
+    artifact_tags,
     artifacts,
     cache_entries,
     pipeline_runs,
+    run_metadata,
     step_logs,
     step_run_artifacts,
     step_runs,
@@ -44,6 +46,7 @@ def delete_run(connection: Connection, run_id: str) -> DeletedRun:
         connection.execute(select(step_runs.c.id).where(step_runs.c.run_id == run_id)).scalars()
     )
     removed_entries, removed_artifacts = _delete_step_runs(connection, step_ids)
+    _delete_metadata(connection, MetadataResource.PIPELINE_RUN, [run_id])
     connection.execute(delete(pipeline_runs).where(pipeline_runs.c.id == run_id))
     return DeletedRun(
         run_id=run_id,
@@ -87,13 +90,38 @@ def _delete_step_runs(connection: Connection, step_ids: Sequence[str]) -> tuple[
         )
     for part in chunks(list(step_ids)):
         connection.execute(delete(step_runs).where(step_runs.c.id.in_(part)))
+    _delete_metadata(connection, MetadataResource.STEP_RUN, step_ids)
     still_linked = exists().where(step_run_artifacts.c.artifact_id == artifacts.c.id)
     removed_artifacts = 0
     for part in chunks(sorted(candidates)):
+        unlinked = list(
+            connection.execute(
+                select(artifacts.c.id).where(artifacts.c.id.in_(part), ~still_linked)
+            ).scalars()
+        )
+        if not unlinked:
+            continue
+        connection.execute(delete(artifact_tags).where(artifact_tags.c.artifact_id.in_(unlinked)))
+        _delete_metadata(connection, MetadataResource.ARTIFACT_VERSION, unlinked)
         removed_artifacts += _count(
-            connection.execute(delete(artifacts).where(artifacts.c.id.in_(part), ~still_linked))
+            connection.execute(delete(artifacts).where(artifacts.c.id.in_(unlinked)))
         )
     return removed_entries, removed_artifacts
+
+
+def _delete_metadata(
+    connection: Connection, resource_type: MetadataResource, ids: Sequence[str]
+) -> None:
+    """Delete the metadata logged on resources that are being deleted."""
+    for part in chunks(list(ids)):
+        connection.execute(
+            delete(run_metadata).where(
+                and_(
+                    run_metadata.c.resource_type == resource_type.value,
+                    run_metadata.c.resource_id.in_(part),
+                )
+            )
+        )
 
 
 def clear_cache_entries(

@@ -28,14 +28,17 @@ from stepstone.exceptions import InvalidRecordError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
+    ArtifactTag,
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
+    MetadataEntry,
+    MetadataResource,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
 )
-from stepstone.metadata.sql import runs, sqlite_direct, statements
+from stepstone.metadata.sql import run_metadata, runs, sqlite_direct, statements
 from stepstone.metadata.sql.codec import (
     ARTIFACT_CODEC,
     PIPELINE_RUN_CODEC,
@@ -112,6 +115,7 @@ class SqlMetadataStore(MetadataStore):
         self._insert_artifact = flavor.insert_if_absent(ARTIFACTS.name, ARTIFACTS.names)
         self._insert_edge = flavor.sql(statements.INSERT_EDGE)
         self._insert_log = flavor.sql(statements.INSERT_LOG)
+        self._annotations = run_metadata.AnnotationStatements(flavor)
         self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
         self._insert_pipeline = flavor.insert_if_absent("pipelines", statements.PIPELINE_COLUMNS)
         self._select_pipeline_id = flavor.sql(statements.SELECT_PIPELINE_ID)
@@ -207,6 +211,10 @@ class SqlMetadataStore(MetadataStore):
                 cursor.executemany(self._insert_edge, edge_rows)
             if log_rows:
                 cursor.executemany(self._insert_log, log_rows)
+            logged = [entry for write in writes for entry in write.metadata]
+            tags = [tag for write in writes for tag in write.tags]
+            if logged or tags:
+                self._annotations.write(cursor, logged, tags)
             if cache_rows:
                 pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
                 now = dt_in(datetime.now(UTC))
@@ -215,6 +223,22 @@ class SqlMetadataStore(MetadataStore):
                     self._insert_cache,
                     [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in cache_rows],
                 )
+
+    def log_metadata(
+        self, entries: Sequence[MetadataEntry], tags: Sequence[ArtifactTag] = ()
+    ) -> None:
+        if not entries and not tags:
+            return
+        with self._hot.transaction(f"record {len(entries)} metadata value(s)") as cursor:
+            self._annotations.write(cursor, entries, tags)
+
+    def get_metadata(
+        self, resource_type: MetadataResource, ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        return run_metadata.read_metadata(self._hot, MetadataResource(resource_type), ids)
+
+    def get_tags(self, artifact_ids: Sequence[str]) -> dict[str, list[str]]:
+        return run_metadata.read_tags(self._hot, artifact_ids)
 
     def _pipeline_names(self, cursor: Any, run_ids: set[str]) -> dict[str, str]:
         """Pipeline name of each run (remembered from ``create_run``, else read)."""

@@ -42,10 +42,12 @@ from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from stepstone.metadata.sql.columns import (
+    ARTIFACT_TAGS,
     ARTIFACTS,
     CACHE_ENTRIES,
     PIPELINE_RUNS,
     PIPELINES,
+    RUN_METADATA,
     STEP_LOGS,
     STEP_RUN_ARTIFACTS,
     STEP_RUNS,
@@ -56,11 +58,13 @@ from stepstone.metadata.sql.columns import (
 
 __all__ = [
     "UtcDateTime",
+    "artifact_tags",
     "artifacts",
     "cache_entries",
     "metadata",
     "pipeline_runs",
     "pipelines",
+    "run_metadata",
     "step_logs",
     "step_run_artifacts",
     "step_runs",
@@ -179,3 +183,9 @@ step_run_artifacts = _table(
 )
 step_logs = _table(STEP_LOGS)
 cache_entries = _table(CACHE_ENTRIES, Index(None, "step_run_id"))
+run_metadata = _table(
+    RUN_METADATA,
+    # One value per key and resource; reads fetch every key of a few resources at once.
+    PrimaryKeyConstraint("resource_type", "resource_id", "name"),
+)
+artifact_tags = _table(ARTIFACT_TAGS, PrimaryKeyConstraint("artifact_id", "tag"))
