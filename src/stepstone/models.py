@@ -97,14 +97,36 @@ def step_run_facts(
     )
 
 
-def step_metadata(stores: Stores, records: list[StepRunRecord]) -> dict[str, dict[str, Any]]:
+def step_metadata(
+    metadata: MetadataStore, records: list[StepRunRecord]
+) -> dict[str, dict[str, Any]]:
     """Step run id -> its metadata, a cached step run's with its source's underneath."""
     ids = [r.id for r in records] + [r.cached_from for r in records if r.cached_from]
-    found = stores.metadata.get_metadata(MetadataResource.STEP_RUN, ids)
+    found = metadata.get_metadata(MetadataResource.STEP_RUN, ids)
     return {
         r.id: {**(found.get(r.cached_from, {}) if r.cached_from else {}), **found.get(r.id, {})}
         for r in records
     }
+
+
+def run_metadata(
+    metadata: MetadataStore,
+    run_id: str,
+    records: list[StepRunRecord],
+    steps: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Key -> value logged on the run, and on its steps as ``"<step>::<key>"``.
+
+    The steps' keys are read from the step runs (``steps``, if already read), not copied: a
+    cached step shows what the run that executed it logged, so a fully cached run shows the same
+    metadata as the run it reused, and a key logged on a step run later shows up here too.
+    """
+    found = metadata.get_metadata(MetadataResource.PIPELINE_RUN, [run_id]).get(run_id, {})
+    steps = step_metadata(metadata, records) if steps is None else steps
+    for record in records:
+        for key, value in steps.get(record.id, {}).items():
+            found.setdefault(f"{record.name}::{key}", value)
+    return dict(sorted(found.items()))
 
 
 class StepRun:
@@ -149,7 +171,7 @@ class StepRun:
     @property
     def run_metadata(self) -> dict[str, Any]:
         """Key -> value logged on this step run; a cached one shows what its source logged."""
-        return step_metadata(self._stores, [self.record])[self.id]
+        return step_metadata(self._stores.metadata, [self.record])[self.id]
 
     @property
     def logs(self) -> str | None:
@@ -216,20 +238,9 @@ class PipelineRun:
 
     @property
     def run_metadata(self) -> dict[str, Any]:
-        """Key -> value logged on this run, and on its steps as ``"<step>::<key>"``.
-
-        The steps' keys are read from the step runs, not copied: a cached step shows what the
-        run that executed it logged, so a fully cached run shows the same metadata as the run
-        it reused, and a key logged on a step run later shows up here too.
-        """
-        own = self._stores.metadata.get_metadata(MetadataResource.PIPELINE_RUN, [self.id])
-        found = own.get(self.id, {})
+        """Key -> value logged on this run, and on its steps as ``"<step>::<key>"``."""
         records = [step.record for step in self.steps.values()]
-        for record_id, values in step_metadata(self._stores, records).items():
-            name = next(r.name for r in records if r.id == record_id)
-            for key, value in values.items():
-                found.setdefault(f"{name}::{key}", value)
-        return dict(sorted(found.items()))
+        return run_metadata(self._stores.metadata, self.id, records)
 
     @property
     def steps(self) -> dict[str, StepRun]:

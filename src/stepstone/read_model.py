@@ -36,12 +36,13 @@ from stepstone.cache.explain import Reason, explain
 from stepstone.exceptions import StepstoneError
 from stepstone.metadata.records import (
     ArtifactRecord,
+    MetadataResource,
     PipelineRunRecord,
     RunStatus,
     StepRunRecord,
     StepStatus,
 )
-from stepstone.models import step_run_facts
+from stepstone.models import run_metadata, step_metadata, step_run_facts
 
 if TYPE_CHECKING:
     from stepstone.metadata.store import MetadataStore
@@ -191,10 +192,49 @@ def step_fields(record: StepRunRecord, source: SourceRun | None) -> dict[str, An
     }
 
 
-class RunDocument(RunView):
-    """A run with its steps (``runs show``)."""
+class LoggedMetadata(BaseModel):
+    """What was logged on a run (``run``, with its steps' keys as ``step::key``), its step
+    runs (by step run id; a cached one shows its source's) and their outputs (by artifact id)."""
 
-    steps: list[StepView]
+    run: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    artifacts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+
+
+def logged_metadata(
+    metadata: MetadataStore, run: PipelineRunRecord, steps: list[StepRunRecord]
+) -> LoggedMetadata:
+    """Everything logged on ``run``, its ``steps`` and their outputs, in four queries."""
+    by_step = step_metadata(metadata, steps)
+    artifact_ids = [a.id for step in steps for a in step.outputs.values()]
+    return LoggedMetadata(
+        run=run_metadata(metadata, run.id, steps, by_step),
+        steps={k: v for k, v in by_step.items() if v},
+        artifacts=metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, artifact_ids),
+        tags=metadata.get_tags(artifact_ids),
+    )
+
+
+class LoggedStep(StepView):
+    """A step run with the metadata logged on it and on its outputs."""
+
+    run_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Key -> value logged on the step run."
+    )
+    output_metadata: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Output name -> key -> value logged on it."
+    )
+    output_tags: dict[str, list[str]] = Field(
+        default_factory=dict, description="Output name -> its tags."
+    )
+
+
+class RunDocument(RunView):
+    """A run with its steps and what was logged on them (``runs show``)."""
+
+    run_metadata: dict[str, Any] = Field(default_factory=dict)
+    steps: list[LoggedStep]
 
     @classmethod
     def with_steps(
@@ -202,8 +242,24 @@ class RunDocument(RunView):
         record: PipelineRunRecord,
         steps: Iterable[StepRunRecord],
         sources: Mapping[str, SourceRun],
+        logged: LoggedMetadata | None = None,
     ) -> RunDocument:
-        return cls(**run_fields(record), steps=[StepView.of(step, sources) for step in steps])
+        logged = logged or LoggedMetadata()
+        views = []
+        for step in steps:
+            view = StepView.of(step, sources)
+            outputs = step.outputs.items()
+            views.append(
+                LoggedStep(
+                    **view.model_dump(),
+                    run_metadata=logged.steps.get(step.id, {}),
+                    output_metadata={
+                        n: logged.artifacts[a.id] for n, a in outputs if a.id in logged.artifacts
+                    },
+                    output_tags={n: logged.tags[a.id] for n, a in outputs if a.id in logged.tags},
+                )
+            )
+        return cls(**run_fields(record), run_metadata=logged.run, steps=views)
 
 
 def resolve_sources(

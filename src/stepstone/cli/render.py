@@ -11,6 +11,7 @@ sees it: a ``[red]`` inside a parameter must print as text, not as colour.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -183,6 +184,14 @@ def print_run_detail(run: PipelineRun, sources: Mapping[str, SourceRun]) -> None
     outputs = _outputs_table(run)
     if outputs is not None:
         out.print(outputs)
+    logged = run.run_metadata
+    if logged:
+        table = Table(title="Metadata", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("key", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        for key, value in logged.items():
+            table.add_row(escape(key), escape(json.dumps(value, default=str)))
+        out.print(table)
     for step in run.steps.values():
         if step.status == "failed":
             out.print(f"[bold red]Step '{escape(step.name)}' failed:[/bold red]")

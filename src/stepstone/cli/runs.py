@@ -90,10 +90,11 @@ def show_run(
     pipeline_run = client.get_run(run)
     sources = client.sources_of(pipeline_run.steps.values())
     if as_json:
-        from stepstone.read_model import RunDocument
+        from stepstone.read_model import RunDocument, logged_metadata
 
-        steps = (step.record for step in pipeline_run.steps.values())
-        documents.print_json(RunDocument.with_steps(pipeline_run.record, steps, sources))
+        steps = [step.record for step in pipeline_run.steps.values()]
+        logged = logged_metadata(client.stores.metadata, pipeline_run.record, steps)
+        documents.print_json(RunDocument.with_steps(pipeline_run.record, steps, sources, logged))
         return
     from stepstone.cli import render
 
