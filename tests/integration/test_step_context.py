@@ -159,3 +159,13 @@ def test_metadata_logged_after_the_run_reads_back_typed() -> None:
     assert type(step_run.run_metadata["uri"]) is Uri
     assert step_run.output.run_metadata == {"size": 5}
     assert run.run_metadata["tuple"] == [1, [2, 3]]
+
+
+def test_a_misspelt_name_suggests_the_right_one() -> None:
+    import stepstone
+    import stepstone.steps
+
+    with pytest.raises(AttributeError, match="Did you mean 'log_metadata'"):
+        stepstone.log_metdata  # noqa: B018
+    with pytest.raises(AttributeError, match="Did you mean 'get_step_context'"):
+        stepstone.steps.get_step_contxt  # noqa: B018
