@@ -28,6 +28,7 @@ from stepstone.pipeline import Pipeline, pipeline
 from stepstone.steps import Step, step
 
 if TYPE_CHECKING:
+    from stepstone.artifacts.external import ExternalArtifact
     from stepstone.client import Client
     from stepstone.execution.context import get_step_context
     from stepstone.execution.logged import log_metadata
@@ -43,6 +44,7 @@ __all__ = [
     "CacheError",
     "Client",
     "DefinitionError",
+    "ExternalArtifact",
     "Pipeline",
     "PipelineDefinitionError",
     "PipelineRun",
@@ -66,6 +68,7 @@ _LAZY = {
     "Artifact": "stepstone.models",
     "PipelineRun": "stepstone.models",
     "StepRun": "stepstone.models",
+    "ExternalArtifact": "stepstone.artifacts.external",
     "get_step_context": "stepstone.execution.context",
     "get_pipeline_context": "stepstone.pipeline.context",
     "log_metadata": "stepstone.execution.logged",

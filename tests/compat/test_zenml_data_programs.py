@@ -44,3 +44,13 @@ def test_log_metadata_program_runs_and_caches(tmp_path: Path) -> None:
             "'evaluate::note': 'kept', 'reviewed': True}"
         ) in out
         assert "output: {'size': 2048, 'source': 's3://bucket/eval.csv'} Uri" in out
+
+
+def test_external_artifact_program_runs_and_caches(tmp_path: Path) -> None:
+    first = _run("external_artifact.py", tmp_path)
+    assert "external: completed 45.0" in first
+    # The recorded input passed back in has the same content: a hit, in the first run already.
+    assert "recorded: cached" in first
+    second = _run("external_artifact.py", tmp_path)
+    assert "summing 10" not in second  # the step did not execute again
+    assert "external: cached 45.0" in second and "recorded: cached" in second

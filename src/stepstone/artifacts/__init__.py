@@ -26,6 +26,7 @@ imported only when a value, a URL or a pickle needs them.
 from __future__ import annotations
 
 from stepstone.artifacts import materializers as _builtin_materializers  # registers them
+from stepstone.artifacts.external import ExternalArtifact
 from stepstone.artifacts.files import ArtifactReader, ArtifactWriter
 from stepstone.artifacts.hashing import hash_bytes
 from stepstone.artifacts.materializer import Materializer
@@ -48,6 +49,7 @@ __all__ = [
     "ArtifactReader",
     "ArtifactStore",
     "ArtifactWriter",
+    "ExternalArtifact",
     "Materializer",
     "MaterializerInfo",
     "StoredArtifact",

@@ -24,6 +24,7 @@ from stepstone.artifacts import (
     materializer_for_value,
     resolve_materializer,
 )
+from stepstone.artifacts.external import ExternalArtifact
 from stepstone.cache import (
     CodeFingerprint,
     OutputSpecEntry,
@@ -40,6 +41,7 @@ from stepstone.exceptions import (
     UnhashableParameterError,
     did_you_mean,
 )
+from stepstone.models import Artifact
 from stepstone.pipeline import Pipeline, PipelineGraph
 from stepstone.steps import Invocation
 
@@ -132,6 +134,11 @@ def plan_step(
     digests: dict[str, str] = {}
     externals: dict[str, Any] = {}
     for name, value in invocation.literals.items():
+        if isinstance(value, ExternalArtifact | Artifact):
+            # Stored and keyed by content, never a parameter; a recorded artifact is loaded
+            # here once and stored again, which lands on the bytes it already has.
+            externals[name] = value.value if isinstance(value, ExternalArtifact) else value.load()
+            continue
         try:
             digests[name] = parameter_digest(value, parameter=name, step_name=step.name)
             parameters[name] = value
