@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
@@ -169,3 +170,22 @@ def test_a_misspelt_name_suggests_the_right_one() -> None:
         stepstone.log_metdata  # noqa: B018
     with pytest.raises(AttributeError, match="Did you mean 'get_step_context'"):
         stepstone.steps.get_step_contxt  # noqa: B018
+
+
+def test_an_output_gets_a_folder_for_its_extra_files() -> None:
+    @step
+    def writes_files() -> str:
+        folder = get_step_context().get_output_artifact_uri()
+        with open(os.path.join(folder, "notes.txt"), "w") as handle:
+            handle.write("extra")
+        return folder
+
+    @pipeline
+    def writing() -> None:
+        writes_files()
+
+    run = writing()
+    folder = run.steps["writes_files"].output.load()
+    assert folder.endswith(f"step-files/{run.id}/writes_files/output")
+    with open(os.path.join(folder, "notes.txt")) as handle:
+        assert handle.read() == "extra"
