@@ -345,10 +345,15 @@ class VerifyingReader(ArtifactReader):
                     spool.write(chunk)
                     size += len(chunk)
             proven = cast("IO[bytes]", spool)
-        if size != entry.size:
-            self._found_bad(entry.name, f"it has {size} bytes, {entry.size} were saved")
-        self._result(entry.name, hasher.hexdigest())
-        proven.seek(0)
+        try:
+            if size != entry.size:
+                self._found_bad(entry.name, f"it has {size} bytes, {entry.size} were saved")
+            self._result(entry.name, hasher.hexdigest())
+            proven.seek(0)
+        except BaseException:
+            if proven is not raw:  # the spool is ours to close; the caller closes ``raw``
+                proven.close()
+            raise
         return proven
 
     def path(self, name: str = "data") -> str:
