@@ -9,8 +9,9 @@ reason, or fail when ``STEPSTONE_TEST_REQUIRE_SERVERS=1`` (CI), so nothing is sk
 Metadata stores (the contract suites and the SQL store's own tests run on every backend):
 ``metadata_url`` is a fresh, empty database per test — a SQLite file in the test's tmp folder,
 a freshly created schema on the PostgreSQL server named by ``STEPSTONE_TEST_POSTGRES_URL`` and a
-freshly created database on the MySQL/MariaDB server named by ``STEPSTONE_TEST_MYSQL_URL`` (e.g.
-``mysql+pymysql://root@127.0.0.1:3306/test``).
+freshly created database on the MySQL/MariaDB server named by ``STEPSTONE_TEST_MYSQL_URL``. When a
+variable is unset, the server's default local address is tried (:data:`DEFAULT_SERVER_URLS`), so
+a machine running both servers tests against them without any setup.
 """
 
 from __future__ import annotations
@@ -117,13 +118,22 @@ def _server_problem(url: str, kind: str) -> str | None:
     return None
 
 
+DEFAULT_SERVER_URLS = {
+    "STEPSTONE_TEST_POSTGRES_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "STEPSTONE_TEST_MYSQL_URL": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+"""Where each server listens on a default local install, tried when its variable is unset."""
+
+
 def server_base_url(variable: str, kind: str) -> str:
-    """The server URL named by ``variable``, or skip (fail in CI) with the reason."""
-    url = os.environ.get(variable)
-    problem = f"{variable} is not set" if not url else _server_problem(url, kind)
+    """The server URL named by ``variable`` (else its default local address), or skip (fail in
+    CI) with the reason."""
+    url = os.environ.get(variable) or DEFAULT_SERVER_URLS[variable]
+    problem = _server_problem(url, kind)
     if problem:
+        if not os.environ.get(variable):
+            problem += f" (set {variable} to use another server)"
         unavailable(problem)
-    assert url is not None
     return url
 
 
