@@ -17,6 +17,7 @@ from stepstone.exceptions import (
     RunNotFoundError,
     StepNotFoundError,
     StepRunNotFoundError,
+    did_you_mean,
 )
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
 from stepstone.models import Artifact, PipelineRun, StepRun, find_run
@@ -27,6 +28,16 @@ if TYPE_CHECKING:
 
     from stepstone.cache.explain import Explanation
     from stepstone.read_model import RunComparison, SourceRun
+
+LATEST = "latest"
+"""The run name that means the newest run (narrowed by pipeline and step, see get_run)."""
+
+_LATEST_PAGE = 50
+
+
+def _step_names(record: PipelineRunRecord) -> set[str]:
+    """The invocation names of a run's steps, from the graph recorded when it started."""
+    return {str(entry.get("name")) for entry in record.graph.get("steps", ())}
 
 
 class Client:
@@ -77,20 +88,60 @@ class Client:
     def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:
         return self.stores.metadata.count_runs(pipeline_name, status=status)
 
-    def get_run(self, id_or_name: str) -> PipelineRun:
+    def get_run(
+        self, id_or_name: str, *, pipeline: str | None = None, step: str | None = None
+    ) -> PipelineRun:
         """A run by id, unique id prefix, name, or ``latest``.
 
+        ``latest`` is the newest run; ``pipeline`` narrows it to that pipeline's runs and
+        ``step`` to runs that have a step of that name, so ``stepstone logs latest load`` finds
+        the newest run with a ``load`` step even when another pipeline ran since. An id or a
+        name is taken as given.
+
         Raises:
-            RunNotFoundError: nothing matches, or a prefix matches several runs.
+            AmbiguousRunError: a prefix matches several runs (they are listed).
+            RunNotFoundError: nothing matches (with the closest names, ``latest`` among them).
         """
+        if id_or_name == LATEST:
+            return self._wrap(self._latest(pipeline, step))
         return self._wrap(find_run(self.stores.metadata, id_or_name))
+
+    def _latest(self, pipeline: str | None, step: str | None) -> PipelineRunRecord:
+        """The newest run of ``pipeline`` that has step ``step`` (``None``: any pipeline, step).
+
+        When no run has the step, the newest run at all: looking the step up in it then fails
+        with the run's own step names to choose from (a misspelled step, most likely).
+        """
+        metadata = self.stores.metadata
+        newest: PipelineRunRecord | None = None
+        offset = 0
+        while True:
+            page = metadata.list_runs(pipeline, limit=_LATEST_PAGE, offset=offset)
+            newest = newest or (page[0] if page else None)
+            for record in page:
+                if step is None or step in _step_names(record):
+                    return record
+            if len(page) < _LATEST_PAGE:
+                break
+            offset += _LATEST_PAGE
+        if newest is not None:
+            return newest
+        if pipeline is not None:
+            hint = did_you_mean(pipeline, self.pipeline_names())
+            reason = f"no runs of pipeline '{pipeline}' are recorded.{hint}"
+        else:
+            reason = "no runs are recorded yet; run a pipeline first."
+        raise RunNotFoundError(LATEST, message=f"No run matches '{LATEST}': {reason}")
+
+    def pipeline_names(self) -> list[str]:
+        """The names of the pipelines of the most recent runs, sorted (for suggestions)."""
+        return sorted(
+            {record.pipeline_name for record in self.stores.metadata.list_runs(limit=1000)}
+        )
 
     def last_run(self, pipeline_name: str) -> PipelineRun:
         """The most recent run of a pipeline."""
-        runs = self.stores.metadata.list_runs(pipeline_name, limit=1)
-        if not runs:
-            raise RunNotFoundError(f"the latest run of pipeline '{pipeline_name}'", [])
-        return self._wrap(runs[0])
+        return self._wrap(self._latest(pipeline_name, None))
 
     def get_step_run(self, step_run_id: str) -> StepRun:
         """A step run by id."""

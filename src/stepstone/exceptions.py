@@ -154,15 +154,39 @@ class NotFoundError(UserError, LookupError):
 class RunNotFoundError(NotFoundError):
     """No recorded run matches an id, id prefix or name."""
 
-    def __init__(self, query: str, suggestions: Iterable[str] = ()) -> None:
+    def __init__(
+        self, query: str, suggestions: Iterable[str] = (), *, message: str | None = None
+    ) -> None:
         self.query = query
         self.suggestions = list(suggestions)
-        message = f"No run matches '{query}'."
-        if self.suggestions:
-            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
-        else:
-            message += " List recorded runs with 'stepstone runs list'."
+        if message is None:
+            message = f"No run matches '{query}'."
+            if self.suggestions:
+                listed = " or ".join(f"'{s}'" for s in self.suggestions)
+                message += f" Did you mean {listed}?"
+            else:
+                message += " List recorded runs with 'stepstone runs list'."
         super().__init__(message)
+
+
+class AmbiguousRunError(RunNotFoundError):
+    """An id prefix (or a name) matches several runs: the message lists them.
+
+    A subclass of :class:`RunNotFoundError`, so code catching "no such run" still catches it,
+    but the message says the run exists several times over rather than not at all.
+    """
+
+    def __init__(self, query: str, matches: Iterable[str], *, more: bool = False) -> None:
+        self.matches = list(matches)
+        listed = "\n".join(f"  {match}" for match in self.matches)
+        tail = "\n  …" if more else ""
+        super().__init__(
+            query,
+            message=(
+                f"'{query}' is ambiguous: it matches {len(self.matches)}{'+' if more else ''} "
+                f"runs. Give more characters of the id, or the run's name:\n{listed}{tail}"
+            ),
+        )
 
 
 class StepNotFoundError(NotFoundError):
@@ -350,8 +374,18 @@ class StepRetryWarning(StepstoneWarning):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1)
+    """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close.
+
+    Close is spelled alike (``lates`` -> ``latest``) or, failing that, a candidate that starts
+    with or contains the word: ``mnist`` -> ``mnist_pipeline`` is too far apart for a
+    spelling match, yet it is what a user typing a short name means.
+    """
+    candidates = list(candidates)
+    matches = difflib.get_close_matches(word, candidates, n=1)
+    if not matches and word.strip():
+        lowered = word.lower()
+        matches = [c for c in candidates if c.lower().startswith(lowered)]
+        matches = matches or [c for c in candidates if lowered in c.lower()]
     return f" Did you mean '{matches[0]}'?" if matches else ""
 
 

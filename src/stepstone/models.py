@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import RunNotFoundError
+from stepstone.exceptions import AmbiguousRunError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactRecord,
     MetadataResource,
@@ -268,13 +268,24 @@ def find_run(metadata: MetadataStore, id_or_name: str) -> PipelineRunRecord:
     exact = metadata.get_run(id_or_name)
     if exact is not None:
         return exact
-    matches = metadata.find_runs(id_or_name, limit=10)
+    matches = metadata.find_runs(id_or_name, limit=_AMBIGUOUS_LISTED + 1)
     by_name = [record for record in matches if record.name == id_or_name]
     if by_name:
         return by_name[0]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise RunNotFoundError(id_or_name, [m.id for m in matches[:5]])
-    suggestions = difflib.get_close_matches(id_or_name, metadata.run_names(), n=3)
+        listed = [_describe_run(record) for record in matches[:_AMBIGUOUS_LISTED]]
+        raise AmbiguousRunError(id_or_name, listed, more=len(matches) > _AMBIGUOUS_LISTED)
+    candidates = ["latest", *metadata.run_names()]
+    suggestions = difflib.get_close_matches(id_or_name, candidates, n=3)
     raise RunNotFoundError(id_or_name, suggestions)
+
+
+_AMBIGUOUS_LISTED = 5
+
+
+def _describe_run(record: PipelineRunRecord) -> str:
+    """``9fd1c2a0e4b7  mnist_pipeline-7  (mnist_pipeline, 2026-12-01 22:10)`` for a listing."""
+    started = record.started_at.strftime("%Y-%m-%d %H:%M")
+    return f"{record.id[:12]}  {record.name}  ({record.pipeline_name}, {started})"

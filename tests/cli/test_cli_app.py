@@ -252,7 +252,7 @@ def test_installed_executable_inits_and_lists_runs(
     assert json.loads(as_json.stdout) == {"total": 0, "limit": 20, "runs": []}
     missing = stepstone("runs", "show", "latest")
     assert missing.returncode == 2
-    assert missing.stderr.startswith("Error: No run matches 'latest'.")
+    assert missing.stderr.startswith("Error: No run matches 'latest': no runs are recorded yet")
     assert "Traceback" not in missing.stderr
 
 

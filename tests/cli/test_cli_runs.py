@@ -191,4 +191,4 @@ def test_show_latest_without_runs_is_a_user_error(runner: CliRunner) -> None:
     code, _, err = invoke(runner, "runs", "show", "latest")
     assert code == 2
     assert "No run matches 'latest'" in err
-    assert "stepstone runs list" in err
+    assert "no runs are recorded yet" in err

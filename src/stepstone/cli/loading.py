@@ -48,6 +48,14 @@ if TYPE_CHECKING:
 _MARKER = "__stepstone_cli_loaded__"
 """Set on modules this loader made, so loading the same name again may replace them."""
 
+_RUNS_COMMANDS = {
+    "list": "list recorded runs",
+    "show": "show a recorded run",
+    "compare": "compare two runs",
+    "delete": "delete runs",
+}
+"""The ``stepstone runs`` commands, which ``stepstone run NAME`` is a likely slip for."""
+
 _NONE = {"none", "null"}
 
 
@@ -88,6 +96,9 @@ def load_module(path: Path) -> types.ModuleType:
     """Import ``path`` as a module named after the file (see the module docstring)."""
     if not path.is_file():
         hint = " It is a folder; give the .py file inside it." if path.is_dir() else ""
+        if not hint and str(path) in _RUNS_COMMANDS:
+            # 'stepstone run list': the singular command runs a file; the plural lists runs.
+            hint = f" To {_RUNS_COMMANDS[str(path)]}, use 'stepstone runs {path}'."
         raise UsageError(f"No such file: {path}.{hint}")
     if path.suffix != ".py":
         raise UsageError(f"{path} is not a Python file: give the .py file defining the pipeline.")

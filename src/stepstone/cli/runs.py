@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stepstone.cli.common import JsonFlag, RunArgument, sub_app
+from stepstone.cli.common import JsonFlag, PipelineOption, RunArgument, resolve_run, sub_app
 from stepstone.metadata.records import RunStatus
 
 if TYPE_CHECKING:
@@ -73,13 +73,13 @@ def _pipeline_hint(client: Client, pipeline: str) -> str:
     """Suggest a recorded pipeline name when a ``--pipeline`` filter matched nothing."""
     from stepstone.exceptions import did_you_mean
 
-    known = sorted({run.pipeline_name for run in client.list_runs(limit=1000)})
-    return did_you_mean(pipeline, known).strip()
+    return did_you_mean(pipeline, client.pipeline_names()).strip()
 
 
 @runs_app.command("show")
 def show_run(
     run: RunArgument,
+    pipeline: PipelineOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Show a run: its parameters and each step's status, time, cache source and outputs."""
@@ -87,7 +87,7 @@ def show_run(
     from stepstone.client import Client
 
     client = Client()
-    pipeline_run = client.get_run(run)
+    pipeline_run = resolve_run(client, run, pipeline=pipeline)
     sources = client.sources_of(pipeline_run.steps.values())
     if as_json:
         from stepstone.read_model import RunDocument, logged_metadata
@@ -143,7 +143,7 @@ def delete_runs(
 
     client = Client()
     # Resolve every name first: a typo in the third name must not leave two runs deleted.
-    records = {record.id: record for record in (client.get_run(run).record for run in runs)}
+    records = {record.id: record for record in (resolve_run(client, run).record for run in runs)}
     deletions = [delete_run(client.stores, record, force=force) for record in records.values()]
     if as_json:
         documents.print_json({"deleted": deletions})

@@ -15,12 +15,20 @@ from typing import Annotated
 
 import typer
 
-from stepstone.cli.common import RUN_HELP, JsonFlag, RunArgument, StepArgument
+from stepstone.cli.common import (
+    RUN_HELP,
+    JsonFlag,
+    PipelineOption,
+    RunArgument,
+    StepArgument,
+    resolve_run,
+)
 
 
 def logs(
     run: RunArgument,
     step: StepArgument,
+    pipeline: PipelineOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the logs and where they come from as JSON.")
     ] = False,
@@ -28,13 +36,13 @@ def logs(
     """Print a step's captured output and logs.
 
     For a cached step: the logs of the run that executed it (said so on stderr). A failed
-    step's traceback follows its logs.
+    step's traceback follows its logs. RUN 'latest' is the newest run that has STEP.
     """
     from stepstone.cli import documents
     from stepstone.client import Client
 
     client = Client()
-    pipeline_run = client.get_run(run)
+    pipeline_run = resolve_run(client, run, pipeline=pipeline, step=step)
     step_run = client.get_step(pipeline_run, step)
     text = step_run.logs
     source = client.source_of(step_run)
@@ -84,17 +92,21 @@ def explain(
             help=f"Compare with this run's step. {RUN_HELP} Default: the previous run.",
         ),
     ] = None,
+    pipeline: PipelineOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Explain why a step ran again or was reused.
 
     Names what changed since the previous run of the step (or --against RUN): code,
-    helpers, parameters, inputs, library versions, or a cache setting.
+    helpers, parameters, inputs, library versions, or a cache setting. RUN 'latest' is the
+    newest run that has STEP.
     """
     from stepstone.cli import documents
     from stepstone.client import Client
 
-    explanation = Client().explain(run, step, against=against)
+    client = Client()
+    pipeline_run = resolve_run(client, run, pipeline=pipeline, step=step)
+    explanation = client.explain(pipeline_run, step, against=against)
     if as_json:
         documents.print_json(explanation.to_dict())
         return
