@@ -21,7 +21,9 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from stepstone.cli.fit import Column, fitted_table
 from stepstone.units import format_duration, format_size
 
 if TYPE_CHECKING:
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
     from stepstone.examples import Example
     from stepstone.models import PipelineRun, StepRun
     from stepstone.read_model import SourceRun
-
-WIDE_TABLE = 140
-"""Terminal width from which ``runs list`` adds the pipeline and start-time columns."""
 
 _STATUS_STYLES = {
     "completed": "green",
@@ -66,6 +65,11 @@ def status_markup(status: str) -> str:
     return f"[{style}]{text}[/{style}]" if style else text
 
 
+def status_text(status: str) -> Text:
+    """A status, coloured, as a cell of a :func:`~stepstone.cli.fit.fitted_table`."""
+    return Text(status, style=_STATUS_STYLES.get(status, ""))
+
+
 def short_type(data_type: str) -> str:
     """``numpy.ndarray`` -> ``ndarray``: the module is noise in a table (JSON keeps it)."""
     return data_type.rsplit(".", 1)[-1]
@@ -84,29 +88,29 @@ def print_runs(runs: list[PipelineRun], total: int, *, filtered: bool, hint: str
             out.print("Run a pipeline, or try 'stepstone example run caching'.")
         return
     # A run's name already starts with its pipeline and its start time, so a narrow
-    # terminal leaves those two columns out; the name then folds, the short columns never.
-    wide = out.width >= WIDE_TABLE
-    table = Table(title="Pipeline runs", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("name", overflow="fold", min_width=16)
-    table.add_column("id", no_wrap=True)
-    if wide:
-        table.add_column("pipeline", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    table.add_column("steps", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("started", no_wrap=True)
-    table.add_column("duration", justify="right", no_wrap=True)
-    for run in runs:
-        record = run.record
-        cells = [escape(run.name), run.id[:8]]
-        if wide:
-            cells.append(escape(run.pipeline_name))
-        cells += [status_markup(run.status), f"{record.step_count} ({record.cached_count} cached)"]
-        if wide:
-            cells.append(format_time(run.started_at))
-        cells.append(format_duration(run.duration))
-        table.add_row(*cells)
-    out.print(table)
+    # terminal drops those two columns first, then shortens the name, never wraps a row.
+    columns = [
+        Column("name", elide=True, min_width=16),
+        Column("id"),
+        Column("pipeline", drop=2, elide=True),
+        Column("status"),
+        Column("steps", justify="right"),
+        Column("started", drop=3),
+        Column("duration", drop=1, justify="right"),
+    ]
+    rows = [
+        [
+            run.name,
+            run.id[:8],
+            run.pipeline_name,
+            status_text(run.status),
+            f"{run.record.step_count} ({run.record.cached_count} cached)",
+            format_time(run.started_at),
+            format_duration(run.duration),
+        ]
+        for run in runs
+    ]
+    out.print(fitted_table("Pipeline runs", columns, rows, out.width))
     if total > len(runs):
         out.print(f"Showing the newest {len(runs)} of {total} runs; see more with --limit.")
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stepstone.cli.documents import Producer
+from stepstone.cli.fit import Column, fitted_table
 from stepstone.cli.render import (
     console,
     format_size,
@@ -35,9 +36,10 @@ if TYPE_CHECKING:
 # -- artifacts ---------------------------------------------------------------------------------
 
 
-def _producer_cell(producer: Producer | None, artifact: Artifact) -> str:
+def _producer_text(producer: Producer | None, artifact: Artifact) -> str:
+    """``trainer @ mnist_pipeline-…``: plain text (escape it before Rich markup sees it)."""
     if producer is not None:
-        return f"{escape(producer[0])} @ {escape(producer[2])}"
+        return f"{producer[0]} @ {producer[2]}"
     return "passed in" if artifact.producer_step_run_id is None else "(deleted run)"
 
 
@@ -48,23 +50,26 @@ def print_artifacts(
     if not artifacts:
         out.print("No artifacts recorded yet." if limit else "No artifacts.")
         return
-    table = Table(title="Artifacts", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("id", no_wrap=True)
-    table.add_column("type", overflow="fold")
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("produced by", overflow="fold")
-    table.add_column("created", no_wrap=True)
-    table.add_column("hash", no_wrap=True)
-    for artifact in artifacts:
-        table.add_row(
+    columns = [
+        Column("id"),
+        Column("type", drop=2, elide=True, min_width=8),
+        Column("size", justify="right"),
+        Column("produced by", elide=True, min_width=16),
+        Column("created", drop=3),
+        Column("hash", drop=4),
+    ]
+    rows = [
+        [
             artifact.id[:12],
-            escape(short_type(artifact.data_type)),
+            short_type(artifact.data_type),
             format_size(artifact.size),
-            _producer_cell(producers.get(artifact.id), artifact),
+            _producer_text(producers.get(artifact.id), artifact),
             format_time(artifact.record.created_at),
             artifact.content_hash[:12],
-        )
-    out.print(table)
+        ]
+        for artifact in artifacts
+    ]
+    out.print(fitted_table("Artifacts", columns, rows, out.width))
     if len(artifacts) >= limit:
         out.print(f"Showing the newest {limit}; see more with --limit.")
     out.print("Details: stepstone artifacts show ID")
@@ -85,7 +90,7 @@ def print_artifact_detail(
     header.add_row("Content hash", artifact.content_hash)
     header.add_row("URI", escape(artifact.uri))
     header.add_row("Created", format_time(artifact.record.created_at))
-    header.add_row("Produced by", _producer_cell(producer, artifact))
+    header.add_row("Produced by", escape(_producer_text(producer, artifact)))
     summary = artifact.summary or {}
     if summary:
         header.add_row("Summary", escape(", ".join(f"{k}: {v}" for k, v in summary.items())))
@@ -123,25 +128,29 @@ def print_cache_entries(entries: Sequence[CacheEntryRecord], *, limit: int, hint
     if not entries:
         out.print(f"No cache entries match. {escape(hint)}".strip())
         return
-    table = Table(title="Cache entries", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("step", overflow="fold")
-    table.add_column("pipeline", overflow="fold")
-    table.add_column("saves", justify="right", no_wrap=True)
-    table.add_column("outputs", justify="right", no_wrap=True)
-    table.add_column("created", no_wrap=True)
-    table.add_column("from run", overflow="fold")
-    table.add_column("key", no_wrap=True)
-    for entry in entries:
-        table.add_row(
-            escape(entry.invocation_name),
-            escape(entry.pipeline_name),
+    # The run a result came from names its pipeline too: narrow terminals drop that column.
+    columns = [
+        Column("step", elide=True),
+        Column("pipeline", drop=3, elide=True),
+        Column("saves", justify="right"),
+        Column("outputs", drop=1, justify="right"),
+        Column("created", drop=2),
+        Column("from run", elide=True, min_width=16),
+        Column("key"),
+    ]
+    rows = [
+        [
+            entry.invocation_name,
+            entry.pipeline_name,
             format_duration(entry.duration),
             format_size(entry.output_bytes),
             format_time(entry.created_at),
-            escape(entry.run_name),
+            entry.run_name,
             entry.cache_key[:12],
-        )
-    out.print(table)
+        ]
+        for entry in entries
+    ]
+    out.print(fitted_table("Cache entries", columns, rows, out.width))
     if len(entries) >= limit:
         out.print(f"Showing the newest {limit}; see more with --limit.")
 
