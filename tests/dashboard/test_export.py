@@ -52,3 +52,28 @@ def test_lineage_default_file_name(runs: DemoRuns, tmp_path: Path, monkeypatch) 
     result = CliRunner().invoke(dashboard_cli, ["lineage", runs.first.id])
     assert result.exit_code == 0, result.output
     assert (tmp_path / f"{runs.first.name}.html").is_file()
+
+
+def test_lineage_export_needs_only_jinja2(runs: DemoRuns, tmp_path: Path) -> None:
+    """Without FastAPI (the server's part of the extra) the export still writes its file."""
+    import os
+    import subprocess
+    import sys
+
+    target = tmp_path / "no-fastapi.html"
+    script = (
+        "import sys\n"
+        "sys.modules['fastapi'] = None\n"  # importing it now fails, as when it is not installed
+        "from stepstone.cli.app import app\n"
+        f"app(['lineage', {runs.second.id!r}, '-o', {str(target)!r}])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STEPSTONE_HOME": str(runs.home)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "is missing" not in result.stderr
+    assert target.read_text(encoding="utf-8").startswith("<!doctype html>")

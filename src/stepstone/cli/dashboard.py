@@ -54,7 +54,7 @@ def dashboard_command(
     except ImportError as exc:  # the optional dependencies are missing
         raise _fail(
             f"the dashboard needs FastAPI, uvicorn and Jinja2 ({exc.name} is missing). "
-            "Install them with: pip install 'stepstone[dashboard]'"
+            "Install them with: stepstone integration install dashboard"
         ) from None
     from stepstone.client import Client
 
@@ -101,7 +101,7 @@ def lineage_command(
     except ImportError as exc:
         raise _fail(
             f"the lineage export needs Jinja2 ({exc.name} is missing). "
-            "Install it with: pip install 'stepstone[dashboard]'"
+            "Install it with: stepstone integration install dashboard"
         ) from None
     from stepstone.client import Client
 

@@ -89,9 +89,15 @@ def run(
             "of IDX files.",
         ),
     ] = None,
+    fresh: Annotated[
+        bool | None,
+        typer.Option(
+            "--fresh", help="caching: forget its cached results first, so run 1 executes all."
+        ),
+    ] = None,
 ) -> None:
     """Run a packaged example here, recording its runs in the current stepstone home."""
     from stepstone.examples import run_example
 
-    options = {"framework": framework, "data": data}
+    options = {"framework": framework, "data": data, "fresh": fresh}
     run_example(name, **{key: value for key, value in options.items() if value is not None})

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from stepstone.dashboard.formatting import FILTERS
 from stepstone.dashboard.svg import dag_svg, timeline_svg
+
+if TYPE_CHECKING:
+    from fastapi.responses import HTMLResponse
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -47,7 +49,10 @@ def render(template: str, **context: Any) -> str:
 
 
 def render_page(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page of the running dashboard."""
+    """A page of the running dashboard (FastAPI is imported here: the static export, which
+    shares this module, needs only Jinja2)."""
+    from fastapi.responses import HTMLResponse
+
     return HTMLResponse(render(template, **context), status_code=status_code)
 
 

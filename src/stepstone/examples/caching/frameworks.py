@@ -44,6 +44,9 @@ FRAMEWORKS: dict[str, tuple[str, ...]] = {
 """Framework name -> modules it needs."""
 
 _KERAS_BACKENDS = ("tensorflow", "torch", "jax")
+_KERAS_SUGGESTED_BACKEND = "torch"
+"""The backend the install command names when none is there: of the two backends that are
+stepstone integrations (tensorflow, torch), the smaller download."""
 
 
 class MissingFrameworkError(ImportError):
@@ -69,28 +72,40 @@ def check_framework(framework: str, data: str = "digits") -> None:
     needed = [m for m in FRAMEWORKS[framework] if not _installed(m)]
     if data == "digits" and not _installed("sklearn"):
         needed.append("sklearn")
+    # Keras without a backend cannot even be imported: ask for both in one go, not in turn.
+    backend_missing = framework == "keras" and not _keras_backend_available()
+    if backend_missing:
+        needed.append(_KERAS_SUGGESTED_BACKEND)
     if needed:
-        names = " ".join(dict.fromkeys(needed))
+        integrations = list(dict.fromkeys(needed))
+        what = ", ".join(integrations)
+        if backend_missing:
+            what = f"{what} (Keras needs a backend: tensorflow, torch or jax)"
         raise MissingFrameworkError(
-            f"Running the example with --framework {framework} --data {data} needs "
-            f"{', '.join(dict.fromkeys(needed))}, which is not installed. Install it with: "
-            f"stepstone integration install {names}"
+            f"Running the example with --framework {framework} --data {data} needs {what}, "
+            f"which {'is' if len(integrations) == 1 else 'are'} not installed. Install "
+            f"{'it' if len(integrations) == 1 else 'them'} with: "
+            f"stepstone integration install {' '.join(integrations)}"
         )
     if framework == "keras":
         _choose_keras_backend()
 
 
+def _keras_backend_available() -> bool:
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        return _installed(chosen)
+    return any(_installed(backend) for backend in _KERAS_BACKENDS)
+
+
 def _choose_keras_backend() -> None:
+    """Unless ``KERAS_BACKEND`` is set: the first installed backend (one is, see above)."""
     if os.environ.get("KERAS_BACKEND"):
         return
     for backend in _KERAS_BACKENDS:
         if _installed(backend):
             os.environ.setdefault("KERAS_BACKEND", backend)
             return
-    raise MissingFrameworkError(
-        "Keras needs a backend and none is installed. Install one with: stepstone "
-        "integration install tensorflow (or: stepstone integration install torch)"
-    )
 
 
 def _flat(images: np.ndarray) -> np.ndarray:
