@@ -67,7 +67,10 @@ class Artifact:
 
 
 def step_run_facts(
-    record: StepRunRecord, run_name: str, siblings: Mapping[str, StepRunRecord] | None = None
+    record: StepRunRecord,
+    run_name: str,
+    siblings: Mapping[str, StepRunRecord] | None = None,
+    run_parameters: Mapping[str, Any] | None = None,
 ) -> StepRunFacts:
     """What explain needs of a step run.
 
@@ -94,6 +97,26 @@ def step_run_facts(
         cached_from=record.cached_from,
         producer_names=dict(input_steps),
         producer_statuses=statuses,
+        run_parameters=dict(run_parameters or {}),
+    )
+
+
+def comparison_record(
+    metadata: MetadataStore, record: StepRunRecord, run: PipelineRunRecord
+) -> StepRunRecord | None:
+    """The step run explain compares ``record`` (of ``run``) with, when none is asked for.
+
+    A cached step is compared with the step run it reused: their keys are equal, so the
+    explanation names that run and nothing else. A step that executed is compared with the
+    most recent earlier run of the same step in the same pipeline. One rule for the CLI,
+    the client and the dashboard.
+    """
+    if record.cached_from:
+        source = metadata.get_step_run(record.cached_from)
+        if source is not None:
+            return source
+    return metadata.previous_step_run(
+        run.pipeline_name, record.name, before=run.started_at, exclude_run_id=run.id
     )
 
 
@@ -182,26 +205,27 @@ class StepRun:
         metadata = self._stores.metadata
         run = metadata.get_run(self.run_id)
         siblings = {r.name: r for r in metadata.get_step_runs(self.run_id)}
-        return step_run_facts(self.record, run.name if run else self.run_id, siblings)
+        return step_run_facts(
+            self.record,
+            run.name if run else self.run_id,
+            siblings,
+            run.parameters if run else None,
+        )
 
     def explain(self, against: StepRun | None = None) -> Explanation:
         """Why this step ran or was cached.
 
-        Compared with ``against`` if given, else with the most recent earlier run of the same
-        step in the same pipeline. ``str(explanation)`` reads as sentences;
-        ``explanation.to_dict()`` gives the same as data.
+        Compared with ``against`` if given, else with :func:`comparison_record`: the step
+        run a cached step reused, or the most recent earlier run of the step.
+        ``str(explanation)`` reads as sentences; ``explanation.to_dict()`` gives the same as
+        data.
         """
         from stepstone.cache.explain import explain
 
         if against is None:
             run = self._stores.metadata.get_run(self.run_id)
-            previous = None
-            if run is not None:
-                record = self._stores.metadata.previous_step_run(
-                    run.pipeline_name, self.name, before=run.started_at, exclude_run_id=self.run_id
-                )
-                previous = StepRun(record, self._stores) if record is not None else None
-            against = previous
+            record = comparison_record(self._stores.metadata, self.record, run) if run else None
+            against = StepRun(record, self._stores) if record is not None else None
         return explain(self._facts(), against._facts() if against is not None else None)
 
     def __repr__(self) -> str:

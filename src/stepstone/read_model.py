@@ -390,9 +390,11 @@ def compare_step(
     if verdict != Verdict.SAME:
         (run_b, steps_b), (run_a, steps_a) = context, against
         explained = explain(
-            step_run_facts(b, run_b.name, steps_b), step_run_facts(a, run_a.name, steps_a)
+            step_run_facts(b, run_b.name, steps_b, run_b.parameters),
+            step_run_facts(a, run_a.name, steps_a, run_a.parameters),
         )
-        reasons = [r for r in explained.reasons if r.kind != "cached"]
+        # The runs' parameters are compared once for the whole run, not again per step.
+        reasons = [r for r in explained.reasons if r.kind not in ("cached", "pipeline_parameter")]
     return StepComparison(
         name=name,
         verdict=verdict,

@@ -211,3 +211,14 @@ def test_no_write_endpoints(api: TestClient, runs: DemoRuns, method: str) -> Non
     ]
     for path in paths:
         assert api.request(method, path).status_code == 405, path
+
+
+def test_step_explanation_is_the_one_the_cli_prints(api: TestClient, runs: DemoRuns) -> None:
+    for run, step in ((runs.second, "importer"), (runs.second, "trainer"), (runs.third, "trainer")):
+        shown = api.get(f"/api/v1/runs/{run.id}/steps/{step}").json()["explanation"]
+        explained = runs.client.explain(run.id, step)
+        assert shown["text"] == str(explained)
+        assert shown["decided_by"] == explained.decided_by
+    reused = api.get(f"/api/v1/runs/{runs.third.id}/steps/trainer").json()["explanation"]
+    assert reused["against_is_source"]
+    assert [reason["kind"] for reason in reused["reasons"]] == ["cached"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -39,8 +40,32 @@ ReasonKind = Literal[
     "output_spec",
     "cache_version",
     "extra",
+    "pipeline_parameter",
     "same_key",
 ]
+
+_LEAD_ORDER: tuple[ReasonKind, ...] = (
+    "cached",
+    "cache_disabled",
+    "cache_off",
+    "refresh",
+    "expired",
+    "artifacts_missing",
+    "code",
+    "parameter",
+    "input",
+    "output_spec",
+    "cache_version",
+    "extra",
+    "library",
+    "failed_before",
+    "same_key",
+    "no_earlier_run",
+    "pipeline_parameter",
+)
+"""The order reasons are listed in: first the one that decided (a decision by itself, else
+the user's own code, parameters and inputs), then the environment, then context that did
+not enter the key (a pipeline parameter that reached the step only through its code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +85,8 @@ class StepRunFacts:
     """Input name -> status in this run of the step that fed it (``completed``, ``cached``)."""
     producer_names: dict[str, str] = field(default_factory=dict)
     """Input name -> name of the step that fed it in this run."""
+    run_parameters: dict[str, Any] = field(default_factory=dict)
+    """The parameters of the pipeline run (``framework``), as displayed with the run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +109,28 @@ class Explanation:
     status: str
     against_run: str | None
     reasons: tuple[Reason, ...]
+    against_is_source: bool = False
+    """Whether ``against_run`` holds the step run this cached step reused."""
+
+    @property
+    def decided_by(self) -> ReasonKind | None:
+        """The kind of the reason that decided (listed first), for a headline or a badge."""
+        return self.reasons[0].kind if self.reasons else None
 
     def __str__(self) -> str:
         verb = {"cached": "was cached", "completed": "ran", "failed": "ran and failed"}.get(
             self.status, self.status
         )
-        against = f" (compared with run {self.against_run})" if self.against_run else ""
+        if self.against_is_source and self.against_run:
+            against = f" (reused from run {self.against_run})"
+        else:
+            against = f" (compared with run {self.against_run})" if self.against_run else ""
         lines = [f"Step '{self.step_name}' in run {self.run_name} {verb}{against}:"]
         lines += [f"  - {reason.message}" for reason in self.reasons]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "decided_by": self.decided_by}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), default=str, indent=2)
@@ -109,28 +146,72 @@ def _location(name: str, files: dict[str, str]) -> str:
     return f" ({os.path.basename(file)})" if file else ""
 
 
+_DEFAULT_MARK = "<default "
+
+
+def _is_environment(name: str, files: Mapping[str, str]) -> bool:
+    """Whether a code object is the interpreter's or an installed library's, not the user's.
+
+    Library versions are; so is anything in the standard library (``os.environ``,
+    ``_frozen_importlib._find_spec``) or under ``site-packages``: a user reading "why did
+    this rerun" wants their own code first, and these at most as one line.
+    """
+    if name.startswith("library:"):
+        return True
+    module = name.removeprefix("module:").split(".", 1)[0].split("<", 1)[0]
+    if module in sys.stdlib_module_names or module in sys.builtin_module_names:
+        return True
+    file = files.get(name) or ""
+    return "site-packages" in file or "dist-packages" in file
+
+
+def _environment_reason(changed: list[tuple[str, Any, Any]]) -> Reason:
+    """One line for every library and interpreter detail that changed."""
+    versions = [
+        f"{name.removeprefix('library:')} {old or 'not used'} → {new or 'not used'}"
+        for name, old, new in changed
+        if name.startswith("library:")
+    ]
+    others = sorted(
+        name.removeprefix("module:") for name, _, _ in changed if not name.startswith("library:")
+    )
+    parts = list(versions)
+    if others:
+        shown = ", ".join(others[:2]) + (", …" if len(others) > 2 else "")
+        parts.append(f"{len(others)} interpreter or library object(s) ({shown})")
+    subject = ", ".join(name.removeprefix("library:") for name, _, _ in changed)
+    return Reason(
+        "library",
+        f"libraries and interpreter: {'; '.join(parts)}",
+        subject,
+        {name: old for name, old, _ in changed},
+        {name: new for name, _, new in changed},
+    )
+
+
 def _code_reasons(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Reason]:
     objects, previous = now.get("objects", {}), before.get("objects", {})
     files = {**before.get("files", {}), **now.get("files", {})}
     reasons = []
-    for name in sorted(set(objects) | set(previous)):
+    environment: list[tuple[str, Any, Any]] = []
+    changed = [
+        name
+        for name in sorted(set(objects) | set(previous))
+        if previous.get(name) != objects.get(name)
+    ]
+    parents = {name for name in changed if _DEFAULT_MARK not in name}
+    for name in changed:
         old, new = previous.get(name), objects.get(name)
-        if old == new:
-            continue
-        if name.startswith("library:"):
-            library = name.split(":", 1)[1]
-            reasons.append(
-                Reason(
-                    "library",
-                    f"library {library}: {old or 'not used'} → {new or 'not used'}",
-                    library,
-                    old,
-                    new,
-                )
-            )
+        if _is_environment(name, files):
+            environment.append((name, old, new))
             continue
         shown = name.removeprefix("module:")
-        if old is None:
+        owner, mark, _ = name.partition(_DEFAULT_MARK)
+        if mark and owner in parents:
+            continue  # a default of a function already named: the function's line says it
+        if mark:
+            message = f"a default value of {owner.removeprefix('module:')} changed"
+        elif old is None:
             message = f"code added: {shown}{_location(name, files)}"
         elif new is None:
             message = f"code no longer used: {shown}{_location(name, files)}"
@@ -138,6 +219,8 @@ def _code_reasons(now: Mapping[str, Any], before: Mapping[str, Any]) -> list[Rea
             message = f"code changed: {shown}{_location(name, files)}"
         reasons.append(Reason("code", message, shown, old, new))
     reasons += [Reason("code", note) for note in whole_module_notes(now, before)]
+    if environment:
+        reasons.append(_environment_reason(environment))
     if not reasons and now.get("digest") != before.get("digest"):
         reasons.append(
             Reason("code", "code changed", None, before.get("digest"), now.get("digest"))
@@ -159,6 +242,24 @@ def _parameter_reasons(current: StepRunFacts, previous: StepRunFacts) -> list[Re
         else:
             message = f"parameter {name}: {_short(old)} → {_short(new)}"
         reasons.append(Reason("parameter", message, name, old, new))
+    return reasons
+
+
+def _pipeline_parameter_reasons(
+    current: StepRunFacts, previous: StepRunFacts, step_reasons: list[Reason]
+) -> list[Reason]:
+    """Pipeline parameters that differ and are not the step's own: they reached the step
+    through its code or inputs (``framework`` picks another trainer), so they are named as
+    context for the differences above them."""
+    own = {reason.subject for reason in step_reasons if reason.kind == "parameter"}
+    now, before = current.run_parameters, previous.run_parameters
+    reasons = []
+    for name in [*now, *(key for key in before if key not in now)]:
+        if name in own or now.get(name) == before.get(name):
+            continue
+        old, new = before.get(name, "not set"), now.get(name, "not set")
+        message = f"pipeline parameter {name}: {_short(old)} → {_short(new)}"
+        reasons.append(Reason("pipeline_parameter", message, name, old, new))
     return reasons
 
 
@@ -228,14 +329,29 @@ _DECISIONS: dict[Decision, tuple[ReasonKind, str]] = {
 
 
 def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation:
-    """Explain ``current`` against ``previous`` (the most recent earlier run of the step)."""
+    """Explain ``current`` against ``previous``: for a cached step the step run it reused,
+    else an earlier run of the step (see :func:`stepstone.models.comparison_record`).
+
+    The reasons come in :data:`_LEAD_ORDER`, the deciding one first. A cached step is
+    explained by its key alone when compared with the run it reused (the keys are equal, so
+    nothing differs); compared with any other run, the differences follow, each of them
+    true of that run and not of the key.
+    """
     reasons: list[Reason] = []
     decision = current.manifest.decision
+    reused = previous is not None and current.cached_from == previous.id
     if current.status == "cached":
+        if reused or previous is None:
+            message = "same cache key (code, parameters and inputs match): its outputs were reused"
+        else:
+            message = (
+                f"its outputs were reused from step run {str(current.cached_from)[:12]}, whose "
+                f"cache key matches; what differs from run {previous.run_name} follows"
+            )
         reasons.append(
             Reason(
                 "cached",
-                "same code, parameters and inputs as an earlier run: its outputs were reused",
+                message,
                 None,
                 None,
                 current.cached_from,
@@ -261,6 +377,14 @@ def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation
             reasons.append(Reason("failed_before", "the earlier run of this step failed"))
         else:
             reasons.append(Reason("same_key", "nothing changed, but no usable cache entry existed"))
+    if current.status != "cached" or not reused:
+        reasons.extend(_pipeline_parameter_reasons(current, previous, differences))
+    ordered = sorted(reasons, key=lambda reason: _LEAD_ORDER.index(reason.kind))
     return Explanation(
-        current.name, current.run_name, current.status, previous.run_name, tuple(reasons)
+        current.name,
+        current.run_name,
+        current.status,
+        previous.run_name,
+        tuple(ordered),
+        against_is_source=reused,
     )

@@ -21,7 +21,7 @@ from stepstone.dashboard.schemas import (
 )
 from stepstone.exceptions import StepNotFoundError, StepstoneError
 from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
-from stepstone.models import step_run_facts
+from stepstone.models import comparison_record, step_run_facts
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData
@@ -32,20 +32,22 @@ def explanation_view(
     record: StepRunRecord,
     run: PipelineRunRecord,
     siblings: Mapping[str, StepRunRecord],
-    against: tuple[StepRunRecord, str] | None = None,
+    against: tuple[StepRunRecord, PipelineRunRecord] | None = None,
 ) -> ExplanationView | None:
-    """Why ``record`` ran or was cached, against ``against`` (a step run and its run's name)
-    or else the most recent earlier run of the same step in the same pipeline."""
+    """Why ``record`` ran or was cached, against ``against`` (a step run and its run's record)
+    or else :func:`~stepstone.models.comparison_record`, as the CLI explains it."""
     try:
         if against is None:
-            previous = data.metadata.previous_step_run(
-                run.pipeline_name, record.name, before=run.started_at, exclude_run_id=run.id
-            )
+            previous = comparison_record(data.metadata, record, run)
             if previous is not None:
-                against = (previous, data.run_name(previous.run_id))
+                previous_run = data.metadata.get_run(previous.run_id)
+                if previous_run is not None:
+                    against = (previous, previous_run)
         explained = explain(
-            step_run_facts(record, run.name, siblings),
-            step_run_facts(against[0], against[1]) if against is not None else None,
+            step_run_facts(record, run.name, siblings, run.parameters),
+            step_run_facts(against[0], against[1].name, None, against[1].parameters)
+            if against is not None
+            else None,
         )
     except StepstoneError:
         return None
@@ -53,6 +55,8 @@ def explanation_view(
         text=str(explained),
         status=explained.status,
         against_run=explained.against_run,
+        against_is_source=explained.against_is_source,
+        decided_by=explained.decided_by,
         reasons=list(explained.reasons),
     )
 

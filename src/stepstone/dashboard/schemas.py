@@ -147,6 +147,8 @@ class ExplanationView(BaseModel):
     text: str
     status: str
     against_run: str | None
+    against_is_source: bool = False
+    decided_by: str | None = None
     reasons: list[Reason]
 
 

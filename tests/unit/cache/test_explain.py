@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from stepstone.cache.explain import StepRunFacts, explain
@@ -87,4 +88,50 @@ def test_an_unchanged_key_that_still_executed() -> None:
     ]
     assert _messages(_facts(), _facts(status="failed", run_name="run-1")) == [
         "the earlier run of this step failed"
+    ]
+
+
+def test_a_cached_step_against_the_run_it_reused_names_it_and_nothing_else() -> None:
+    source = _facts(run_name="run-1", shown={"lr": 0.3})
+    cached = dataclasses.replace(
+        _facts(status="cached", decision=Decision.HIT, shown={"lr": 0.3}),
+        cached_from=source.id,
+    )
+    explained = explain(cached, source)
+    assert explained.against_is_source
+    assert [r.kind for r in explained.reasons] == ["cached"]
+    assert str(explained).startswith(
+        "Step 'trainer' in run run-2 was cached (reused from run run-1):"
+    )
+    assert "parameter lr" not in str(explained)
+
+
+def test_library_and_interpreter_details_make_one_line_after_the_users_code() -> None:
+    before = {f"_frozen_importlib.f{i}": "a" for i in range(20)} | {"os.environ": "a"}
+    before |= {"library:numpy": "1.26", "steps.train": "f1"}
+    after = {name: "b" for name in before} | {"library:numpy": "2.0"}
+    previous = _facts(run_name="run-1", code={"digest": "c1", "objects": before, "files": {}})
+    current = _facts(code={"digest": "c2", "objects": after, "files": {}})
+    messages = _messages(current, previous)
+    assert messages[0] == "code changed: steps.train"
+    assert len(messages) == 2
+    assert messages[1].startswith("libraries and interpreter: numpy 1.26 → 2.0; 21 interpreter")
+    assert explain(current, previous).decided_by == "code"
+
+
+def test_a_new_function_is_one_line_with_its_defaults_and_the_pipeline_parameter_named() -> None:
+    old = {"run.sklearn_trainer": "s", "run.sklearn_trainer<default 0>": "value:1"}
+    new = {"run.torch_trainer": "t", "run.torch_trainer<default 0>": "value:1"}
+    previous = dataclasses.replace(
+        _facts(run_name="run-1", code={"digest": "c1", "objects": old, "files": {}}),
+        run_parameters={"framework": "sklearn", "lr": 0.1},
+    )
+    current = dataclasses.replace(
+        _facts(code={"digest": "c2", "objects": new, "files": {}}),
+        run_parameters={"framework": "torch", "lr": 0.1},
+    )
+    assert _messages(current, previous) == [
+        "code no longer used: run.sklearn_trainer",
+        "code added: run.torch_trainer",
+        'pipeline parameter framework: "sklearn" → "torch"',
     ]
