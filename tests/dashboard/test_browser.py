@@ -204,3 +204,44 @@ def test_running_run_updates_without_reload(
     assert page.evaluate("window.__sameDocument === true")  # updated in place, not reloaded
     assert page.locator(".card .badge").first.inner_text() == "completed"
     page.screenshot(path=shots / "08-live-finished.png", full_page=True)
+
+
+def test_a_failed_runs_page_shows_the_error_without_a_click(
+    page: Any, server: str, runs: DemoRuns
+) -> None:
+    page.goto(f"{server}/runs/{runs.failed_run_id}")
+    error = page.locator('section.run-error[data-step="explode"] pre.error')
+    assert error.is_visible()
+    assert "ValueError: bad input" in error.inner_text()
+
+
+def test_the_exports_reuse_note_is_not_dressed_as_a_link(
+    page: Any, runs: DemoRuns, tmp_path: Path
+) -> None:
+    from stepstone.dashboard.export import write_run_html
+
+    target = write_run_html(runs.client, runs.second.id, tmp_path / "run.html")
+    page.goto(target.as_uri())
+    note = page.locator('svg.dag g.node[data-key="importer"] .node-source')
+    assert (note.text_content() or "").startswith("↩ from")
+    assert page.locator("svg.dag a.source-link").count() == 0  # no run pages to link to
+    decoration = note.evaluate("element => getComputedStyle(element).textDecorationLine")
+    assert decoration == "none"
+
+
+def test_an_artifact_lineage_graph_opens_whole(page: Any, server: str, runs: DemoRuns) -> None:
+    model = runs.second.steps["trainer"].output
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(f"{server}/artifacts/{model.id}")
+    page.wait_for_selector("svg#lineage")
+    frame = page.locator("svg#lineage").evaluate(
+        """svg => {
+            const box = svg.getBoundingClientRect();
+            const scroller = svg.closest('.graph-scroll');
+            const outer = scroller.getBoundingClientRect();
+            return {left: box.left, right: box.right, outerLeft: outer.left,
+                    outerRight: outer.right, scrolled: scroller.scrollLeft};
+        }"""
+    )
+    assert frame["scrolled"] == 0
+    assert frame["left"] >= frame["outerLeft"] and frame["right"] <= frame["outerRight"]
