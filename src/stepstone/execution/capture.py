@@ -28,7 +28,6 @@ outlives the capture (a handler that kept a reference to it) keeps forwarding to
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import threading
 from collections import deque
@@ -37,29 +36,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, BinaryIO, TextIO, cast
 
+from stepstone.text import storable_text
+
 MAX_LOG_CHARS = 2_000_000
 """Logs longer than this keep their head and tail: a runaway print loop must not fill the db."""
 _HALF = MAX_LOG_CHARS // 2
-
-# Text every metadata database can store: no NUL (PostgreSQL refuses it in text columns) and
-# no lone surrogate (not encodable as UTF-8; printing a non-UTF-8 file name produces one).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _escape_unstorable(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape's stand-in for the byte code - 0xDC00
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code == 0 else f"\\u{code:04x}"
-
-
-def storable_text(text: str) -> str:
-    """``text`` with NUL characters and lone surrogates written as backslash escapes.
-
-    A surrogate that stands for an undecodable byte (as ``os.fsdecode`` makes them) shows
-    as that byte, ``\\xe9``, like the bytes logged from ``sys.stdout.buffer``.
-    """
-    return _UNSTORABLE.sub(_escape_unstorable, text) if _UNSTORABLE.search(text) else text
 
 
 def _joined(parts: Iterable[str | bytes]) -> str:

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import stepstone
 from stepstone.execution import capture
-from stepstone.execution.capture import capture_output, storable_text
+from stepstone.execution.capture import capture_output
+from stepstone.text import storable_text
 
 SRC = str(Path(stepstone.__file__).resolve().parents[1])
 

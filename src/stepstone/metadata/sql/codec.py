@@ -7,6 +7,10 @@ and which hold JSON or timestamps comes from the table's spec (:mod:`.columns`):
 JSON has no type for (enums, dataclasses, pydantic models, paths, sets) are stored in their
 natural JSON form rather than failing the write: these columns are for display and ``explain``,
 never for keys.
+
+Text is made storable here, at the boundary (:mod:`stepstone.text`): a lone surrogate or a NUL in
+a parameter value, an exception message or a name is written as a backslash escape, so one odd
+character never fails the write that also holds the run's successful steps.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from stepstone.cache.manifest import KeyManifest
 from stepstone.metadata.records import ArtifactRecord, StepRunRecord
 from stepstone.metadata.sql.columns import ARTIFACTS, PIPELINE_RUNS, STEP_RUNS, Kind, TableSpec
+from stepstone.text import storable_json, storable_text
 
 DateTimeIn = Callable[[datetime | None], Any]
 DateTimeOut = Callable[[Any], datetime | None]
@@ -75,8 +80,8 @@ _ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)
 
 
 def encode_json(value: Mapping[str, Any] | None) -> str:
-    """Text for a JSON column; ``None`` and empty mappings are stored as ``{}``."""
-    return _ENCODER.encode(value) if value else "{}"
+    """Storable text for a JSON column; ``None`` and empty mappings are stored as ``{}``."""
+    return storable_json(_ENCODER.encode(value)) if value else "{}"
 
 
 def decode_json(text: str | None) -> dict[str, Any]:
@@ -108,6 +113,7 @@ class RowCodec:
         self._values = attrgetter(*table.fields)
         self._json = table.positions(Kind.JSON)
         self._timestamps = table.positions(Kind.TIMESTAMP)
+        self._texts = table.positions(Kind.STRING) + table.positions(Kind.TEXT)
         self._json_fields = tuple(table.fields[i] for i in self._json)
         self._timestamp_fields = tuple(table.fields[i] for i in self._timestamps)
         self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in (typed or {}).items())
@@ -132,6 +138,9 @@ class RowCodec:
             values[i] = encode_json(values[i])
         for i in self._timestamps:
             values[i] = dt_in(values[i])
+        for i in self._texts:
+            if isinstance(values[i], str):
+                values[i] = storable_text(values[i])
         return tuple(values)
 
     def fields_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from stepstone.metadata.sql.flavor import SQLITE
 from stepstone.metadata.sql.revision import SCHEMA_REVISION
 from stepstone.metadata.sql.statements import LOOKUP_HIT_FIELDS, chunks
 from stepstone.metadata.store import MetadataStore
+from stepstone.text import storable_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -158,14 +159,15 @@ class SqlMetadataStore(MetadataStore):
     def create_run(self, run: PipelineRunRecord) -> None:
         dt_in = self._hot.dt_in
         action = f"record the start of run '{run.name}'"
+        pipeline_name = storable_text(run.pipeline_name)
         with self._hot.transaction(action, pipelined=True) as cursor:
-            cursor.execute(self._insert_pipeline, (run.pipeline_name, dt_in(datetime.now(UTC))))
-            cursor.execute(self._select_pipeline_id, (run.pipeline_name,))
+            cursor.execute(self._insert_pipeline, (pipeline_name, dt_in(datetime.now(UTC))))
+            cursor.execute(self._select_pipeline_id, (pipeline_name,))
             pipeline_id = cursor.fetchone()[0]
             cursor.execute(
                 self._insert_run, PIPELINE_RUN_CODEC.row(run, dt_in, pipeline_id=pipeline_id)
             )
-        self._pipeline_of_run[run.id] = run.pipeline_name
+        self._pipeline_of_run[run.id] = pipeline_name
 
     def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
         with self._hot.transaction(f"record the end of run {run_id}") as cursor:
@@ -191,7 +193,7 @@ class SqlMetadataStore(MetadataStore):
             for name, artifact in step_run.outputs.items():
                 edge_rows.append((step_run.id, artifact.id, "output", name))
             if write.logs is not None:
-                log_rows.append((step_run.id, write.logs))
+                log_rows.append((step_run.id, storable_text(write.logs)))
             if write.cache_entry:
                 if step_run.cache_key is None:
                     raise InvalidRecordError(
