@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts.metadata_factories import executed, make_run, make_step, started
+from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata import MetadataStore, StepRunWrite
 from stepstone.text import storable_json, storable_text
 
@@ -61,3 +63,19 @@ def test_storable_json_decodes_to_the_storable_text_of_each_string(text: str) ->
     encoded = storable_json(json.dumps({text: [text]}, ensure_ascii=False))
     assert json.loads(encoded) == {storable_text(text): [storable_text(text)]}
     encoded.encode("utf-8")
+
+
+def test_names_longer_than_their_column_are_refused_with_the_limit(
+    metadata_store: MetadataStore,
+) -> None:
+    run = make_run(pipeline="p" * 250)
+    with pytest.raises(MetadataStoreError, match=r"pipeline_runs\.name holds at most 255"):
+        metadata_store.create_run(run)
+    assert metadata_store.list_runs() == []
+    ok = started(metadata_store)
+    long_step = replace(make_step(ok, "train", 0), name="t" * 256)
+    with pytest.raises(MetadataStoreError, match=r"step_runs\.name holds at most 255.* has 256"):
+        metadata_store.record_step_runs([executed(ok, "load", 0), StepRunWrite(long_step)])
+    assert metadata_store.get_step_runs(ok.id) == []
+    fits = started(metadata_store, pipeline="p" * (255 - 40))
+    assert metadata_store.get_run(fits.id) is not None

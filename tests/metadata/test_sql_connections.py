@@ -4,6 +4,9 @@ server and re-opened.
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,66 @@ def test_mysql_store_recovers_after_the_server_drops_its_connection(mysql_url: s
         assert key("survive") in store.lookup_cache([key("survive")])
         store.record_step_runs([executed(run, "train", 1)])
         assert len(store.get_step_runs(run.id)) == 2
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """The port of a TCP server on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+def test_mysql_server_that_never_answers_fails_instead_of_hanging(
+    silent_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stepstone.metadata.sql import engine
+
+    monkeypatch.setattr(engine, "MYSQL_READ_TIMEOUT_S", 1)
+    failures: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            open_metadata_store(f"mysql+pymysql://u:pw@127.0.0.1:{silent_server}/db")
+        except BaseException as exc:
+            failures.append(exc)
+
+    opener = threading.Thread(target=open_store, daemon=True)
+    opener.start()
+    opener.join(60)  # without a read timeout it would wait forever
+    assert not opener.is_alive(), "opening a store on a silent MySQL server hangs"
+    assert len(failures) == 1 and isinstance(failures[0], MetadataStoreError)
+    assert f"u:***@127.0.0.1:{silent_server}/db" in str(failures[0])
+    assert "timed out" in str(failures[0])
+
+
+def test_mysql_connections_wait_for_answers_for_a_bounded_time() -> None:
+    from stepstone.metadata.sql.engine import MYSQL_READ_TIMEOUT_S, make_engine
+    from stepstone.metadata.sql.schema import MYSQL_LOCK_TIMEOUT_S
+
+    made, url = make_engine("mysql+pymysql://u@127.0.0.1:1/db?read_timeout=7")
+    _args, options = made.dialect.create_connect_args(url)
+    assert options["read_timeout"] == 7
+    made.dispose()
+    assert MYSQL_LOCK_TIMEOUT_S < MYSQL_READ_TIMEOUT_S

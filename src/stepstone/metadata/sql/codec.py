@@ -25,8 +25,16 @@ from pathlib import PurePath
 from typing import Any
 
 from stepstone.cache.manifest import KeyManifest
+from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata.records import ArtifactRecord, StepRunRecord
-from stepstone.metadata.sql.columns import ARTIFACTS, PIPELINE_RUNS, STEP_RUNS, Kind, TableSpec
+from stepstone.metadata.sql.columns import (
+    ARTIFACTS,
+    PIPELINE_RUNS,
+    STEP_RUNS,
+    ColumnSpec,
+    Kind,
+    TableSpec,
+)
 from stepstone.text import storable_json, storable_text
 
 DateTimeIn = Callable[[datetime | None], Any]
@@ -114,6 +122,11 @@ class RowCodec:
         self._json = table.positions(Kind.JSON)
         self._timestamps = table.positions(Kind.TIMESTAMP)
         self._texts = table.positions(Kind.STRING) + table.positions(Kind.TEXT)
+        self._limits = tuple(
+            (i, column, column.length)
+            for i, column in enumerate(table.columns)
+            if column.length is not None
+        )
         self._json_fields = tuple(table.fields[i] for i in self._json)
         self._timestamp_fields = tuple(table.fields[i] for i in self._timestamps)
         self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in (typed or {}).items())
@@ -141,6 +154,9 @@ class RowCodec:
         for i in self._texts:
             if isinstance(values[i], str):
                 values[i] = storable_text(values[i])
+        for i, column, length in self._limits:
+            if isinstance(values[i], str) and len(values[i]) > length:
+                raise _too_long(self.table, column, values[i])
         return tuple(values)
 
     def fields_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> dict[str, Any]:
@@ -157,6 +173,18 @@ class RowCodec:
             for name in self._timestamp_fields:
                 found[name] = dt_out(found[name])
         return found
+
+
+def _too_long(table: TableSpec, column: ColumnSpec, value: str) -> MetadataStoreError:
+    """The error for a name longer than its column holds, raised before the database sees it.
+
+    SQLite would store it; PostgreSQL and MySQL refuse it mid-write. Refusing it everywhere
+    means a pipeline that runs on one backend runs on all of them.
+    """
+    return MetadataStoreError(
+        f"Metadata store: {table.name}.{column.name} holds at most {column.length} characters, "
+        f"and {value[:60]!r}... has {len(value)}; choose a shorter name."
+    )
 
 
 ARTIFACT_CODEC = RowCodec(ARTIFACTS)

@@ -32,6 +32,11 @@ from stepstone.metadata.sql.flavor import DriverErrors, Flavor, flavor_for
 SQLITE_BUSY_TIMEOUT_S = sqlite_direct.SQLITE_BUSY_TIMEOUT_S
 #: Seconds to wait for a PostgreSQL or MySQL server to accept a connection.
 SERVER_CONNECT_TIMEOUT_S = 10
+#: Seconds a MySQL connection waits for any answer, the handshake included. PyMySQL applies
+#: ``connect_timeout`` to the TCP connect only, so without it a server that accepts and never
+#: answers hangs the process forever. Longer than any statement stepstone waits on (the
+#: migration lock's wait, :data:`.schema.MYSQL_LOCK_TIMEOUT_S`, is shorter).
+MYSQL_READ_TIMEOUT_S = 120
 
 #: Execution option naming the SQLite BEGIN mode of a SQLAlchemy connection.
 BEGIN_OPTION = "stepstone_begin"
@@ -134,7 +139,9 @@ def make_engine(url_text: str) -> tuple[Engine, URL]:
             kwargs["poolclass"] = StaticPool
         else:
             database = url.database or ""
-            if not database.startswith("file:"):
+            if sqlite_direct.in_read_only_folder(database):
+                kwargs["creator"] = lambda: sqlite_direct.connect(database)
+            elif not database.startswith("file:"):
                 folder = Path(database).expanduser().parent
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
@@ -149,8 +156,15 @@ def make_engine(url_text: str) -> tuple[Engine, URL]:
         if "charset" not in url.query:
             # Four-byte UTF-8 (the server's "utf8" is three bytes and rejects emoji).
             url = url.update_query_dict({"charset": "utf8mb4"})
-        if "connect_timeout" not in url.query:
-            kwargs["connect_args"] = {"connect_timeout": SERVER_CONNECT_TIMEOUT_S}
+        kwargs["connect_args"] = {
+            name: seconds
+            for name, seconds in (
+                ("connect_timeout", SERVER_CONNECT_TIMEOUT_S),
+                ("read_timeout", MYSQL_READ_TIMEOUT_S),
+                ("write_timeout", MYSQL_READ_TIMEOUT_S),
+            )
+            if name not in url.query
+        }
         # The server drops connections idle for wait_timeout (8 h by default).
         kwargs["pool_recycle"] = 3600
     with store_errors("create an engine", url, (SQLAlchemyError, TypeError)):

@@ -105,4 +105,16 @@ def _raise_store_error(action: str, where: str, exc: BaseException, secret: str)
     reason = detail[0] if detail else type(exc).__name__
     if secret:
         reason = reason.replace(secret, "***")  # should a driver ever echo the password
+    if "file is not a database" in reason or "disk image is malformed" in reason:
+        reason += (
+            ": the metadata database file is damaged. Artifacts are stored apart from it and are"
+            " intact. To start a new metadata database, move the damaged file aside (with its"
+            " -wal and -shm files); the next run records into a fresh one (earlier runs are then"
+            " no longer listed, and their steps run once more)"
+        )
+    if "readonly database" in reason:
+        reason += (
+            " (the database is read-only, e.g. a home on a read-only mount: reading works, "
+            "writes need a writable home; set STEPSTONE_HOME or metadata_url to a writable place)"
+        )
     raise MetadataStoreError(f"Metadata store: could not {action} in {where}: {reason}") from exc

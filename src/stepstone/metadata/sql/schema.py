@@ -52,7 +52,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: Key of the PostgreSQL advisory lock serialising migrations ("stepstone schema" in spirit).
 POSTGRES_LOCK_KEY = 0x5354_4550_5354_4F4E
 MYSQL_LOCK_NAME = "stepstone_schema_migration"
-MYSQL_LOCK_TIMEOUT_S = 300
+#: Shorter than the connection's read timeout, so a wait for the lock ends with its own message.
+MYSQL_LOCK_TIMEOUT_S = 100
 
 #: Alembic's own version table, as ``alembic`` would create it: a fresh database is stamped
 #: without importing Alembic, and later Alembic upgrades find the table they expect.

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -66,9 +67,24 @@ def _set_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
+def in_read_only_folder(path: str) -> bool:
+    """True when ``path`` exists in a folder this process cannot write (a read-only mount).
+
+    SQLite cannot open a WAL database there at all (it needs its ``-shm`` file), so such a
+    store is opened immutable: readable, and every write fails with "readonly database".
+    """
+    return os.path.isfile(path) and not os.access(os.path.dirname(path) or ".", os.W_OK)
+
+
 def connect(path: str) -> sqlite3.Connection:
     """A configured connection to ``path`` (usable from any thread; callers hold a lock)."""
-    connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    if in_read_only_folder(path):
+        target, uri = f"{Path(path).resolve().as_uri()}?immutable=1", True
+    else:
+        target, uri = path, False
+    connection = sqlite3.connect(
+        target, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False, uri=uri
+    )
     try:
         configure(connection)
     except BaseException:
