@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -10,8 +16,9 @@ from typer.testing import CliRunner
 
 from stepstone import Client
 from stepstone.cli.dashboard import app as dashboard_cli
+from stepstone.cli.dashboard import served_address
 from stepstone.dashboard import create_app
-from stepstone.dashboard.security import TOKEN_COOKIE, is_loopback
+from stepstone.dashboard.security import TOKEN_COOKIE, is_loopback, loopback_hosts
 
 TOKEN = "s3cret-token"
 
@@ -100,3 +107,55 @@ def test_cli_defaults_to_loopback_without_token(monkeypatch: pytest.MonkeyPatch)
     assert result.exit_code == 0, result.output
     assert (started["host"], started["port"]) == ("127.0.0.1", 8237)
     assert "http://localhost:8237/" in result.output
+
+
+def test_loopback_dashboard_on_another_address_prints_the_address_that_answers(
+    isolated_home: Path,
+) -> None:
+    """A real dashboard process bound to 127.1.2.3: the printed URL is that address, and it
+    answers (the host check allows the address the dashboard listens on)."""
+    with socket.socket() as probe:
+        probe.bind(("127.1.2.3", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stepstone.cli",
+            "dashboard",
+            "--host",
+            "127.1.2.3",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        address = f"http://127.1.2.3:{port}/"
+        assert address in first
+        for _attempt in range(300):  # the server starts listening after it printed
+            try:
+                with urllib.request.urlopen(address + "api/v1/runs", timeout=10) as response:
+                    assert response.status == 200
+                    break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"nothing answered on {address}")
+    finally:
+        process.terminate()
+        process.wait(30)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_printed_address_for_each_kind_of_host() -> None:
+    assert served_address("127.0.0.1", 8237) == "http://localhost:8237/"
+    assert served_address("::1", 8) == "http://[::1]:8/"
+    assert served_address("[::1]", 8) == "http://[::1]:8/"
+    assert served_address("10.0.0.5", 8) == "http://10.0.0.5:8/"
+    assert loopback_hosts("::2")[-2:] == ["::2", "[::2]"]

@@ -27,6 +27,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(USAGE_EXIT_CODE)
 
 
+def served_address(host: str, port: int) -> str:
+    """The URL that reaches a dashboard listening on ``host``: ``localhost`` for the default
+    address, otherwise the address itself (an IPv6 one in brackets)."""
+    shown = "localhost" if host in (DEFAULT_HOST, "localhost") else host.strip("[]")
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
 def dashboard_command(
     host: Annotated[
         str,
@@ -50,7 +59,7 @@ def dashboard_command(
         import uvicorn
 
         from stepstone.dashboard.app import create_app
-        from stepstone.dashboard.security import LOOPBACK_HOSTS, is_loopback
+        from stepstone.dashboard.security import is_loopback, loopback_hosts
     except ImportError as exc:  # the optional dependencies are missing
         raise _fail(
             f"the dashboard needs FastAPI, uvicorn and Jinja2 ({exc.name} is missing). "
@@ -69,10 +78,9 @@ def dashboard_command(
         )
     client = Client()
     app = create_app(
-        client, token=token, allowed_hosts=LOOPBACK_HOSTS if loopback and not token else None
+        client, token=token, allowed_hosts=loopback_hosts(host) if loopback and not token else None
     )
-    shown = "localhost" if loopback else host
-    address = f"http://{shown}:{port}/"
+    address = served_address(host, port)
     typer.echo(f"stepstone dashboard for {client.settings.home} on {address}")
     if token:
         typer.echo(

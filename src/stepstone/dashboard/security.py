@@ -51,6 +51,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def loopback_hosts(bound: str) -> list[str]:
+    """Host headers a loopback dashboard bound to ``bound`` answers: the usual loopback names
+    and the address it listens on (``127.1.2.3`` or ``[::2]`` is as local as ``127.0.0.1``)."""
+    bound = bound.strip("[]")
+    extra = [bound, f"[{bound}]"] if ":" in bound else [bound]
+    return LOOPBACK_HOSTS + [host for host in extra if host not in LOOPBACK_HOSTS]
+
+
 def _supplied_token(request: Request) -> tuple[str | None, bool]:
     """The token a request carries, and whether it came in the query string."""
     header = request.headers.get("authorization", "")
