@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from stepstone.exceptions import ArtifactIntegrityError, StepOutputError
 from stepstone.execution.capture import capture_output
 from stepstone.execution.context import Collected, StepContext, step_context
+from stepstone.execution.declared import type_mismatch, value_type_name
 from stepstone.execution.task import StepResult, StepTask
 
 if TYPE_CHECKING:
@@ -47,6 +48,22 @@ def _split_outputs(task: StepTask, value: Any) -> dict[str, Any]:
     return dict(zip(names, value, strict=True))
 
 
+def _check_types(task: StepTask, outputs: dict[str, Any]) -> None:
+    """Refuse an output whose value does not have its declared type (see :mod:`.declared`)."""
+    for name, value in outputs.items():
+        declared = type_mismatch(value, task.output_hints.get(name, Any))
+        if declared is not None:
+            shown = repr(value)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise StepOutputError(
+                task.invocation_id,
+                task.run_id,
+                f"step '{task.invocation_id}' output '{name}' is declared as {declared} but the "
+                f"step returned a {value_type_name(value)} ({shown}). Return a value of that "
+                "type, or change the annotation (Any is not checked).",
+            )
+
+
 def _format_error(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
 
@@ -74,6 +91,7 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
             if isinstance(context, StepContext):
                 collected = context.collected
             outputs = _split_outputs(task, value)
+            _check_types(task, outputs)
             for name, value in outputs.items():
                 saved[name] = store.save(
                     value,
