@@ -7,6 +7,7 @@ step), given a unique id, and recorded. The result is a :class:`PipelineGraph`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,12 +30,16 @@ def _contains_handle(value: Any) -> bool:
     return False
 
 
+_TRACES = itertools.count(1)
+
+
 class PipelineTracer:
     """Records step calls made while a pipeline function runs."""
 
     def __init__(self, pipeline_name: str) -> None:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
+        self.trace = next(_TRACES)  # stamped on every handle this trace makes
         self._counters: dict[str, int] = {}  # step name -> calls so far (ids in O(1))
 
     def _new_id(self, step: Step[Any, Any], requested: str | None) -> str:
@@ -86,6 +91,21 @@ class PipelineTracer:
         bound.apply_defaults()
         return dict(bound.arguments)
 
+    def _check_own(self, step: Step[Any, Any], where: str, handle: OutputHandle) -> None:
+        """Refuse a handle made by another trace (another pipeline, or an earlier trace)."""
+        if handle.trace == self.trace and handle.invocation_id in self.invocations:
+            return
+        origin = f"pipeline '{handle.pipeline}'" if handle.pipeline else "another pipeline"
+        if handle.pipeline == self.pipeline_name:
+            origin = f"an earlier trace of pipeline '{handle.pipeline}'"
+        raise StepDefinitionError(
+            step.name,
+            f"{where} is {handle!r} from {origin}, not a step of pipeline "
+            f"'{self.pipeline_name}' being traced. Outputs pass only between steps of one "
+            f"pipeline: call '{handle.invocation_id}' inside '{self.pipeline_name}' and pass "
+            "its output.",
+        )
+
     def record(
         self,
         step: Step[Any, Any],
@@ -99,10 +119,7 @@ class PipelineTracer:
         literals: dict[str, Any] = {}
         for name, value in arguments.items():
             if isinstance(value, OutputHandle):
-                if value.invocation_id not in self.invocations:
-                    raise StepDefinitionError(
-                        step.name, f"input '{name}' comes from a different pipeline's step."
-                    )
+                self._check_own(step, f"input '{name}'", value)
                 inputs[name] = value
             elif _contains_handle(value):
                 raise StepDefinitionError(
@@ -121,8 +138,11 @@ class PipelineTracer:
         after_ids = []
         for item in after:
             if isinstance(item, OutputHandle):
+                self._check_own(step, "after=", item)
                 after_ids.append(item.invocation_id)
             elif isinstance(item, tuple) and all(isinstance(h, OutputHandle) for h in item):
+                for handle in item:
+                    self._check_own(step, "after=", handle)
                 after_ids.extend(handle.invocation_id for handle in item)
             elif isinstance(item, str):
                 after_ids.append(item)
@@ -139,7 +159,8 @@ class PipelineTracer:
             index=len(self.invocations),
         )
         invocation.outputs = tuple(
-            OutputHandle(invocation.id, name) for name in step.signature.output_names
+            OutputHandle(invocation.id, name, self.pipeline_name, self.trace)
+            for name in step.signature.output_names
         )
         self.invocations[invocation.id] = invocation
         return invocation

@@ -20,10 +20,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class OutputHandle:
-    """A promise of one output of one invocation, used to wire steps together."""
+    """A promise of one output of one invocation, used to wire steps together.
+
+    ``pipeline`` and ``trace`` say which trace made it: ids are unique only within one trace,
+    so a handle kept from another pipeline's trace must be refused, never matched by id.
+    """
 
     invocation_id: str
     output_name: str
+    pipeline: str = field(default="", compare=False)
+    trace: int = field(default=0, compare=False)
 
     def __repr__(self) -> str:
         return f"<output '{self.output_name}' of step '{self.invocation_id}'>"
