@@ -18,6 +18,7 @@ from stepstone.exceptions import ArtifactIntegrityError, StepOutputError
 from stepstone.execution.capture import capture_output
 from stepstone.execution.context import Collected, StepContext, step_context
 from stepstone.execution.declared import type_mismatch, value_type_name
+from stepstone.execution.interrupts import INTERRUPTS, exit_cause
 from stepstone.execution.task import StepResult, StepTask
 
 if TYPE_CHECKING:
@@ -65,7 +66,9 @@ def _check_types(task: StepTask, outputs: dict[str, Any]) -> None:
 
 
 def _format_error(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)).rstrip()
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    cause = exit_cause(exc)
+    return text if cause is None else f"{cause}\n{text}"
 
 
 def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
@@ -99,6 +102,8 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
                     type_hint=task.output_hints.get(name),
                 )
         except Exception as exc:
+            error = exc
+        except INTERRUPTS as exc:  # recorded as the step's failure; the driver then exits
             error = exc
     duration = time.perf_counter() - clock
     return StepResult(

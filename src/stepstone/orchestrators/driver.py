@@ -36,6 +36,7 @@ from stepstone.exceptions import (
 )
 from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, register_store, run_task
 from stepstone.execution.context import Collected, StepInfo
+from stepstone.execution.interrupts import INTERRUPTS, exit_as_asked, exit_cause, sigterm_raises
 from stepstone.execution.logged import resolve_targets, step_entries
 from stepstone.metadata.records import (
     ArtifactRecord,
@@ -344,7 +345,11 @@ class RunDriver:
             self.emit(StepFinished(self.run.id, planned.name, result.duration))
         else:
             error = result.error
-            summary = f"{type(error).__name__}: {error}" if error else (result.error_text or "")
+            summary = (
+                (exit_cause(error) or f"{type(error).__name__}: {error}")
+                if error
+                else (result.error_text or "")
+            )
             state.failure = Failure(planned.name, error, summary)
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
 
@@ -538,7 +543,8 @@ class RunDriver:
         self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"
         try:
-            self.drive()
+            with sigterm_raises():
+                self.drive()
             status = "completed" if state.failure is None else "failed"
         finally:
             ended_at = datetime.now(UTC)
@@ -572,6 +578,8 @@ class RunDriver:
         )
         steps = {r.name: StepRun(r, self.stores) for r in state.records}
         failure = state.failure
+        if failure is not None and isinstance(failure.error, INTERRUPTS):
+            raise exit_as_asked(failure.error)  # recorded: now exit as the step asked
         if failure is not None:
             raise StepExecutionError(
                 failure.step_name,

@@ -1,0 +1,101 @@
+"""Exits and interrupts in a step, in real processes: the step run is recorded ``failed`` with
+the cause, the run ``failed``, and the process then exits as the step (or the signal) asked.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import stepstone
+from stepstone import Client
+
+SRC = str(Path(stepstone.__file__).resolve().parents[1])
+
+FLOW = textwrap.dedent(
+    """
+    import sys, time
+    from stepstone import pipeline, step
+
+    @step
+    def ok() -> int:
+        return 1
+
+    @step
+    def bad(x: int) -> int:
+        how = sys.argv[1]
+        if how == "exit":
+            sys.exit(3)
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        print("READY", flush=True)
+        time.sleep(120)
+        return 2
+
+    @pipeline
+    def flow():
+        bad(ok())
+
+    flow()
+    """
+)
+
+
+def _start(tmp_path: Path, how: str) -> subprocess.Popen[str]:
+    script = tmp_path / "flow.py"
+    script.write_text(FLOW)
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(script), how],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _recorded() -> tuple[str, dict[str, tuple[str, str]]]:
+    (run,) = Client().list_runs()
+    steps = {
+        name: (s.status, (s.error or "").splitlines()[0] if s.error else "")
+        for name, s in run.steps.items()
+    }
+    return run.status, steps
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "cause"),
+    [
+        ("exit", 3, "step called sys.exit(3)"),
+        ("interrupt", 128 + signal.SIGINT, "interrupted (KeyboardInterrupt, e.g. Ctrl-C)"),
+    ],
+)
+def test_exit_in_a_step_is_recorded_then_honoured(
+    tmp_path: Path, how: str, code: int, cause: str
+) -> None:
+    process = _start(tmp_path, how)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode in (code, -signal.SIGINT), output
+    assert _recorded() == ("failed", {"ok": ("completed", ""), "bad": ("failed", cause)})
+    assert "Step `bad` failed after" in output and cause in output
+
+
+def test_sigterm_during_a_step_is_recorded_then_ends_the_process(tmp_path: Path) -> None:
+    process = _start(tmp_path, "term")
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "READY" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGTERM
+    assert _recorded() == (
+        "failed",
+        {"ok": ("completed", ""), "bad": ("failed", "interrupted (the process received SIGTERM)")},
+    )
