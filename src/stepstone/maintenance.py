@@ -22,11 +22,25 @@ Runs in progress
     files for a later ``gc``). A run killed without a chance to record its end stays
     ``running``; ``force=True`` (``--force``) overrides, and runs older than the window are
     assumed dead.
+
+    A run may also start while ``gc`` sweeps. So ``gc`` notes each candidate's mtime, sets
+    every candidate aside (locally one rename into staging: a save of the same bytes from
+    then on writes them anew), then reads the referenced hashes again, and puts back what a
+    run recorded meanwhile or touched since it was listed (a save that finds its bytes
+    stored touches them before its run records them). If a run started since the sweep
+    began, whatever was written since then is put back too. Only the rest is deleted.
+
+Staging
+    Every save writes into a staging directory named after its writer (pid and host). An
+    interrupted write (a killed process) leaves it behind: ``gc --dry-run`` reports these
+    leftovers with their size, ``gc`` removes those whose writer is gone (another host's,
+    after a day).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,7 +74,11 @@ IN_PROGRESS_WINDOW = timedelta(hours=24)
 """A ``running`` run younger than this may still be writing artifacts; older ones are dead."""
 
 STAGING_MAX_AGE_S = 86400.0
-"""Staging leftovers older than this (a day) are removed by ``gc``; younger ones may be live."""
+"""Staging entries of another host (or of no writer) older than this (a day) are leftovers."""
+
+CLOCK_SLACK_S = 1.0
+"""Files touched this long before a sweep began count as touched during it (file times come
+from a coarser clock than ``time.time``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +106,13 @@ class GarbageReport:
     """What :func:`collect_garbage` found (and, unless ``dry_run``, deleted).
 
     Attributes:
-        content_hashes: the unreferenced artifacts, sorted.
+        content_hashes: the unreferenced artifacts, sorted (deleted, or that would be).
         bytes: their total size (what is, or would be, freed).
         staging_removed: staging leftovers removed (``None`` on a dry run).
         in_progress: names of runs in progress (only a dry run or ``force`` reports them).
+        staging_leftovers: staging entries of interrupted writes whose writer is gone.
+        staging_bytes: their total size.
+        kept: unreferenced artifacts a run recorded or reused while the sweep ran (kept).
     """
 
     dry_run: bool
@@ -99,6 +120,9 @@ class GarbageReport:
     bytes: int
     staging_removed: int | None
     in_progress: tuple[str, ...] = ()
+    staging_leftovers: int = 0
+    staging_bytes: int = 0
+    kept: tuple[str, ...] = ()
 
     @property
     def artifacts(self) -> int:
@@ -203,12 +227,18 @@ def collect_garbage(stores: Stores, *, dry_run: bool = False, force: bool = Fals
     Raises:
         MaintenanceError: runs are in progress and neither ``dry_run`` nor ``force`` is set.
     """
+    began = time.time() - CLOCK_SLACK_S
     live = runs_in_progress(stores)
     if live and not (dry_run or force):
         raise MaintenanceError(_in_progress_message(live, "collecting garbage"))
     referenced = stores.metadata.referenced_content_hashes()
     unreferenced = tuple(h for h in stores.artifacts.iter_hashes() if h not in referenced)
-    freed = _delete_files(stores, unreferenced, dry_run=dry_run)
+    kept: tuple[str, ...] = ()
+    if dry_run:
+        freed = _delete_files(stores, unreferenced, dry_run=True)
+    else:
+        unreferenced, kept, freed = _sweep(stores, unreferenced, began)
+    leftovers = stores.artifacts.staging_leftovers(STAGING_MAX_AGE_S)
     staging = None if dry_run else stores.artifacts.purge_staging(STAGING_MAX_AGE_S)
     return GarbageReport(
         dry_run=dry_run,
@@ -216,7 +246,51 @@ def collect_garbage(stores: Stores, *, dry_run: bool = False, force: bool = Fals
         bytes=freed,
         staging_removed=staging,
         in_progress=tuple(run.name for run in live),
+        staging_leftovers=len(leftovers),
+        staging_bytes=sum(leftover.size for leftover in leftovers),
+        kept=kept,
     )
+
+
+def _sweep(
+    stores: Stores, candidates: tuple[str, ...], began: float
+) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """Set the candidates aside, re-check them against the metadata, delete the rest.
+
+    Returns ``(deleted, kept, bytes freed)``. Kept are those a run recorded since the
+    candidates were listed or a save touched (reused) since; and, if a run started after the
+    sweep ``began``, those written since.
+    """
+    artifacts = stores.artifacts
+    listed = []
+    for content_hash in candidates:
+        try:
+            size = artifacts.size_of(artifacts.uri_for(content_hash))
+        except ArtifactNotFoundError:  # removed meanwhile, or never complete
+            continue
+        listed.append((content_hash, artifacts.modified_at(content_hash), size))
+    aside = []
+    for content_hash, modified_at, size in listed:
+        moved = artifacts.set_aside(content_hash)
+        if moved is not None:
+            aside.append((moved, modified_at, size))
+    referenced = stores.metadata.referenced_content_hashes()
+    since = datetime.fromtimestamp(began + CLOCK_SLACK_S, UTC)  # when the sweep began
+    started = any(_aware(run.started_at) >= since for run in runs_in_progress(stores))
+    deleted, kept, freed = [], [], 0
+    for moved, modified_at, size in aside:
+        if (
+            moved.content_hash in referenced
+            or moved.modified_at != modified_at
+            or (started and moved.modified_at >= began)
+        ):
+            artifacts.put_back(moved)
+            kept.append(moved.content_hash)
+        else:
+            artifacts.drop(moved)
+            deleted.append(moved.content_hash)
+            freed += size
+    return tuple(deleted), tuple(kept), freed
 
 
 def clear_cache(

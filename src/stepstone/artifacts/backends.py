@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -89,6 +90,25 @@ class Backend(Protocol):
         """Whether a copy with a manifest and files of these sizes is stored (no reads)."""
         ...
 
+    def touch(self, content_hash: str) -> bool:
+        """Mark a stored copy as reused just now; False if it is gone (write it again)."""
+        ...
+
+    def modified_at(self, content_hash: str) -> float | None:
+        """When the copy was stored or last touched (None: gone; 0.0: not known)."""
+        ...
+
+    def set_aside(self, content_hash: str) -> tuple[str, float] | None:
+        """Take the artifact out of sight for a sweep: ``(where it is now, its mtime)``.
+
+        None if it is gone. :meth:`put_back` undoes it, :meth:`drop` deletes it.
+        """
+        ...
+
+    def put_back(self, content_hash: str, aside: str) -> None: ...
+
+    def drop(self, content_hash: str, aside: str) -> None: ...
+
     def commit(
         self,
         staging: str,
@@ -115,18 +135,31 @@ class Backend(Protocol):
     def iter_hashes(self) -> Iterator[str]: ...
 
 
+def _writer_tag() -> str:
+    """``<pid>@<host>``: who writes a staging directory, so gc can tell a dead writer's."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def writer_of(name: str) -> tuple[int, str] | None:
+    """``(pid, host)`` of the writer a staging entry's name records, None if it names none."""
+    _, _, tag = name.partition(".")
+    pid, at, host = tag.partition("@")
+    return (int(pid), host) if at and pid.isdigit() and host else None
+
+
 class StagingArea:
     """A local directory of unfinished artifacts, one fresh subdirectory per save.
 
-    Shared by every backend: the subdirectory is what the materializer writes into, and
-    a crashed writer's leftovers are found (and purged) by age.
+    Shared by every backend: the subdirectory is what the materializer writes into. Its name
+    is ``<random>.<pid>@<host>``, so a crashed writer's leftovers are found and purged once
+    that process is gone (or, for another host's, by age).
     """
 
     def __init__(self, staging_dir: str) -> None:
         self.staging_dir = staging_dir
 
     def new_staging(self) -> str:
-        path = self.staging_dir + _SEP + unique_name()
+        path = self.staging_dir + _SEP + unique_name() + "." + _writer_tag()
         try:
             os.mkdir(path)
         except FileNotFoundError:  # first save into this root (or it was wiped)
@@ -165,6 +198,47 @@ class LocalBackend(StagingArea):
 
     def local_directory(self, content_hash: str) -> str:
         return self.directory(content_hash)
+
+    def touch(self, content_hash: str) -> bool:
+        """Mark a stored copy as just reused (its directory's mtime); False if it is gone.
+
+        A save that finds its bytes stored writes nothing; the touch tells a garbage
+        collector sweeping at that moment that a run is about to record the copy.
+        """
+        try:
+            os.utime(self.directory(content_hash))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def modified_at(self, content_hash: str) -> float | None:
+        try:
+            return os.stat(self.directory(content_hash)).st_mtime
+        except FileNotFoundError:
+            return None
+
+    def set_aside(self, content_hash: str) -> tuple[str, float] | None:
+        """Move the artifact into staging by one rename: a save from now on stores it anew.
+
+        A rename keeps the directory's mtime, so a touch just before it still shows.
+        """
+        trash = os.path.join(self.staging_dir, "gc-" + unique_name())
+        os.makedirs(self.staging_dir, exist_ok=True)
+        try:
+            os.rename(self.directory(content_hash), trash)
+        except FileNotFoundError:
+            return None
+        return trash, os.stat(trash).st_mtime
+
+    def put_back(self, content_hash: str, aside: str) -> None:
+        """Undo :meth:`set_aside` (a copy stored meanwhile wins; the set-aside one goes)."""
+        try:
+            os.rename(aside, self.directory(content_hash))
+        except OSError:
+            self.discard(aside)
+
+    def drop(self, content_hash: str, aside: str) -> None:
+        self.discard(aside)
 
     def holds(self, content_hash: str, manifest_size: int, entries: list[FileEntry]) -> bool:
         """Whether a sound copy is stored: ``stat`` calls only, no reads.

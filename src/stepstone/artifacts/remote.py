@@ -211,6 +211,24 @@ class FsspecBackend(StagingArea):
     def reader(self, content_hash: str, uri: str) -> ArtifactReader:
         return FsspecArtifactReader(self.fs, self.directory(content_hash), uri)
 
+    def touch(self, content_hash: str) -> bool:
+        # Objects keep no mtime that could be moved without rewriting them: a sweep of an
+        # object store relies on re-reading the metadata just before it deletes.
+        return True
+
+    def modified_at(self, content_hash: str) -> float | None:
+        return 0.0 if self.exists(content_hash) else None
+
+    def set_aside(self, content_hash: str) -> tuple[str, float] | None:
+        # Nothing moves atomically on an object store: the artifact stays until dropped.
+        return (self.directory(content_hash), 0.0) if self.exists(content_hash) else None
+
+    def put_back(self, content_hash: str, aside: str) -> None:
+        return None  # it never left
+
+    def drop(self, content_hash: str, aside: str) -> None:
+        self.delete(content_hash)
+
     def delete(self, content_hash: str) -> bool:
         final = self.directory(content_hash)
         if not self.exists(content_hash):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from typing import Any, Literal
 
 from blake3 import blake3
 
-from stepstone.artifacts.backends import Backend, LocalBackend, local_root
+from stepstone.artifacts.backends import Backend, LocalBackend, local_root, writer_of
 from stepstone.artifacts.files import ArtifactReader, ArtifactWriter, write_new_file
 from stepstone.artifacts.hashing import (
     MANIFEST_NAME,
@@ -61,6 +62,7 @@ from stepstone.artifacts.registry import (
     materializer_for,
 )
 from stepstone.artifacts.storage import StorageOptions
+from stepstone.artifacts.sweep import SetAside, StagingLeftover, process_alive, size_on_disk
 from stepstone.exceptions import (
     ArtifactIntegrityError,
     ArtifactMissingError,
@@ -271,7 +273,9 @@ class ArtifactStore:
                 stamps.remember(file, digest)
             assert path is not None
             stamps.remember_manifest(path, content_hash, entries)
-        return "sound"
+        # Tell a garbage collector sweeping now that a run is about to record this copy; one
+        # that set it aside a moment ago made it absent, so it is written again.
+        return "sound" if backend.touch(content_hash) else "absent"
 
     def _remember(self, content_hash: str, entries: list[FileEntry]) -> None:
         """Stamp the files just published: loading them in this process needs no hash."""
@@ -515,20 +519,64 @@ class ArtifactStore:
         """Content hashes of every complete artifact in the store, sorted (for gc)."""
         return self._backend.iter_hashes()
 
-    def purge_staging(self, older_than: float = 86400.0) -> int:
-        """Remove staging leftovers of crashed writers older than ``older_than`` seconds.
+    def modified_at(self, content_hash: str) -> float | None:
+        """When an artifact was stored or last reused by a save (None if it is gone)."""
+        return self._backend.modified_at(content_hash)
 
-        A staging directory's age is that of its last created file, so a live writer's is
-        younger than any sensible threshold; the default (a day) leaves even very long
-        uploads alone. Returns the number of entries removed.
+    def set_aside(self, content_hash: str) -> SetAside | None:
+        """Take an artifact out of sight before a sweep decides on it (None: it is gone).
+
+        Locally it moves into staging by one rename, so a save of the same bytes from then on
+        writes them anew instead of reusing a copy about to go; :meth:`put_back` or
+        :meth:`drop` finishes it. On an object store it stays in place until dropped.
+        """
+        try:
+            found = self._backend.set_aside(content_hash)
+        except OSError as exc:
+            raise ArtifactStoreError(f"Could not set aside artifact {content_hash}: {exc}") from exc
+        return None if found is None else SetAside(content_hash, *found)
+
+    def put_back(self, aside: SetAside) -> None:
+        """Return a set-aside artifact: a run recorded it, or touched it, meanwhile."""
+        self._backend.put_back(aside.content_hash, aside.location)
+
+    def drop(self, aside: SetAside) -> None:
+        """Delete a set-aside artifact for good."""
+        try:
+            self._backend.drop(aside.content_hash, aside.location)
+        except OSError as exc:
+            raise ArtifactStoreError(
+                f"Could not delete artifact {aside.content_hash}: {exc}"
+            ) from exc
+
+    def staging_leftovers(self, older_than: float = 86400.0) -> list[StagingLeftover]:
+        """Staging entries no live writer owns: their writer's process is gone, or old.
+
+        An entry's name records its writer's pid and host: one of this host whose process no
+        longer exists is a leftover at once. Entries of another host, or that name no writer
+        (trash of an interrupted delete), are leftovers once older than ``older_than``
+        seconds (the age of an entry is that of its last created file, so a live writer's is
+        younger than any sensible threshold; the default, a day, leaves long uploads alone).
         """
         limit = time.time() - older_than
-        removed = 0
+        host = socket.gethostname()
+        leftovers = []
         for path, mtime in self._backend.staging_entries():
-            if mtime < limit:
-                self._backend.discard(path)
-                removed += 1
-        return removed
+            writer = writer_of(os.path.basename(path))
+            if writer is not None and writer[1] == host:
+                dead = not process_alive(writer[0])
+            else:
+                dead = mtime < limit
+            if dead:
+                leftovers.append(StagingLeftover(path, size_on_disk(path), writer))
+        return leftovers
+
+    def purge_staging(self, older_than: float = 86400.0) -> int:
+        """Remove the :meth:`staging_leftovers`; return how many entries were removed."""
+        leftovers = self.staging_leftovers(older_than)
+        for leftover in leftovers:
+            self._backend.discard(leftover.path)
+        return len(leftovers)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -229,8 +229,9 @@ def gc(
     """Delete unreferenced artifact files; report bytes freed.
 
     Removes the stored files of artifacts no recorded run or cache entry references (left by
-    deleted runs or interrupted writes), and staging leftovers older than a day. Refuses
-    while runs are in progress, unless --force.
+    deleted runs or interrupted writes), and staging leftovers of interrupted writes whose
+    process is gone. Refuses while runs are in progress, unless --force; a run that starts
+    while it sweeps keeps what it records or reuses.
     """
     from stepstone.cli import documents
     from stepstone.client import Client

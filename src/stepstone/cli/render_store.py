@@ -184,8 +184,10 @@ def print_garbage(report: GarbageReport) -> None:
             f"[yellow]Note:[/yellow] {len(report.in_progress)} run(s) in progress "
             f"({escape(', '.join(report.in_progress[:3]))})."
         )
-    if not report.artifacts:
+    if not report.artifacts and not report.staging_leftovers:
         out.print("Nothing to collect: every stored artifact is referenced by a recorded run.")
+    elif not report.artifacts:
+        out.print("Every stored artifact is referenced by a recorded run.")
     elif report.dry_run:
         out.print(
             f"Would delete {report.artifacts} unreferenced artifact(s), freeing "
@@ -196,8 +198,20 @@ def print_garbage(report: GarbageReport) -> None:
             f"Deleted {report.artifacts} unreferenced artifact(s), freed "
             f"{format_size(report.bytes)} ({report.bytes} bytes)."
         )
+    if report.kept:
+        out.print(
+            f"Kept {len(report.kept)} artifact(s) that a run recorded or reused while collecting."
+        )
     if report.staging_removed:
-        out.print(f"Removed {report.staging_removed} staging leftover(s) of interrupted writes.")
+        out.print(
+            f"Removed {report.staging_removed} staging leftover(s) of interrupted writes, "
+            f"freeing {format_size(report.staging_bytes)}."
+        )
+    elif report.dry_run and report.staging_leftovers:
+        out.print(
+            f"Would remove {report.staging_leftovers} staging leftover(s) of interrupted "
+            f"writes, freeing {format_size(report.staging_bytes)} ({report.staging_bytes} bytes)."
+        )
 
 
 # -- settings ----------------------------------------------------------------------------------
