@@ -266,7 +266,7 @@ def _sweep(
     for content_hash in candidates:
         try:
             size = artifacts.size_of(artifacts.uri_for(content_hash))
-        except ArtifactNotFoundError:  # removed meanwhile, or never complete
+        except ArtifactMissingError:  # removed meanwhile, or never complete
             continue
         listed.append((content_hash, artifacts.modified_at(content_hash), size))
     aside = []
