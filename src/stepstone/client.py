@@ -8,24 +8,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stepstone.config import Settings, load_settings
 from stepstone.exceptions import (
     ArtifactNotFoundError,
+    PipelineNotFoundError,
     RunNotFoundError,
     StepNotFoundError,
     StepRunNotFoundError,
     did_you_mean,
 )
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
-from stepstone.models import Artifact, PipelineRun, StepRun, find_run
+from stepstone.models import Artifact, PipelineRun, RecordedPipeline, StepRun, find_run
 from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from stepstone.cache.explain import Explanation
     from stepstone.read_model import RunComparison, SourceRun
 
@@ -38,6 +38,28 @@ _LATEST_PAGE = 50
 def _step_names(record: PipelineRunRecord) -> set[str]:
     """The invocation names of a run's steps, from the graph recorded when it started."""
     return {str(entry.get("name")) for entry in record.graph.get("steps", ())}
+
+
+class RunPage:
+    """One page of runs in the shape of ZenML's page object: ``.items``, ``.total`` (runs on
+    every page), ``.index`` (from 1); it also iterates, indexes and counts like a list."""
+
+    def __init__(self, runs: Iterable[PipelineRun], *, total: int, index: int) -> None:
+        self.items = list(runs)
+        self.total = total
+        self.index = index
+
+    def __iter__(self) -> Iterator[PipelineRun]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, position: int) -> PipelineRun:
+        return self.items[position]
+
+    def __repr__(self) -> str:
+        return f"<RunPage {self.index}: {len(self.items)} of {self.total} runs>"
 
 
 class Client:
@@ -142,6 +164,47 @@ class Client:
     def last_run(self, pipeline_name: str) -> PipelineRun:
         """The most recent run of a pipeline."""
         return self._wrap(self._latest(pipeline_name, None))
+
+    # -- ZenML's names for run history ---------------------------------------------------
+
+    def get_pipeline(self, name: str) -> RecordedPipeline:
+        """A pipeline by name, as its runs show it: ``.runs``, ``.last_run``,
+        ``.last_successful_run``.
+
+        Raises:
+            PipelineNotFoundError: no run of that pipeline is recorded (with a "did you mean").
+        """
+        if self.stores.metadata.count_runs(name) == 0:
+            raise PipelineNotFoundError(name, self.pipeline_names())
+        return RecordedPipeline(name, self.stores)
+
+    def pipeline_names(self, limit: int = 1000) -> list[str]:
+        """Names of the pipelines among the ``limit`` most recent runs, most recent first."""
+        records = self.stores.metadata.list_runs(limit=limit)
+        return list(dict.fromkeys(record.pipeline_name for record in records))
+
+    def get_pipeline_run(self, name_id_or_prefix: str) -> PipelineRun:
+        """A run by name, id or unique id prefix (ZenML's name for :meth:`get_run`)."""
+        return self.get_run(name_id_or_prefix)
+
+    def list_pipeline_runs(
+        self,
+        *,
+        pipeline_name: str | None = None,
+        status: str | None = None,
+        size: int | None = None,
+        page: int = 1,
+    ) -> RunPage:
+        """Runs newest first, ``size`` per page (all when ``None``); ZenML's call shape.
+
+        The result is a list of runs that also has ZenML's page fields (``.items``,
+        ``.total``, ``.index``), so code reading either works.
+        """
+        if page < 1:
+            raise RunNotFoundError(f"page {page} (pages start at 1)", [])
+        offset = 0 if size is None else (page - 1) * size
+        runs = self.list_runs(pipeline_name, status=status, limit=size, offset=offset)
+        return RunPage(runs, total=self.count_runs(pipeline_name, status=status), index=page)
 
     def get_step_run(self, step_run_id: str) -> StepRun:
         """A step run by id."""

@@ -189,6 +189,20 @@ class AmbiguousRunError(RunNotFoundError):
         )
 
 
+class PipelineNotFoundError(NotFoundError):
+    """No run of a pipeline of that name is recorded (a pipeline exists through its runs)."""
+
+    def __init__(self, name: str, known: Iterable[str] = (), detail: str = "") -> None:
+        self.name = name
+        self.suggestions = difflib.get_close_matches(name, list(known), n=3)
+        message = f"No run of pipeline '{name}' is recorded{detail}."
+        if self.suggestions:
+            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
+        else:
+            message += " Run it first, or list recorded runs with 'stepstone runs list'."
+        super().__init__(message)
+
+
 class StepNotFoundError(NotFoundError):
     """A run has no step of the given name; ``.suggestions`` holds the name the message offers."""
 

@@ -9,17 +9,19 @@ reads zero artifact bytes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import AmbiguousRunError, RunNotFoundError
+from stepstone.exceptions import AmbiguousRunError, PipelineNotFoundError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactRecord,
     MetadataResource,
     PipelineRunRecord,
+    RunStatus,
     StepRunRecord,
 )
+from stepstone.steps.configuration import RunConfiguration, StepConfiguration
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation, StepRunFacts
@@ -59,6 +61,20 @@ class Artifact:
         """Load the value from the artifact store."""
         record = self.record
         return self._stores.artifacts.load(record.uri, record.materializer, record.data_type)
+
+    # ZenML's newer releases give ``outputs[name]`` (and ``inputs[name]``) as a list of
+    # artifact versions; an artifact is also that one-element list, so ``outputs["x"][0]``
+    # and ``outputs["x"].load()`` both work.
+    def __getitem__(self, index: int) -> Artifact:
+        if index not in (0, -1):
+            raise IndexError(f"artifact '{self.name}' is a list of one: index 0, not {index}.")
+        return self
+
+    def __iter__(self) -> Iterator[Artifact]:
+        return iter((self,))
+
+    def __len__(self) -> int:
+        return 1
 
     def __repr__(self) -> str:
         return (
@@ -197,6 +213,16 @@ class StepRun:
         return step_metadata(self._stores.metadata, [self.record])[self.id]
 
     @property
+    def config(self) -> StepConfiguration:
+        """What the step was configured with: ``.parameters``, ``.enable_cache``, ``.settings``."""
+        run = self._stores.metadata.get_run(self.run_id)
+        steps = run.graph.get("steps", []) if run is not None else []
+        stored = next(
+            (entry.get("config") or {} for entry in steps if entry.get("name") == self.name), {}
+        )
+        return StepConfiguration.from_json(stored, self.parameters, self.definition_name)
+
+    @property
     def logs(self) -> str | None:
         """Captured stdout, stderr and log records of the execution that produced this result."""
         return self._stores.metadata.get_logs(self.cached_from or self.id)
@@ -267,6 +293,23 @@ class PipelineRun:
         return run_metadata(self._stores.metadata, self.id, records)
 
     @property
+    def config(self) -> RunConfiguration:
+        """What the run was configured with: ``.parameters``, ``.enable_cache``, ``.settings``."""
+        record = self.record
+        return RunConfiguration.from_json(
+            record.graph.get("config") or {},
+            name=record.pipeline_name,
+            run_name=record.name,
+            parameters=record.parameters,
+        )
+
+    @property
+    def pipeline(self) -> RecordedPipeline:
+        """The pipeline this run belongs to, with its run history."""
+
+        return RecordedPipeline(self.pipeline_name, self._stores)
+
+    @property
     def steps(self) -> dict[str, StepRun]:
         """Step name -> step run, in execution order."""
         if self._steps is None:
@@ -313,3 +356,46 @@ def _describe_run(record: PipelineRunRecord) -> str:
     """``9fd1c2a0e4b7  mnist_pipeline-7  (mnist_pipeline, 2026-12-01 22:10)`` for a listing."""
     started = record.started_at.strftime("%Y-%m-%d %H:%M")
     return f"{record.id[:12]}  {record.name}  ({record.pipeline_name}, {started})"
+
+
+class RecordedPipeline:
+    """A pipeline as its recorded runs show it (``Client().get_pipeline(name)``).
+
+    Reading an attribute queries the metadata store, so ``last_run`` is current each time.
+    """
+
+    def __init__(self, name: str, stores: Stores) -> None:
+        self.name = name
+        self._stores = stores
+
+    def _runs(self, status: str | None = None, limit: int | None = None) -> list[PipelineRun]:
+        records = self._stores.metadata.list_runs(self.name, status=status, limit=limit)
+        return [PipelineRun(record, self._stores) for record in records]
+
+    @property
+    def runs(self) -> list[PipelineRun]:
+        """Every recorded run of the pipeline, newest first."""
+        return self._runs()
+
+    @property
+    def num_runs(self) -> int:
+        return self._stores.metadata.count_runs(self.name)
+
+    @property
+    def last_run(self) -> PipelineRun:
+        """The most recent run, whatever its status."""
+        runs = self._runs(limit=1)
+        if not runs:
+            raise PipelineNotFoundError(self.name)
+        return runs[0]
+
+    @property
+    def last_successful_run(self) -> PipelineRun:
+        """The most recent run that completed."""
+        runs = self._runs(status=RunStatus.COMPLETED, limit=1)
+        if not runs:
+            raise PipelineNotFoundError(self.name, detail=" that completed")
+        return runs[0]
+
+    def __repr__(self) -> str:
+        return f"<RecordedPipeline '{self.name}'>"

@@ -135,6 +135,18 @@ def _run_header(run: PipelineRun) -> Table:
     header.add_row("Started", format_time(run.started_at))
     header.add_row("Duration", format_duration(run.duration))
     header.add_row("Parameters", escape(format_parameters(run.parameters)))
+    config = run.config
+    for label, value in (("Settings", config.settings), ("Extra", config.extra)):
+        if value:
+            header.add_row(label, escape(format_parameters(value)))
+    for step in run.steps.values():
+        own = step.config
+        for label, value, inherited in (
+            ("settings", own.settings, config.settings),
+            ("extra", own.extra, config.extra),
+        ):
+            if value and value != inherited:
+                header.add_row(f"  {step.name} {label}", escape(format_parameters(value)))
     return header
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -92,7 +92,7 @@ def run(
         module = load_module(parsed.path)
         pipeline = find_pipeline(module, parsed)
         parameters = parse_parameters(pipeline, param or [])
-        options: dict[str, object] = {}
+        options: dict[str, Any] = {}
         if no_cache:
             options["enable_cache"] = False
         steps = [name.strip() for item in refresh or [] for name in item.split(",") if name.strip()]

@@ -88,6 +88,8 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
                 except ArtifactIntegrityError:
                     unusable_input = name
                     raise
+            for name, count in task.input_groups.items():
+                arguments[name] = tuple(arguments.pop(f"{name}.{i}") for i in range(count))
             opened = step_context(task.info, store.root) if task.info else nullcontext()
             with opened as context:
                 value = task.func(**arguments)

@@ -83,6 +83,9 @@ class StepTask:
     resources: dict[str, float | str] = field(default_factory=dict)
     arrived_by_value: bool = False
     info: StepInfo | None = None
+    input_groups: dict[str, int] = field(default_factory=dict)
+    """Argument name -> element count of an argument passed a tuple of step outputs; its
+    elements are the inputs ``"<argument>.<position>"`` (see ``Invocation.input_groups``)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         from stepstone.execution.shipping import ship

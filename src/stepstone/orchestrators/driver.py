@@ -123,7 +123,7 @@ class RunDriver:
             started_at=self.started_at,
             ended_at=None,
             parameters=plan.parameters,
-            graph=plan.graph.describe(),
+            graph=plan.describe(),
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
         self.read_through = _read_through(stores)
@@ -287,6 +287,7 @@ class RunDriver:
                 output_names=signature.output_names,
                 enable_cache=planned.enable_cache,
             ),
+            input_groups=planned.invocation.input_groups,
         )
         future: Future[StepResult]
         try:
@@ -333,7 +334,7 @@ class RunDriver:
             StepRunWrite(
                 record,
                 new_artifacts=(*external, *outputs.values()),
-                logs=result.logs,
+                logs=result.logs if planned.enable_step_logs else None,
                 cache_entry=result.succeeded and planned.enable_cache,
                 metadata=tuple(logged[0]),
                 tags=tuple(logged[1]),

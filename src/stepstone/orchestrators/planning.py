@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stepstone.artifacts import (
@@ -42,8 +42,9 @@ from stepstone.exceptions import (
     did_you_mean,
 )
 from stepstone.models import Artifact
-from stepstone.pipeline import Pipeline, PipelineGraph
+from stepstone.pipeline import Pipeline, PipelineGraph, PipelineOptions
 from stepstone.steps import Invocation
+from stepstone.steps.configuration import StepConfiguration, layered
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,14 @@ class PlannedStep:
     depends_on: tuple[str | os.PathLike[str], ...]
     expires_after: dt.timedelta | None
     materializers: dict[str, type[Materializer]]
+    configuration: dict[str, Any] = field(default_factory=dict)
+    """The step's recorded configuration (:class:`~stepstone.steps.StepConfiguration` JSON):
+    its own settings with the pipeline's merged under them."""
+
+    @property
+    def enable_step_logs(self) -> bool:
+        """Whether what the step prints and logs is stored (default: yes)."""
+        return self.configuration.get("enable_step_logs") is not False
 
     @property
     def name(self) -> str:
@@ -126,8 +135,25 @@ def _static_decision(
     return Decision.REFRESH if refresh else None
 
 
+def step_configuration(invocation: Invocation, pipeline: PipelineOptions) -> dict[str, Any]:
+    """What is recorded as the step's configuration: the step's options over the pipeline's."""
+    options = invocation.step.options
+    logs = options.enable_step_logs
+    return StepConfiguration(
+        name=options.name,
+        enable_cache=options.enable_cache,
+        enable_step_logs=pipeline.enable_step_logs if logs is None else logs,
+        settings=layered(pipeline.settings, options.settings),
+        extra=layered(pipeline.extra, options.extra),
+    ).to_json()
+
+
 def plan_step(
-    invocation: Invocation, pipeline_cache: bool | None, cache_on: bool, refresh: bool = False
+    invocation: Invocation,
+    pipeline_cache: bool | None,
+    cache_on: bool,
+    refresh: bool = False,
+    pipeline: PipelineOptions | None = None,
 ) -> PlannedStep:
     step = invocation.step
     parameters: dict[str, Any] = {}
@@ -165,6 +191,9 @@ def plan_step(
         static_decision=_static_decision(invocation, pipeline_cache, cache_on, refresh),
         depends_on=step.cache_depends_on,
         expires_after=step.cache_expires_after,
+        configuration=step_configuration(
+            invocation, pipeline or PipelineOptions(name=invocation.id)
+        ),
     )
 
 
@@ -183,6 +212,17 @@ class RunPlan:
     graph: PipelineGraph
     parameters: dict[str, Any]
     steps: dict[str, PlannedStep]
+    configuration: dict[str, Any] = field(default_factory=dict)
+    """The run's recorded configuration (:class:`~stepstone.steps.RunConfiguration` JSON)."""
+
+    def describe(self) -> dict[str, Any]:
+        """The graph document stored with the run, with the run's and each step's
+        configuration (read back as ``run.config`` and ``step.config``)."""
+        document = self.graph.describe()
+        for entry in document["steps"]:
+            entry["config"] = self.steps[entry["name"]].configuration
+        document["config"] = self.configuration
+        return document
 
 
 def plan_run(
@@ -199,10 +239,21 @@ def plan_run(
                 f"refresh names step '{name}', which this pipeline does not have."
                 f"{did_you_mean(name, graph.invocations)} Its steps: {', '.join(graph.order)}.",
             )
+    options = pipeline.options
     steps = {
         name: plan_step(
-            graph.invocations[name], pipeline.enable_cache, cache_on, name in pipeline.refresh
+            graph.invocations[name],
+            pipeline.enable_cache,
+            cache_on,
+            name in pipeline.refresh,
+            options,
         )
         for name in graph.order
     }
-    return RunPlan(pipeline.name, graph, parameters, steps)
+    configuration = {
+        "enable_cache": options.enable_cache,
+        "enable_step_logs": options.enable_step_logs,
+        "settings": dict(options.settings),
+        "extra": dict(options.extra),
+    }
+    return RunPlan(pipeline.name, graph, parameters, steps, configuration)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from stepstone.exceptions import PipelineDefinitionError, did_you_mean
-from stepstone.pipeline.tracing import PipelineGraph, trace
+from stepstone.pipeline.tracing import PipelineGraph, same_value, trace
+from stepstone.steps.configuration import DICT_OPTIONS, changed_options
+from stepstone.steps.invocation import ACTIVE_TRACER
 
 if TYPE_CHECKING:
     from stepstone.models import PipelineRun
@@ -31,14 +33,27 @@ class PipelineOptions:
         executor: where cache misses run: ``"local"``, ``"threads:4"``, ``"processes"``,
             ``"dask"``, ``"tcp://host:8786"`` or a ``concurrent.futures.Executor``;
             ``None`` uses the ``executor`` setting (``STEPSTONE_EXECUTOR``).
+        enable_step_logs: ``False`` stores no step's output unless the step says otherwise.
+        parameters: values for the pipeline function's arguments the call leaves out.
+        settings: free-form settings recorded with each run, merged under each step's.
+        extra: free-form extra data, recorded and merged the same way.
     """
 
     name: str
     enable_cache: bool | None = None
     refresh: tuple[str, ...] = ()
     executor: Any = None
+    enable_step_logs: bool | None = None
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for option in DICT_OPTIONS:
+            if not isinstance(getattr(self, option), Mapping):
+                raise PipelineDefinitionError(
+                    self.name, f"{option} takes a dictionary, not {getattr(self, option)!r}."
+                )
         refresh = self.refresh
         if isinstance(refresh, str):
             refresh = (refresh,)
@@ -56,6 +71,13 @@ class Pipeline:
         self.signature = inspect.signature(func)
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
+        for key in options.parameters:
+            if key not in self.signature.parameters:
+                raise PipelineDefinitionError(
+                    options.name,
+                    f"parameters names '{key}', which the pipeline function does not take."
+                    f"{did_you_mean(key, self.signature.parameters)}",
+                )
 
     @property
     def name(self) -> str:
@@ -69,31 +91,84 @@ class Pipeline:
     def refresh(self) -> tuple[str, ...]:
         return self.options.refresh
 
-    def with_options(self, **changes: Any) -> Pipeline:
-        """A copy with other options, e.g. ``my_pipeline.with_options(enable_cache=False)``."""
-        fields = {f.name for f in dataclasses.fields(PipelineOptions)}
-        for key in changes:
-            if key not in fields:
+    def _changed_options(self, changes: Mapping[str, Any], merge: bool) -> PipelineOptions:
+        def unknown(message: str) -> Exception:
+            return PipelineDefinitionError(self.name, message)
+
+        changed: PipelineOptions = changed_options(self.options, changes, merge, unknown)
+        return changed
+
+    def with_options(self, *, merge: bool = True, **changes: Any) -> Pipeline:
+        """A copy with other options, e.g. ``my_pipeline.with_options(enable_cache=False)``.
+
+        ``parameters``, ``settings`` and ``extra`` merge into the current ones unless
+        ``merge=False``; the original is unchanged (see :meth:`configure`).
+        """
+        return Pipeline(self.func, self._changed_options(changes, merge))
+
+    def configure(self, *, merge: bool = True, **changes: Any) -> Pipeline:
+        """Change this pipeline's options in place and return it."""
+        self.options = Pipeline(self.func, self._changed_options(changes, merge)).options
+        return self
+
+    @property
+    def last_run(self) -> PipelineRun:
+        """The most recent run of this pipeline in the current stepstone home."""
+        from stepstone.client import Client
+
+        return Client().get_pipeline(self.name).last_run
+
+    @property
+    def last_successful_run(self) -> PipelineRun:
+        """The most recent completed run of this pipeline in the current stepstone home."""
+        from stepstone.client import Client
+
+        return Client().get_pipeline(self.name).last_successful_run
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
+        """The call's arguments with configured ``parameters`` filling the ones left out."""
+        try:
+            bound = self.signature.bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise PipelineDefinitionError(self.name, f"cannot be called this way: {exc}.") from exc
+        for key, value in self.options.parameters.items():
+            if key in bound.arguments and not same_value(bound.arguments[key], value):
                 raise PipelineDefinitionError(
-                    self.name, f"unknown option '{key}'.{did_you_mean(key, fields)}"
+                    self.name,
+                    f"parameter '{key}' is configured as {value!r} and also passed in the call "
+                    f"as {bound.arguments[key]!r}. Give it in one place.",
                 )
-        return Pipeline(self.func, dataclasses.replace(self.options, **changes))
+            bound.arguments[key] = value
+        try:
+            bound = self.signature.bind(*bound.args, **bound.kwargs)
+        except TypeError as exc:
+            raise PipelineDefinitionError(self.name, f"cannot be called this way: {exc}.") from exc
+        return bound
 
     def bind(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Bind call arguments to the pipeline function, defaults applied."""
-        try:
-            bound = self.signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise PipelineDefinitionError(self.name, f"cannot be called this way: {exc}.") from exc
+        bound = self._arguments(args, kwargs)
         bound.apply_defaults()
         return dict(bound.arguments)
 
     def trace(self, *args: Any, **kwargs: Any) -> PipelineGraph:
         """Trace the pipeline function into a graph without running anything."""
-        return trace(self.name, self.func, args, kwargs)
+        bound = self._arguments(args, kwargs)
+        return trace(self.name, self.func, bound.args, bound.kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> PipelineRun:
-        """Run the pipeline now and return the recorded run."""
+        """Run the pipeline now and return the recorded run.
+
+        Called inside another pipeline's function, it runs nothing: its steps join the
+        outer pipeline's graph and the call returns what its function returns (handles to
+        its steps' outputs). Its ``parameters`` apply; the run options are the outer run's.
+        """
+        tracer = ACTIVE_TRACER.get()
+        if tracer is not None:
+            bound = self._arguments(args, kwargs)
+            return cast(
+                "PipelineRun", tracer.inline(self.name, self.func, bound.args, bound.kwargs)
+            )
         from stepstone.orchestrators.driver import run_pipeline
 
         return run_pipeline(self, args, kwargs)
@@ -106,7 +181,13 @@ class Pipeline:
 def pipeline(func: Callable[..., Any], /) -> Pipeline: ...
 @overload
 def pipeline(
-    *, name: str | None = None, enable_cache: bool | None = None
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    enable_step_logs: bool | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -116,8 +197,14 @@ def pipeline(
     *,
     name: str | None = None,
     enable_cache: bool | None = None,
+    enable_step_logs: bool | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Declare a pipeline: a function whose body calls steps.
+
+    The keyword arguments are the fields of :class:`PipelineOptions`.
 
     Example:
         >>> from stepstone import step, pipeline
@@ -133,7 +220,12 @@ def pipeline(
 
     def decorate(function: Callable[..., Any]) -> Pipeline:
         options = PipelineOptions(
-            name=name or str(getattr(function, "__name__", "pipeline")), enable_cache=enable_cache
+            name=name or str(getattr(function, "__name__", "pipeline")),
+            enable_cache=enable_cache,
+            enable_step_logs=enable_step_logs,
+            parameters=dict(parameters or {}),
+            settings=dict(settings or {}),
+            extra=dict(extra or {}),
         )
         return Pipeline(function, options)
 

@@ -33,6 +33,17 @@ def _contains_handle(value: Any) -> bool:
 _TRACES = itertools.count(1)
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Whether a configured parameter and the call's value agree (arrays and the like that
+    cannot say so count as different)."""
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an ambiguous truth value (arrays): not provably the same
+        return False
+
+
 class PipelineTracer:
     """Records step calls made while a pipeline function runs."""
 
@@ -41,6 +52,28 @@ class PipelineTracer:
         self.invocations: dict[str, Invocation] = {}
         self.trace = next(_TRACES)  # stamped on every handle this trace makes
         self._counters: dict[str, int] = {}  # step name -> calls so far (ids in O(1))
+        self._inlined: list[str] = []  # names of the pipelines being inlined, outermost first
+
+    def inline(
+        self,
+        pipeline_name: str,
+        func: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Trace a pipeline called inside this one: its steps join this graph (an id that
+        is taken gets the inner pipeline's name as a prefix) and its return value, handles
+        of its steps' outputs, goes back to the caller."""
+        if pipeline_name == self.pipeline_name or pipeline_name in self._inlined:
+            chain = " -> ".join([self.pipeline_name, *self._inlined, pipeline_name])
+            raise PipelineDefinitionError(
+                self.pipeline_name, f"calls itself through {chain}; a pipeline cannot recurse."
+            )
+        self._inlined.append(pipeline_name)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            self._inlined.pop()
 
     def _new_id(self, step: Step[Any, Any], requested: str | None) -> str:
         if requested is not None:
@@ -48,11 +81,17 @@ class PipelineTracer:
                 raise StepDefinitionError(
                     step.name, f"id={requested!r} must be a Python identifier string."
                 )
+            if requested in self.invocations and self._inlined:
+                requested = self._prefixed(requested)
             if requested in self.invocations:
                 raise PipelineDefinitionError(
                     self.pipeline_name, f"two step calls use id '{requested}'; ids are unique."
                 )
             return requested
+        if self._inlined and step.name in self.invocations:
+            prefixed = self._prefixed(step.name)
+            if prefixed not in self.invocations:
+                return prefixed
         counter = self._counters.get(step.name, 0)
         candidate = step.name if counter == 0 else f"{step.name}_{counter + 1}"
         while candidate in self.invocations:
@@ -60,6 +99,9 @@ class PipelineTracer:
             candidate = f"{step.name}_{counter + 1}"
         self._counters[step.name] = counter + 1
         return candidate
+
+    def _prefixed(self, name: str) -> str:
+        return f"{self._inlined[-1]}_{name}"
 
     def _bind(
         self, step: Step[Any, Any], args: Sequence[Any], kwargs: dict[str, Any]
@@ -77,6 +119,15 @@ class PipelineTracer:
             bound = step.signature.bind_partial(*args, **kwargs)
         except TypeError as exc:
             raise StepDefinitionError(step.name, f"cannot be called this way: {exc}.") from exc
+        for name, value in step.options.parameters.items():
+            if name in bound.arguments and not same_value(bound.arguments[name], value):
+                raise StepDefinitionError(
+                    step.name,
+                    f"parameter '{name}' is configured as {value!r} but the call passes "
+                    f"{bound.arguments[name]!r}. Give it in one place: the call or "
+                    "configure/with_options(parameters=...).",
+                )
+            bound.arguments[name] = value
         missing = [
             name
             for name, parameter in parameters.items()
@@ -117,15 +168,27 @@ class PipelineTracer:
         arguments = self._bind(step, args, kwargs)
         inputs: dict[str, OutputHandle] = {}
         literals: dict[str, Any] = {}
+        groups: dict[str, int] = {}
         for name, value in arguments.items():
             if isinstance(value, OutputHandle):
                 self._check_own(step, f"input '{name}'", value)
                 inputs[name] = value
+            elif (
+                isinstance(value, tuple)
+                and value
+                and all(isinstance(item, OutputHandle) for item in value)
+            ):
+                # The tuple of handles a several-output step returned, passed on whole:
+                # each element is its own input artifact, the step gets them as a tuple.
+                groups[name] = len(value)
+                for position, item in enumerate(value):
+                    self._check_own(step, f"input '{name}'", item)
+                    inputs[f"{name}.{position}"] = item
             elif _contains_handle(value):
                 raise StepDefinitionError(
                     step.name,
-                    f"argument '{name}' holds step outputs inside a container. Each step output "
-                    "must be passed as its own argument so it can be stored as an artifact.",
+                    f"argument '{name}' holds step outputs inside a container. Pass each step "
+                    "output as its own argument, or the whole tuple a step returned as one.",
                 )
             elif isinstance(value, Step):
                 raise StepDefinitionError(
@@ -157,6 +220,7 @@ class PipelineTracer:
             literals=literals,
             after=tuple(dict.fromkeys(after_ids)),
             index=len(self.invocations),
+            input_groups=groups,
         )
         invocation.outputs = tuple(
             OutputHandle(invocation.id, name, self.pipeline_name, self.trace)

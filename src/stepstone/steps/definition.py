@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stepstone.exceptions import StepDefinitionError, did_you_mean
+from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER, OutputHandle
 from stepstone.steps.signature import StepSignature, parse_signature
 
@@ -40,6 +41,11 @@ class StepOptions:
         retries: how many times to execute again after a transient failure (a worker
             that died); a step's own exception is retried only if it is in ``retry_on``.
         retry_on: exception types of the step that are worth retrying (``TimeoutError``).
+        enable_step_logs: ``False`` keeps the step's output out of the metadata store.
+        parameters: argument name -> value used when the call does not pass that argument
+            (passing a different value in the call is an error: say it once).
+        settings: free-form settings, recorded with each run (``runs show``).
+        extra: free-form extra data, recorded the same way.
     """
 
     name: str
@@ -51,9 +57,17 @@ class StepOptions:
     resources: Mapping[str, float | str] = dataclasses.field(default_factory=dict)
     retries: int = 0
     retry_on: tuple[type[BaseException], ...] = ()
+    enable_step_logs: bool | None = None
+    parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._check_execution_options()
+        for option in DICT_OPTIONS:
+            value = getattr(self, option)
+            if not isinstance(value, Mapping):
+                raise StepDefinitionError(self.name, f"{option} takes a dictionary, not {value!r}.")
         depends = self.cache_depends_on
         if isinstance(depends, str | os.PathLike):
             object.__setattr__(self, "cache_depends_on", (depends,))
@@ -99,6 +113,18 @@ class StepOptions:
         object.__setattr__(self, "retry_on", tuple(retry_on))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class StepSource:
+    """The import location of a step function (what :meth:`Step.resolve` returns)."""
+
+    module: str
+    attribute: str
+
+    @property
+    def import_path(self) -> str:
+        return f"{self.module}.{self.attribute}"
+
+
 class Step(Generic[P, R]):
     """A function registered as a pipeline step. Create one with :func:`step`."""
 
@@ -113,7 +139,19 @@ class Step(Generic[P, R]):
         self.options = options
         self.signature: StepSignature = parse_signature(options.name, func)
         self._check_materializer_names()
+        self._check_parameter_names()
         functools.update_wrapper(self, func)
+
+    def _check_parameter_names(self) -> None:
+        arguments = self.signature.argument_names
+        for name in self.options.parameters:
+            if name not in arguments:
+                raise StepDefinitionError(
+                    self.name,
+                    f"parameters names '{name}', which the step function does not take."
+                    f"{did_you_mean(str(name), arguments)} It takes: "
+                    f"{', '.join(arguments) or 'nothing'}.",
+                )
 
     def _check_materializer_names(self) -> None:
         chosen = self.options.materializer
@@ -171,8 +209,18 @@ class Step(Generic[P, R]):
     def retry_on(self) -> tuple[type[BaseException], ...]:
         return self.options.retry_on
 
-    def with_options(self, **changes: Any) -> Step[P, R]:
+    def _changed_options(self, changes: Mapping[str, Any], merge: bool) -> StepOptions:
+        def unknown(message: str) -> Exception:
+            return StepDefinitionError(self.name, message)
+
+        changed: StepOptions = changed_options(self.options, changes, merge, unknown)
+        return changed
+
+    def with_options(self, *, merge: bool = True, **changes: Any) -> Step[P, R]:
         """A copy of this step with other options (any field of :class:`StepOptions`).
+
+        ``parameters``, ``settings`` and ``extra`` are merged into the current ones unless
+        ``merge=False``. The original step is unchanged; see :meth:`configure`.
 
         >>> @step
         ... def load() -> int:
@@ -180,10 +228,20 @@ class Step(Generic[P, R]):
         >>> load.with_options(enable_cache=False).enable_cache
         False
         """
-        unknown = set(changes) - {f.name for f in dataclasses.fields(StepOptions)}
-        if unknown:
-            raise StepDefinitionError(self.name, f"unknown option '{sorted(unknown)[0]}'.")
-        return Step(self.func, dataclasses.replace(self.options, **changes))
+        return Step(self.func, self._changed_options(changes, merge))
+
+    def configure(self, *, merge: bool = True, **changes: Any) -> Step[P, R]:
+        """Change this step's options in place and return it (every later call sees them).
+
+        Takes what :meth:`with_options` takes; prefer ``with_options`` for a one-off change.
+        """
+        changed = Step(self.func, self._changed_options(changes, merge))
+        self.options = changed.options
+        return self
+
+    def resolve(self) -> StepSource:
+        """Where the step's function is defined: its module and attribute path."""
+        return StepSource(self.func.__module__, self.func.__qualname__)
 
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
@@ -223,6 +281,10 @@ def step(
     resources: Mapping[str, float | str] | None = None,
     retries: int = 0,
     retry_on: tuple[type[BaseException], ...] | type[BaseException] = (),
+    enable_step_logs: bool | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -239,6 +301,10 @@ def step(
     resources: Mapping[str, float | str] | None = None,
     retries: int = 0,
     retry_on: tuple[type[BaseException], ...] | type[BaseException] = (),
+    enable_step_logs: bool | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Declare a pipeline step.
 
@@ -256,6 +322,10 @@ def step(
             the step only on workers that have it; other executors ignore it.
         retries: executions to try again after a worker died under the step.
         retry_on: the step's own exception types that also get retried.
+        enable_step_logs: ``False`` does not store what the step prints or logs.
+        parameters: values for arguments the call leaves out.
+        settings: free-form settings recorded with each run.
+        extra: free-form extra data recorded with each run.
 
     Example:
         >>> @step
@@ -276,6 +346,10 @@ def step(
             resources=dict(resources or {}),
             retries=retries,
             retry_on=retry_on if isinstance(retry_on, tuple) else (retry_on,),
+            enable_step_logs=enable_step_logs,
+            parameters=dict(parameters or {}),
+            settings=dict(settings or {}),
+            extra=dict(extra or {}),
         )
         return Step(function, options)
 

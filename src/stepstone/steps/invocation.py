@@ -9,7 +9,7 @@ an input artifact; passing anything else makes a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,6 +53,9 @@ class Invocation:
         literals: argument name -> literal value (parameters, defaults included).
         after: ids of invocations that must finish first without passing data.
         index: position of the call in the pipeline function (ties in ordering follow it).
+        input_groups: argument name -> element count, for an argument given a tuple of step
+            outputs (``consume(pair)`` where ``pair = produce()``): its elements are the
+            inputs ``"<argument>.0"``, ``"<argument>.1"``, ..., and the step gets the tuple.
         upstream: ids of the invocations this one waits for (inputs' producers and ``after``),
             computed once: the driver and graph checks ask for it per step.
     """
@@ -64,6 +67,7 @@ class Invocation:
     after: tuple[str, ...]
     index: int
     outputs: tuple[OutputHandle, ...] = field(default=())
+    input_groups: dict[str, int] = field(default_factory=dict)
     upstream: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +86,12 @@ class Tracer(Protocol):
         invocation_id: str | None,
         after: Sequence[Any],
     ) -> Invocation: ...
+
+    def inline(
+        self, pipeline_name: str, func: Callable[..., Any], args: Sequence[Any], kwargs: Any
+    ) -> Any:
+        """Trace another pipeline's function into this graph and return what it returns."""
+        ...
 
 
 ACTIVE_TRACER: ContextVar[Tracer | None] = ContextVar("stepstone_active_tracer", default=None)

@@ -6,8 +6,11 @@ Outputs come from the return annotation:
 * ``Annotated[T, "name"]`` -> one output named ``name``;
 * ``tuple[Annotated[A, "a"], Annotated[B, "b"]]`` (or ``typing.Tuple``) -> outputs ``a`` and ``b``;
 * ``None`` -> no outputs;
-* ``tuple[A, B]`` without names is refused: a tuple could be one value or several, and
-  guessing wrong would store the wrong artifacts.
+* ``tuple[A, B]`` without names follows ZenML's rule: when the function's own body returns a
+  tuple literal (``return a, b``) the members are outputs ``output_0``, ``output_1``; when it
+  returns something else (``return pair``) the whole tuple is one output, ``output``. A member
+  left unnamed beside named ones is ``output_<position>``. Only a function whose source cannot
+  be read (so the rule cannot be applied) is refused: guessing would store the wrong artifacts.
 
 Arguments are split into input artifacts and parameters only when the step is called
 (by what is passed), so the signature records names, defaults and annotations.
@@ -19,7 +22,7 @@ import ast
 import inspect
 import textwrap
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
@@ -97,8 +100,15 @@ def _is_tuple(annotation: Any) -> bool:
     return get_origin(annotation) is tuple
 
 
-def parse_outputs(step_name: str, annotation: Any) -> tuple[OutputSpec, ...]:
-    """Turn a return annotation into output specs, refusing ambiguous ones."""
+def parse_outputs(
+    step_name: str, annotation: Any, returned_lengths: Collection[int] | None = ()
+) -> tuple[OutputSpec, ...]:
+    """Turn a return annotation into output specs, refusing ambiguous ones.
+
+    ``returned_lengths`` are the lengths of the tuple literals the function returns
+    (:func:`_returned_tuple_lengths`; ``None`` when its source cannot be read): they decide
+    whether an unnamed ``tuple[A, B]`` is several outputs or one.
+    """
     if annotation is inspect.Signature.empty:
         return (OutputSpec(SINGLE_OUTPUT_NAME, Any),)
     if annotation is None or annotation is type(None):
@@ -111,18 +121,23 @@ def parse_outputs(step_name: str, annotation: Any) -> tuple[OutputSpec, ...]:
     members = get_args(annotation)
     if not members or (len(members) == 2 and members[1] is Ellipsis):
         return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
-    outputs = []
-    for position, member in enumerate(members):
-        member_type, member_name = _annotated_name(member)
-        if member_name is None:
-            shown = getattr(member, "__name__", repr(member))
+    split = [_annotated_name(member) for member in members]
+    if all(name is None for _, name in split):
+        if returned_lengths is None:
+            shown = getattr(members[0], "__name__", repr(members[0]))
             raise StepDefinitionError(
                 step_name,
-                f"output {position} ({shown}) has no name. A step with several outputs names "
-                f"each one: tuple[Annotated[{shown}, 'name'], ...]. To return one tuple as a "
-                f"single artifact, annotate it as Annotated[tuple[...], 'name'].",
+                f"output 0 ({shown}) has no name and the function's source cannot be read to "
+                "tell one tuple from several outputs. Name each output: "
+                f"tuple[Annotated[{shown}, 'name'], ...], or annotate one tuple as "
+                "Annotated[tuple[...], 'name'].",
             )
-        outputs.append(OutputSpec(member_name, member_type))
+        if not returned_lengths:  # `return pair`: the tuple is one value
+            return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
+    outputs = [
+        OutputSpec(f"output_{position}" if name is None else name, member_type)
+        for position, (member_type, name) in enumerate(split)
+    ]
     names = [output.name for output in outputs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -130,16 +145,17 @@ def parse_outputs(step_name: str, annotation: Any) -> tuple[OutputSpec, ...]:
     return tuple(outputs)
 
 
-def _returned_tuple_lengths(func: Callable[..., Any]) -> set[int]:
-    """Lengths of the tuple literals the function's own body returns (nested defs excluded)."""
+def _returned_tuple_lengths(func: Callable[..., Any]) -> set[int] | None:
+    """Lengths of the tuple literals the function's own body returns (nested defs excluded);
+    ``None`` when its source cannot be read (built in a string, a lambda, a C function)."""
     try:
         source = textwrap.dedent(inspect.getsource(func))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError):
-        return set()
+        return None
     function = tree.body[0] if tree.body else None
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-        return set()
+        return None
     lengths: set[int] = set()
     pending: list[ast.AST] = list(function.body)
     while pending:
@@ -173,9 +189,10 @@ def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
     return_annotation = hints.get("return", signature.return_annotation)
     if "return" not in hints and signature.return_annotation is inspect.Signature.empty:
         return_annotation = inspect.Signature.empty
-    outputs = parse_outputs(step_name, return_annotation)
+    lengths = _returned_tuple_lengths(func) if _is_tuple(return_annotation) else set()
+    outputs = parse_outputs(step_name, return_annotation, lengths)
     if len(outputs) > 1:
-        for length in _returned_tuple_lengths(func):
+        for length in lengths or ():
             if length != len(outputs):
                 raise StepDefinitionError(
                     step_name,

@@ -66,12 +66,33 @@ def test_none_return_means_no_outputs_and_tuple_ellipsis_is_one_output() -> None
     assert many.signature.output_names == ("output",)
 
 
-def test_several_outputs_without_names_are_refused() -> None:
-    with pytest.raises(StepDefinitionError, match=r"Step 'pair': output 0 \(int\) has no name"):
+def test_unnamed_tuple_members_are_numbered_when_a_tuple_literal_is_returned() -> None:
+    @step
+    def pair() -> tuple[int, int]:
+        return 1, 2
 
-        @step
-        def pair() -> tuple[int, int]:
-            return 1, 2
+    @step
+    def mixed() -> tuple[Annotated[int, "count"], str]:
+        return 1, "x"
+
+    assert pair.signature.output_names == ("output_0", "output_1")
+    assert mixed.signature.output_names == ("count", "output_1")
+
+
+def test_an_unnamed_tuple_returned_as_a_variable_is_one_output() -> None:
+    @step
+    def bounds() -> tuple[int, int]:
+        found = (1, 2)
+        return found
+
+    assert bounds.signature.output_names == ("output",)
+
+
+def test_an_unnamed_tuple_whose_source_cannot_be_read_is_refused() -> None:
+    namespace: dict[str, object] = {}
+    exec("def pair() -> tuple[int, int]:\n    return 1, 2\n", namespace)  # no source file
+    with pytest.raises(StepDefinitionError, match=r"Step 'pair': output 0 \(int\) has no name"):
+        step(namespace["pair"])  # type: ignore[call-overload]
 
 
 def test_duplicate_output_names_are_refused() -> None:
