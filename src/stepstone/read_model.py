@@ -65,6 +65,11 @@ class RunView(BaseModel):
     cached_count: int
     ran_count: int = Field(description="Steps that executed (completed or failed).")
     parameters: dict[str, Any]
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The run's recorded configuration (enable_cache, enable_step_logs, "
+        "settings, extra) and under 'steps' each step's.",
+    )
 
     @classmethod
     def of(cls, record: PipelineRunRecord) -> RunView:
@@ -86,7 +91,18 @@ def run_fields(record: PipelineRunRecord) -> dict[str, Any]:
         "cached_count": record.cached_count,
         "ran_count": record.step_count - record.cached_count,
         "parameters": dict(record.parameters),
+        "config": recorded_config(record),
     }
+
+
+def recorded_config(record: PipelineRunRecord) -> dict[str, Any]:
+    """The run's configuration as stored in its graph document, with each step's under
+    ``steps`` (empty for a run recorded before configuration was stored)."""
+    config = dict(record.graph.get("config") or {})
+    steps = {e["name"]: e["config"] for e in record.graph.get("steps", []) if e.get("config")}
+    if steps:
+        config["steps"] = steps
+    return config
 
 
 class ArtifactView(BaseModel):
