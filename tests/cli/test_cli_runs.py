@@ -192,3 +192,22 @@ def test_show_latest_without_runs_is_a_user_error(runner: CliRunner) -> None:
     assert code == 2
     assert "No run matches 'latest'" in err
     assert "no runs are recorded yet" in err
+
+    assert "stepstone runs list" in err
+
+
+def test_show_prints_and_dumps_the_recorded_settings_and_extra(runner: CliRunner) -> None:
+    from .pipelines import numbers_pipeline
+
+    configured = numbers_pipeline.with_options(
+        settings={"resources": {"memory": "1GB"}}, extra={"owner": "data-team"}
+    )
+    run = configured(factor=1)
+    code, out, err = invoke(runner, "runs", "show", run.id)
+    assert code == 0, err
+    assert "Settings" in out and "'memory': '1GB'" in out
+    assert "Extra" in out and "owner='data-team'" in out
+    code, out, err = invoke(runner, "runs", "show", run.id, "--json")
+    config = json.loads(out)["config"]
+    assert config["extra"] == {"owner": "data-team"}
+    assert config["steps"]["load_numbers"]["settings"] == {"resources": {"memory": "1GB"}}
