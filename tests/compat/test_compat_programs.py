@@ -17,7 +17,9 @@ from stepstone.client import Client
 PROGRAMS = Path(__file__).parent / "programs"
 
 
-@pytest.mark.parametrize("program", sorted(path.stem for path in PROGRAMS.glob("*.py")), ids=str)
+@pytest.mark.parametrize(
+    "program", ["composition", "configuration", "run_history", "tuple_outputs"], ids=str
+)
 def test_program_runs_twice_and_caches_the_second_time(program: str) -> None:
     runpy.run_path(str(PROGRAMS / f"{program}.py"), run_name="__main__")
     runpy.run_path(str(PROGRAMS / f"{program}.py"), run_name="__main__")
