@@ -178,11 +178,6 @@ class Client:
             raise PipelineNotFoundError(name, self.pipeline_names())
         return RecordedPipeline(name, self.stores)
 
-    def pipeline_names(self, limit: int = 1000) -> list[str]:
-        """Names of the pipelines among the ``limit`` most recent runs, most recent first."""
-        records = self.stores.metadata.list_runs(limit=limit)
-        return list(dict.fromkeys(record.pipeline_name for record in records))
-
     def get_pipeline_run(self, name_id_or_prefix: str) -> PipelineRun:
         """A run by name, id or unique id prefix (ZenML's name for :meth:`get_run`)."""
         return self.get_run(name_id_or_prefix)
