@@ -18,6 +18,8 @@
     │   │   └── InvalidDurationError         "3 weeks" instead of "21d" (also ValueError)
     │   ├── NotFoundError            no record matches what was asked for (also LookupError)
     │   │   ├── RunNotFoundError             .query .suggestions
+    │   │   │   └── AmbiguousRunError            .matches: a prefix or name matching several runs
+    │   │   ├── PipelineNotFoundError        .name .suggestions: no run of that pipeline
     │   │   ├── StepNotFoundError            .step_name .run_name .suggestions
     │   │   ├── StepRunNotFoundError         .step_run_id
     │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
@@ -29,12 +31,16 @@
     │   └── UnhashableParameterError .step_name .parameter
     ├── StorageError
     │   ├── ArtifactStoreError
-    │   │   └── ArtifactIntegrityError   .uri .file: stored bytes are unusable, recompute them
-    │   │       └── ArtifactMissingError     the bytes are not there at all
+    │   │   ├── ArtifactIntegrityError   .uri .file: stored bytes are unusable, recompute them
+    │   │   │   ├── ArtifactMissingError     the bytes are not there at all
+    │   │   │   └── DamagedFileError         a file failed its hash before parsing (also ValueError)
+    │   │   └── ArtifactStoreFullError   no space (or quota, or file size) left under the root
     │   ├── MaterializerError        no materializer, or one that failed to save/load
     │   │   └── UnsupportedValueError    a value holds what a format cannot store (also TypeError)
-    │   └── MetadataStoreError
-    │       └── InvalidRecordError   a record a store refuses to write (also ValueError)
+    │   ├── MetadataStoreError
+    │   │   └── InvalidRecordError   a record a store refuses to write (also ValueError)
+    │   └── RemoteError              a cache remote that cannot be reached or read
+    │       └── RemoteEntryError         an entry refused: unsigned, tampered, pickled
     ├── ExecutorError                an executor that cannot be chosen, started or reached
     ├── CodeMismatchError            .step_name .objects: a worker's code is not the driver's
     └── ExampleError                 an example cannot be found, copied or run
@@ -316,6 +322,14 @@ class ArtifactIntegrityError(ArtifactStoreError):
         super().__init__(message)
         self.uri = uri
         self.file = file
+
+
+class DamagedFileError(ArtifactIntegrityError, ValueError):
+    """A file failed verification before any materializer read it (``verify_first``).
+
+    Raised by the verifying reader, which knows only the file; the store removes the damaged
+    copy and re-raises it as an :class:`ArtifactIntegrityError` naming the artifact.
+    """
 
 
 class ArtifactMissingError(ArtifactIntegrityError):

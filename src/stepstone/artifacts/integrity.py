@@ -53,22 +53,15 @@ from blake3 import blake3
 
 from stepstone.artifacts.files import ArtifactReader, LocalArtifactReader
 from stepstone.artifacts.hashing import FileEntry, hash_bytes, hash_file
+from stepstone.exceptions import DamagedFileError
 
-__all__ = ["DamagedFileError", "FileStamps", "VerifyingFile", "VerifyingReader", "stamps"]
+__all__ = ["FileStamps", "VerifyingFile", "VerifyingReader", "stamps"]
 
 # Reads larger than this are split, so hashing one piece overlaps reading the next.
 _PIPELINE_MIN = 16 << 20
 _PIPELINE_CHUNK = 4 << 20
 # A remote file verified before use is spooled in memory up to this size, then on disk.
 _SPOOL_MEMORY = 64 << 20
-
-
-class DamagedFileError(ValueError):
-    """A file failed verification before any materializer read it (``verify_first``).
-
-    Internal: the store turns it into :class:`~stepstone.exceptions.ArtifactIntegrityError`
-    after removing the damaged copy.
-    """
 
 
 class FileStamps:

@@ -53,7 +53,7 @@ from stepstone.artifacts.hashing import (
     hash_file,
     is_content_hash,
 )
-from stepstone.artifacts.integrity import DamagedFileError, VerifyingReader, stamps
+from stepstone.artifacts.integrity import VerifyingReader, stamps
 from stepstone.artifacts.materializer import Materializer, qualname_of, safe_summary
 from stepstone.artifacts.messages import load_error, pickle_refused, save_error, store_full
 from stepstone.artifacts.registry import (
@@ -67,6 +67,7 @@ from stepstone.exceptions import (
     ArtifactIntegrityError,
     ArtifactMissingError,
     ArtifactStoreError,
+    DamagedFileError,
 )
 
 __all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
@@ -338,6 +339,11 @@ class ArtifactStore:
             if not self._backend.exists(content_hash) or content_hash in str(exc):
                 raise self._not_found(uri, content_hash, exc) from exc
             raise load_error(uri, data_type, cls, exc) from exc
+        except DamagedFileError as exc:
+            # Refused before the materializer saw a byte: remove the copy, name the artifact.
+            if isinstance(reader, VerifyingReader):
+                self._check(reader, uri, content_hash, exc)
+            raise
         except ArtifactIntegrityError:
             raise
         except Exception as exc:

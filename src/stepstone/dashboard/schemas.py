@@ -60,6 +60,10 @@ class StepSummary(StepView):
     outputs: list[ArtifactRef]  # type: ignore[assignment]
     upstream: list[str]
     href: str | None
+    # What was logged, as ``runs show --json`` has it (the run page fills these in).
+    run_metadata: dict[str, Any] = Field(default_factory=dict)
+    output_metadata: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    output_tags: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class GraphNode(BaseModel):
@@ -117,10 +121,16 @@ class Timeline(BaseModel):
     bars: list[TimelineBar]
 
 
+class RunOverview(RunSummary):
+    """A run on its own page: the row of the runs list plus what was logged on it."""
+
+    run_metadata: dict[str, Any] = Field(default_factory=dict)
+
+
 class RunDetail(BaseModel):
     """A run with its steps, DAG, timeline and what the cache saved."""
 
-    run: RunSummary
+    run: RunOverview
     steps: list[StepSummary]
     graph: GraphView
     timeline: Timeline

@@ -28,6 +28,7 @@ from stepstone.dashboard.schemas import (
     ArtifactRef,
     RunDetail,
     RunList,
+    RunOverview,
     RunProgress,
     RunSummary,
     SourceLink,
@@ -46,6 +47,7 @@ from stepstone.read_model import (
     SOURCE_MEMO_SIZE,
     SourceRun,
     artifact_fields,
+    logged_metadata,
     resolve_sources,
     run_fields,
     source_for,
@@ -285,7 +287,19 @@ class DashboardData:
     def run(self, run: str) -> RunDetail:
         """A run with its steps, DAG, timeline and the time its cached steps saved."""
         record = self.run_record(run)
-        structure, _, steps = self.steps(record, with_sources=True)
+        structure, records, steps = self.steps(record, with_sources=True)
+        logged = logged_metadata(self.metadata, record, records)
+        by_name = {r.name: r for r in records}
+        for step in steps:
+            recorded = by_name.get(step.name)
+            if recorded is None:
+                continue
+            outputs = recorded.outputs.items()
+            step.run_metadata = logged.steps.get(recorded.id, {})
+            step.output_metadata = {
+                n: logged.artifacts[a.id] for n, a in outputs if a.id in logged.artifacts
+            }
+            step.output_tags = {n: logged.tags[a.id] for n, a in outputs if a.id in logged.tags}
         nodes = []
         for step in steps:
             source = step.cached_from
@@ -308,7 +322,7 @@ class DashboardData:
             (s.cached_from.duration or 0.0) for s in steps if s.status == "cached" and s.cached_from
         )
         return RunDetail(
-            run=self.run_summary(record),
+            run=RunOverview(**self.run_summary(record).model_dump(), run_metadata=logged.run),
             steps=steps,
             graph=graph,
             timeline=self.timeline(record, steps),
