@@ -192,7 +192,7 @@ def fill_big_run(store: MetadataStore, steps: int) -> PipelineRunRecord:
         "steps": [
             {
                 "name": name,
-                "step_name": name,
+                "definition_name": name,
                 "upstream": upstream[name],
                 "inputs": {f"in_{p}": [p, "output"] for p in upstream[name]},
                 "outputs": ["output"],

@@ -25,7 +25,7 @@
     │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
     │   │   └── ExampleNotFoundError         .name .known (also an ExampleError)
     │   └── ExampleExistsError       pulling an example would overwrite files (also ExampleError)
-    ├── StepExecutionError           .step_name .run_id; __cause__ is the user's exception
+    ├── StepExecutionError           .invocation_name .definition_name .run_id; __cause__ the step's
     │   └── StepOutputError          the step returned what its outputs do not declare
     ├── CacheError
     │   └── UnhashableParameterError .step_name .parameter
@@ -273,11 +273,24 @@ class ExampleExistsError(ExampleError, UserError, FileExistsError):
 
 
 class StepExecutionError(StepstoneError):
-    """A step failed while running. ``__cause__`` holds the exception the step raised."""
+    """A step failed while running. ``__cause__`` holds the exception the step raised.
 
-    def __init__(self, step_name: str, run_id: str | None, message: str) -> None:
+    ``invocation_name`` is the step's name in the pipeline (``trainer_2``, what
+    ``stepstone logs RUN STEP`` takes); ``definition_name`` its ``@step``'s (``trainer``),
+    ``None`` where only the invocation is known.
+    """
+
+    def __init__(
+        self,
+        invocation_name: str,
+        run_id: str | None,
+        message: str,
+        *,
+        definition_name: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.step_name = step_name
+        self.invocation_name = invocation_name
+        self.definition_name = definition_name
         self.run_id = run_id
 
 

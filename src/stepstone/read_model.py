@@ -156,8 +156,8 @@ class StepView(BaseModel):
     """One recorded step run of a run."""
 
     id: str | None = Field(description="Step run id; null for a step not recorded yet.")
-    name: str
-    step_name: str
+    name: str = Field(description="The invocation name: the step's name in the pipeline.")
+    definition_name: str = Field(description="The name of the @step it calls.")
     status: str = Field(
         description="completed, cached, failed or running; for a step of a run still going "
         "that is not recorded yet, pending (waiting for upstream steps) or skipped (the run "
@@ -195,7 +195,7 @@ def step_fields(record: StepRunRecord, source: SourceRun | None) -> dict[str, An
     return {
         "id": record.id,
         "name": record.name,
-        "step_name": record.definition_name,
+        "definition_name": record.definition_name,
         "status": record.status,
         "position": record.position,
         "started_at": record.started_at,

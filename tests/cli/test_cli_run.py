@@ -177,7 +177,7 @@ def test_a_failed_run_exits_1_with_the_step_error_and_rerun_command(
 def test_debug_lets_a_failed_run_raise(runner: CliRunner, flow_file: Path) -> None:
     result = runner.invoke(app, ["--debug", "run", str(flow_file), "-p", "factor=-1"])
     assert isinstance(result.exception, StepExecutionError)
-    assert result.exception.step_name == "total"
+    assert result.exception.invocation_name == "total"
 
 
 def test_rerun_command_quotes_what_the_shell_would_split() -> None:

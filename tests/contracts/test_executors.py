@@ -218,7 +218,7 @@ class _Counting:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepStarted):
-            self.started.append(event.step_name)
+            self.started.append(event.invocation_name)
 
 
 def test_a_rerun_is_fully_cached_and_submits_nothing(executor: Any) -> None:

@@ -23,17 +23,23 @@ from stepstone.metadata import (
 
 LIVE_GRAPH: dict[str, Any] = {
     "steps": [
-        {"name": "load", "step_name": "load", "upstream": [], "inputs": {}, "outputs": ["rows"]},
+        {
+            "name": "load",
+            "definition_name": "load",
+            "upstream": [],
+            "inputs": {},
+            "outputs": ["rows"],
+        },
         {
             "name": "fit",
-            "step_name": "fit",
+            "definition_name": "fit",
             "upstream": ["load"],
             "inputs": {"rows": ["load", "rows"]},
             "outputs": ["model"],
         },
         {
             "name": "report",
-            "step_name": "report",
+            "definition_name": "report",
             "upstream": ["fit"],
             "inputs": {"model": ["fit", "model"]},
             "outputs": ["output"],

@@ -101,7 +101,7 @@ def test_structure_from_recorded_graph_and_edge_labels() -> None:
             },
             {
                 "name": "fit",
-                "step_name": "fit",
+                "definition_name": "train",
                 "upstream": ["load"],
                 "inputs": {"data": ["load", "output"]},
                 "outputs": ["model"],
@@ -118,6 +118,8 @@ def test_structure_from_recorded_graph_and_edge_labels() -> None:
     structure = structure_from_graph(graph)
     assert [node.name for node in structure] == ["load", "fit", "after"]
     assert structure[1].inputs == {"data": ("load", "output")}
+    # the definition's name, under the key older runs recorded it by too
+    assert [node.definition_name for node in structure] == ["load", "train", "after"]
     edges = {(e.source, e.target): e.label for e in step_edges(structure)}
     # an anonymous single output is named by the consumer's input; ordering-only edges stay
     assert edges == {("load", "fit"): "data", ("fit", "after"): ""}

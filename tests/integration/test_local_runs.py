@@ -121,7 +121,7 @@ def test_a_failing_step_fails_the_run_and_keeps_earlier_results_cached():
     with pytest.raises(StepExecutionError, match="Step 'trainer' failed") as caught:
         training()
     error = caught.value
-    assert error.step_name == "trainer"
+    assert (error.invocation_name, error.definition_name) == ("trainer", "trainer")
     assert isinstance(error.__cause__, ValueError)
     failed_run = Client().get_run(error.run_id)
     assert failed_run.status == "failed"

@@ -173,7 +173,7 @@ def test_a_step_returning_undeclared_outputs_fails_with_step_output_error() -> N
         returns_too_much()
     cause = info.value.__cause__
     assert isinstance(cause, StepOutputError)
-    assert cause.step_name == "nothing_declared"
+    assert (cause.invocation_name, cause.definition_name) == ("nothing_declared",) * 2
     assert cause.run_id == info.value.run_id
     assert "declares no outputs (-> None) but returned a int" in str(cause)
 

@@ -104,7 +104,7 @@ class Reason:
 class Explanation:
     """Why a step run executed or was cached, compared with ``against`` (if any)."""
 
-    step_name: str
+    invocation_name: str
     run_name: str
     status: str
     against_run: str | None
@@ -125,7 +125,7 @@ class Explanation:
             against = f" (reused from run {self.against_run})"
         else:
             against = f" (compared with run {self.against_run})" if self.against_run else ""
-        lines = [f"Step '{self.step_name}' in run {self.run_name} {verb}{against}:"]
+        lines = [f"Step '{self.invocation_name}' in run {self.run_name} {verb}{against}:"]
         lines += [f"  - {reason.message}" for reason in self.reasons]
         return "\n".join(lines)
 

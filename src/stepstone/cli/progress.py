@@ -90,23 +90,23 @@ class LiveProgress:
         now = time.perf_counter()
         with self._lock:
             match event:
-                case RunStarted(run_name=run_name, step_names=names):
+                case RunStarted(run_name=run_name, invocation_names=names):
                     self._title = run_name
                     self._started = now
                     self._rows = {name: _Row(name) for name in names}
-                case StepStarted(step_name=name):
+                case StepStarted(invocation_name=name):
                     row = self._row(name)
                     row.status, row.started = "running", now
-                case StepFinished(step_name=name, duration=duration):
+                case StepFinished(invocation_name=name, duration=duration):
                     row = self._row(name)
                     row.status, row.elapsed = "completed", duration
-                case StepCached(step_name=name, source_run_name=source, saved_seconds=saved):
+                case StepCached(invocation_name=name, source_run_name=source, saved_seconds=saved):
                     row = self._row(name)
                     row.status, row.saved = "cached", saved
                     row.note = f"from {source}"
-                case CachedResultUnusable(step_name=name, reason=reason):
+                case CachedResultUnusable(invocation_name=name, reason=reason):
                     self._row(name).note = f"cache unusable: {reason}"
-                case StepFailed(step_name=name, duration=duration, error=error):
+                case StepFailed(invocation_name=name, duration=duration, error=error):
                     row = self._row(name)
                     row.status, row.elapsed = "failed", duration
                     row.note = error.splitlines()[0] if error else ""

@@ -155,10 +155,10 @@ def _report_failure(
     exc: StepExecutionError, target: str, params: list[str], no_cache: bool
 ) -> None:
     """Failing step, its error, where its traceback is, and the command that resumes."""
-    headline = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.step_name
+    headline = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.invocation_name
     run_ref = (exc.run_id or "latest")[:12]
     typer.echo(f"Error: {headline}", err=True)
-    typer.echo(f"Traceback and logs: stepstone logs {run_ref} {exc.step_name}", err=True)
+    typer.echo(f"Traceback and logs: stepstone logs {run_ref} {exc.invocation_name}", err=True)
     resume = (
         "Fix it and run again:"
         if no_cache

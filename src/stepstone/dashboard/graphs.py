@@ -2,9 +2,11 @@
 
 The structure of a run comes from one of two places:
 
-* the run's recorded ``graph`` (``{"steps": [{"name", "step_name", "upstream", "inputs":
-  {arg: [producer, output]}, "outputs"}]}``), written when the run starts, so a run still going
-  can be drawn whole, its unfinished steps shown as running or pending;
+* the run's recorded ``graph`` (``{"steps": [{"name", "definition_name", "upstream", "inputs":
+  {arg: [producer, output]}, "outputs"}]}``, ``name`` being the invocation name as in
+  ``StepRunRecord.name``), written when the run starts, so a run still going can be drawn
+  whole, its unfinished steps shown as running or pending (runs recorded before the
+  definition's key was renamed call it ``step_name``);
 * for runs recorded before that field existed, the step runs themselves: an input artifact
   links a step to the step in the same run that output it (``manifest.input_steps``
   names the producer; the artifact id says which of its outputs).
@@ -46,7 +48,7 @@ class PlannedNode:
     """One step of a run's structure: its upstream steps and where each input comes from."""
 
     name: str
-    step_name: str
+    definition_name: str
     upstream: list[str] = field(default_factory=list)
     inputs: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Input name -> (producer step name, output name)."""
@@ -68,7 +70,9 @@ def structure_from_graph(graph: dict[str, Any] | None) -> list[PlannedNode]:
         nodes.append(
             PlannedNode(
                 name=entry["name"],
-                step_name=str(entry.get("step_name") or entry["name"]),
+                definition_name=str(
+                    entry.get("definition_name") or entry.get("step_name") or entry["name"]
+                ),
                 upstream=[str(name) for name in entry.get("upstream") or []],
                 inputs=inputs,
                 outputs=[str(name) for name in entry.get("outputs") or []],
@@ -246,7 +250,7 @@ def step_node(
     duration: float | None,
     href: str | None,
     *,
-    step_name: str,
+    definition_name: str,
     source_run: str | None = None,
     pipeline_name: str | None = None,
     source_href: str | None = None,
@@ -256,7 +260,7 @@ def step_node(
         detail = status
     else:
         detail = f"{status} · {format_duration(duration)}"
-    title = f"{name} ({step_name}): {status}"
+    title = f"{name} ({definition_name}): {status}"
     if source_run:
         title += f", outputs reused from run {source_run}"
     return NodeSpec(

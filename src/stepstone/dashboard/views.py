@@ -262,7 +262,7 @@ class DashboardData:
             steps.append(
                 StepSummary(
                     name=node.name,
-                    step_name=node.step_name,
+                    definition_name=node.definition_name,
                     status=status,
                     id=None,
                     position=None,
@@ -309,7 +309,7 @@ class DashboardData:
                     step.status,
                     step.duration,
                     step.href,
-                    step_name=step.step_name,
+                    definition_name=step.definition_name,
                     source_run=source.run_name if source else None,
                     pipeline_name=record.pipeline_name,
                     source_href=(

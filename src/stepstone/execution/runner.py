@@ -25,13 +25,17 @@ if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore, StoredArtifact
 
 
+def _output_error(task: StepTask, message: str) -> StepOutputError:
+    definition = task.info.definition_name if task.info is not None else None
+    return StepOutputError(task.invocation_id, task.run_id, message, definition_name=definition)
+
+
 def _split_outputs(task: StepTask, value: Any) -> dict[str, Any]:
     names = task.output_names
     if not names:
         if value is not None:
-            raise StepOutputError(
-                task.invocation_id,
-                task.run_id,
+            raise _output_error(
+                task,
                 f"declares no outputs (-> None) but returned a {type(value).__name__}. "
                 "Annotate the return type to store it.",
             )
@@ -40,9 +44,8 @@ def _split_outputs(task: StepTask, value: Any) -> dict[str, Any]:
         return {names[0]: value}
     if not isinstance(value, tuple | list) or len(value) != len(names):
         count = f"{len(value)} values" if isinstance(value, tuple | list) else "one value"
-        raise StepOutputError(
-            task.invocation_id,
-            task.run_id,
+        raise _output_error(
+            task,
             f"returned {count} but declares {len(names)} outputs ({', '.join(names)}). "
             "Return a tuple with one value per output, in the declared order.",
         )
@@ -56,9 +59,8 @@ def _check_types(task: StepTask, outputs: dict[str, Any]) -> None:
         if declared is not None:
             shown = repr(value)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            raise StepOutputError(
-                task.invocation_id,
-                task.run_id,
+            raise _output_error(
+                task,
                 f"step '{task.invocation_id}' output '{name}' is declared as {declared} but the "
                 f"step returned a {value_type_name(value)} ({shown}). Return a value of that "
                 "type, or change the annotation (Any is not checked).",

@@ -105,7 +105,7 @@ class PipelineRunRecord:
     cached_count: int = 0
     graph: dict[str, Any] = field(default_factory=dict)
     """The traced DAG, recorded when the run starts, so a run in progress can be drawn:
-    ``{"steps": [{"name", "step_name", "upstream": [...], "inputs": {arg: [step, output]},
+    ``{"steps": [{"name", "definition_name", "upstream": [...], "inputs": {arg: [step, output]},
     "outputs": [...]}]}`` in execution order."""
 
     def __post_init__(self) -> None:

@@ -251,7 +251,7 @@ class RunDriver:
             keyed.decision = Decision.MISS
         self.flush()  # cached steps before this one become visible while it runs
         self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
-        self.emit(StepStarted(self.run.id, planned.name))
+        self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
         self._dispatch(keyed)
 
     def _dispatch(self, keyed: KeyedStep) -> None:
@@ -351,7 +351,7 @@ class RunDriver:
                 if error
                 else (result.error_text or "")
             )
-            state.failure = Failure(planned.name, error, summary)
+            state.failure = Failure(planned.name, planned.invocation.step.name, error, summary)
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
 
     def _logged(
@@ -582,13 +582,15 @@ class RunDriver:
         if failure is not None and isinstance(failure.error, INTERRUPTS):
             raise exit_as_asked(failure.error)  # recorded: now exit as the step asked
         if failure is not None:
+            name = failure.invocation_name
             raise StepExecutionError(
-                failure.step_name,
+                name,
                 self.run.id,
-                f"Step '{failure.step_name}' failed in run {self.run.name}: {failure.summary}\n"
+                f"Step '{name}' failed in run {self.run.name}: {failure.summary}\n"
                 f"Fix the step and run the pipeline again: the "
                 f"{len(state.ran) + len(state.cached)} step(s) that finished are reused from the "
                 "cache.",
+                definition_name=failure.definition_name,
             ) from failure.error
         return PipelineRun(self.run, self.stores, steps)
 

@@ -1,10 +1,12 @@
 """Events of a run, published by the driver as they happen.
 
 The console log, the live progress table and tests all consume the same frozen events,
-so what a user sees and what a test asserts cannot drift apart. Every cache decision is
-published (:class:`StepDecided`, just before the step is reused or started), misses,
-refreshes and expiries included; the console prints nothing for it, since the lines that
-follow already say what happened.
+so what a user sees and what a test asserts cannot drift apart. A step is named by its
+``invocation_name`` (``trainer_2``, its name in the pipeline, as ``StepRunRecord.name``);
+:class:`StepStarted` also carries the ``@step`` ``definition_name`` (``trainer``).
+Every cache decision is published (:class:`StepDecided`, just before the step is reused
+or started), misses, refreshes and expiries included; the console prints nothing for it,
+since the lines that follow already say what happened.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class RunStarted:
     run_id: str
     run_name: str
     pipeline_name: str
-    step_names: tuple[str, ...]
+    invocation_names: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,27 +32,30 @@ class StepDecided:
     """The driver decided to reuse (``Decision.HIT``) or execute a step, and why."""
 
     run_id: str
-    step_name: str
+    invocation_name: str
     decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
 class StepStarted:
+    """A step was handed to the executor; ``definition_name`` is its ``@step``'s name."""
+
     run_id: str
-    step_name: str
+    invocation_name: str
+    definition_name: str
 
 
 @dataclass(frozen=True, slots=True)
 class StepFinished:
     run_id: str
-    step_name: str
+    invocation_name: str
     duration: float
 
 
 @dataclass(frozen=True, slots=True)
 class StepCached:
     run_id: str
-    step_name: str
+    invocation_name: str
     source_run_name: str
     saved_seconds: float
 
@@ -60,14 +65,14 @@ class CachedResultUnusable:
     """A cache entry matched but its artifacts were missing; the step executes instead."""
 
     run_id: str
-    step_name: str
+    invocation_name: str
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
 class StepFailed:
     run_id: str
-    step_name: str
+    invocation_name: str
     duration: float
     error: str
 
@@ -123,15 +128,15 @@ def console_line(event: Event) -> str | None:
     match event:
         case RunStarted(run_name=run_name, pipeline_name=pipeline_name):
             return f"Initiating a new run for the pipeline: `{pipeline_name}` ({run_name})."
-        case StepStarted(step_name=name):
+        case StepStarted(invocation_name=name):
             return f"Step `{name}` has started."
-        case StepFinished(step_name=name, duration=duration):
+        case StepFinished(invocation_name=name, duration=duration):
             return f"Step `{name}` has finished in {duration:.3f}s."
-        case StepCached(step_name=name, source_run_name=source, saved_seconds=saved):
+        case StepCached(invocation_name=name, source_run_name=source, saved_seconds=saved):
             return f"Using cached version of step `{name}` (from run {source}, saved {saved:.3f}s)."
-        case CachedResultUnusable(step_name=name, reason=reason):
+        case CachedResultUnusable(invocation_name=name, reason=reason):
             return f"Cached result of step `{name}` cannot be used ({reason}); running it again."
-        case StepFailed(step_name=name, duration=duration, error=error):
+        case StepFailed(invocation_name=name, duration=duration, error=error):
             return f"Step `{name}` failed after {duration:.3f}s: {error}"
         case RunFinished(run_name=run_name, status=status, duration=duration) as finished:
             verb = "has finished" if status == "completed" else "has failed"

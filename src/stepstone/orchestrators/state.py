@@ -54,7 +54,8 @@ class Failure:
     text did); ``summary`` the one line shown in the event and the raised message.
     """
 
-    step_name: str
+    invocation_name: str
+    definition_name: str
     error: BaseException | None
     summary: str
 

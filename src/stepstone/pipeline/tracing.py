@@ -246,7 +246,7 @@ class PipelineGraph:
             steps.append(
                 {
                     "name": name,
-                    "step_name": invocation.step.name,
+                    "definition_name": invocation.step.name,
                     "upstream": sorted(invocation.upstream),
                     "inputs": {
                         arg: [handle.invocation_id, handle.output_name]

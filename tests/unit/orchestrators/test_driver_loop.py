@@ -69,9 +69,9 @@ def _shape(events: list[Event]) -> list[tuple[str, str | None]]:
     shape: list[tuple[str, str | None]] = []
     for event in events:
         if isinstance(event, StepDecided):
-            shape.append((f"decided:{event.decision}", event.step_name))
+            shape.append((f"decided:{event.decision}", event.invocation_name))
         else:
-            shape.append((type(event).__name__, getattr(event, "step_name", None)))
+            shape.append((type(event).__name__, getattr(event, "invocation_name", None)))
     return shape
 
 
@@ -101,6 +101,19 @@ def test_a_first_and_a_second_run_publish_every_decision_in_order(stores: Stores
     assert finished.cached == ("source", "total") and finished.ran == ()
 
 
+@pipeline
+def summing_twice(n: int = 3):
+    values = source(n)
+    total(values)
+    total(values, offset=1)
+
+
+def test_a_started_step_names_its_invocation_and_its_definition(stores: Stores) -> None:
+    events, _ = _run(stores, summing_twice)
+    started = [(e.invocation_name, e.definition_name) for e in events if isinstance(e, StepStarted)]
+    assert started == [("source", "source"), ("total", "total"), ("total_2", "total")]
+
+
 def test_decisions_print_nothing_on_the_console() -> None:
     for decision in Decision:
         assert console_line(StepDecided("run", "step", decision)) is None
@@ -127,7 +140,7 @@ def expiring():
 
 
 def _decisions(events: list[Event]) -> dict[str, Decision]:
-    return {e.step_name: e.decision for e in events if isinstance(e, StepDecided)}
+    return {e.invocation_name: e.decision for e in events if isinstance(e, StepDecided)}
 
 
 def test_disabled_refresh_expired_and_cache_off_are_published_and_stored(
@@ -253,7 +266,7 @@ def test_a_failure_stops_scheduling_and_drains_what_is_in_flight(stores: Stores)
         # Sequenced so both steps are in flight when 'breaks' fails: the worker starts only
         # once 'slow' is being submitted, and 'slow' finishes only after the failure is in.
         events.append(event)
-        if isinstance(event, StepStarted) and event.step_name == "slow":
+        if isinstance(event, StepStarted) and event.invocation_name == "slow":
             WORKER_FREE.set()
         if isinstance(event, StepFailed):
             BREAKS_RECORDED.set()
@@ -266,8 +279,8 @@ def test_a_failure_stops_scheduling_and_drains_what_is_in_flight(stores: Stores)
     assert isinstance(raised.value.__cause__, ValueError)
     stored = {r.name: r.status for r in stores.metadata.get_step_runs(raised.value.run_id)}
     assert stored == {"breaks": "failed", "slow": "completed"}  # after_slow never scheduled
-    assert [e.step_name for e in events if isinstance(e, StepFailed)] == ["breaks"]
-    assert not any(isinstance(e, StepStarted) and e.step_name == "after_slow" for e in events)
+    assert [e.invocation_name for e in events if isinstance(e, StepFailed)] == ["breaks"]
+    assert not any(isinstance(e, StepStarted) and e.invocation_name == "after_slow" for e in events)
     assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
-    assert any(isinstance(e, StepFinished) and e.step_name == "slow" for e in events)
+    assert any(isinstance(e, StepFinished) and e.invocation_name == "slow" for e in events)
     assert not any(isinstance(e, StepCached) for e in events)
