@@ -57,10 +57,17 @@ class RunView(BaseModel):
     id: str
     name: str
     pipeline_name: str
-    status: RunStatus
+    status: RunStatus = Field(
+        description="running, completed, failed, or interrupted: recorded running, but the "
+        "process that drove it (on this host) is gone."
+    )
     started_at: datetime
     ended_at: datetime | None
     duration: float | None = Field(description="Seconds from start to end; null while running.")
+    host: str | None = Field(
+        default=None, description="The host that drove the run (null for older runs)."
+    )
+    pid: int | None = Field(default=None, description="The id of the process that drove it.")
     step_count: int
     cached_count: int
     ran_count: int = Field(description="Steps that executed (completed or failed).")
@@ -87,6 +94,8 @@ def run_fields(record: PipelineRunRecord) -> dict[str, Any]:
         "started_at": record.started_at,
         "ended_at": end,
         "duration": None if end is None else max((end - record.started_at).total_seconds(), 0.0),
+        "host": record.host,
+        "pid": record.pid,
         "step_count": record.step_count,
         "cached_count": record.cached_count,
         "ran_count": record.step_count - record.cached_count,

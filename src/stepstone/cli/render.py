@@ -36,6 +36,7 @@ _STATUS_STYLES = {
     "completed": "green",
     "cached": "cyan",
     "running": "yellow",
+    "interrupted": "dark_orange",
     "failed": "bold red",
 }
 

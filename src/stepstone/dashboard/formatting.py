@@ -14,7 +14,7 @@ from typing import Any
 from stepstone.units import format_duration, format_size
 
 KNOWN_STATUSES = frozenset(
-    {"completed", "cached", "failed", "running", "pending", "skipped", "artifact"}
+    {"completed", "cached", "failed", "running", "interrupted", "pending", "skipped", "artifact"}
 )
 
 

@@ -16,14 +16,18 @@ from stepstone.cache.manifest import KeyManifest
 
 
 class RunStatus(StrEnum):
-    """Where a pipeline run is: still going, finished, or stopped by a failing step.
+    """Where a pipeline run is: still going, finished, stopped by a failing step, or cut short.
 
     A ``StrEnum``, so a status compares equal to its text and is stored and printed as it.
+    ``interrupted`` is never stored: it is how a run recorded ``running`` reads once the process
+    that drove it is known to be gone (killed, or its machine lost; see
+    :mod:`stepstone.metadata.liveness`).
     """
 
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 class StepStatus(StrEnum):
@@ -107,6 +111,10 @@ class PipelineRunRecord:
     """The traced DAG, recorded when the run starts, so a run in progress can be drawn:
     ``{"steps": [{"name", "definition_name", "upstream": [...], "inputs": {arg: [step, output]},
     "outputs": [...]}]}`` in execution order."""
+    host: str | None = None
+    """The host name of the process driving the run (``None`` for runs recorded before it was)."""
+    pid: int | None = None
+    """That process's id: with ``host``, it tells a run still going from one whose driver died."""
 
     def __post_init__(self) -> None:
         if type(self.status) is not RunStatus:

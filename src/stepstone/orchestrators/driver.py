@@ -16,6 +16,7 @@ flight, records everything, then raises.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
@@ -38,6 +39,7 @@ from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, regis
 from stepstone.execution.context import Collected, StepInfo
 from stepstone.execution.interrupts import INTERRUPTS, exit_as_asked, exit_cause, sigterm_raises
 from stepstone.execution.logged import resolve_targets, step_entries
+from stepstone.metadata.liveness import this_host
 from stepstone.metadata.records import (
     ArtifactRecord,
     ArtifactTag,
@@ -124,6 +126,8 @@ class RunDriver:
             ended_at=None,
             parameters=plan.parameters,
             graph=plan.describe(),
+            host=this_host(),
+            pid=os.getpid(),
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
         self.read_through = _read_through(stores)
@@ -564,6 +568,8 @@ class RunDriver:
                 step_count=len(state.records),
                 cached_count=len(state.cached),
                 graph=self.run.graph,
+                host=self.run.host,
+                pid=self.run.pid,
             )
         self.emit(
             RunFinished(

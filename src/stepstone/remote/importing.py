@@ -13,6 +13,7 @@ an entry whose bytes are damaged or missing on the remote is not imported.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from stepstone.exceptions import (
     RemoteEntryError,
     RemoteEntryWarning,
 )
+from stepstone.metadata.liveness import this_host
 from stepstone.metadata.records import (
     CacheHit,
     PipelineRunRecord,
@@ -101,6 +103,8 @@ def record_imports(
             started_at=now,
             ended_at=None,
             parameters={"remote": remote.name, "url": remote.config.url},
+            host=this_host(),
+            pid=os.getpid(),
         )
         metadata.create_run(run)
         writes = [

@@ -118,6 +118,10 @@ PIPELINE_RUNS = TableSpec(
         ColumnSpec("parameters", Kind.JSON),
         # The traced DAG as JSON (NULL for runs recorded before revision 0002).
         ColumnSpec("graph", Kind.JSON, nullable=True),
+        # The driver's host name and process id, so a run whose process is gone reads as
+        # interrupted (NULL for runs recorded before revision 0004).
+        ColumnSpec("host", Kind.STRING, NAME_LENGTH, nullable=True),
+        ColumnSpec("pid", Kind.INTEGER, nullable=True),
     ),
 )
 

@@ -10,6 +10,11 @@ whatever the page size: the page, its pipelines' names, one grouped count of its
 Indexes serving them: ``pipeline_runs (started_at, id)`` walks the newest runs first, and
 ``(pipeline_id, started_at, id)`` those of one pipeline; ``step_runs (run_id, position, status)``
 answers the per-run counts from the index alone.
+
+Every run read here passes through :func:`~stepstone.metadata.liveness.observed`, so a run whose
+driver is gone reads ``interrupted`` to the CLI, the dashboard and the client alike. Filtering on
+``running`` or ``interrupted`` therefore reads every run stored ``running`` (few: runs in progress
+and the dead ones) and decides in Python.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stepstone.metadata.records import PipelineRunRecord
+from stepstone.metadata.liveness import observed
+from stepstone.metadata.records import PipelineRunRecord, RunStatus
 from stepstone.metadata.sql.codec import PIPELINE_RUN_CODEC
 from stepstone.metadata.sql.columns import PIPELINE_RUNS
 from stepstone.metadata.sql.connection import DriverConnection
@@ -73,8 +79,22 @@ def _with_counts(
     for run in found:
         step_count, cached_count = counts.get(run["id"], (0, 0))
         run["pipeline_name"] = names[run.pop("pipeline_id")]
-        records.append(PipelineRunRecord(**run, step_count=step_count, cached_count=cached_count))
+        record = PipelineRunRecord(**run, step_count=step_count, cached_count=cached_count)
+        records.append(observed(record))
     return records
+
+
+#: Statuses that depend on whether a run's driver is alive: stored as ``running``.
+_LIVE_STATUSES = frozenset({RunStatus.RUNNING, RunStatus.INTERRUPTED})
+
+
+def _stored_running(
+    hot: DriverConnection, pipeline_name: str | None, status: str
+) -> list[PipelineRunRecord]:
+    """Every run stored ``running`` that reads as ``status``, newest first."""
+    where, params = _where(pipeline_name, RunStatus.RUNNING)
+    found = _with_counts(hot, "list runs", _SELECT_RUNS + where + _NEWEST_FIRST, params)
+    return [run for run in found if run.status == status]
 
 
 def list_runs(
@@ -85,6 +105,9 @@ def list_runs(
     offset: int,
 ) -> list[PipelineRunRecord]:
     """Runs newest first, filtered and paged, with step counts (two queries)."""
+    if status in _LIVE_STATUSES:
+        found = _stored_running(hot, pipeline_name, status)
+        return found[offset : None if limit is None else offset + limit]
     where, params = _where(pipeline_name, status)
     statement = _SELECT_RUNS + where + _NEWEST_FIRST
     if limit is not None or offset:
@@ -95,6 +118,8 @@ def list_runs(
 
 def count_runs(hot: DriverConnection, pipeline_name: str | None, status: str | None) -> int:
     """How many runs match the filters."""
+    if status in _LIVE_STATUSES:
+        return len(_stored_running(hot, pipeline_name, status))
     where, params = _where(pipeline_name, status)
     statement = f"SELECT COUNT(*) FROM pipeline_runs pr{where}"  # noqa: S608
     [(count,)] = hot.query("count runs", hot.flavor.sql(statement), params)
