@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from stepstone.execution.logged import log_metadata
     from stepstone.models import Artifact, PipelineRun, StepRun
     from stepstone.pipeline.context import get_pipeline_context
+    from stepstone.steps.base_step_config import BaseStepConfig
+    from stepstone.steps.step_output import Output
 
 __version__ = "0.1.0"
 
@@ -41,10 +43,12 @@ __all__ = [
     "Artifact",
     "ArtifactIntegrityError",
     "ArtifactNotFoundError",
+    "BaseStepConfig",
     "CacheError",
     "Client",
     "DefinitionError",
     "ExternalArtifact",
+    "Output",
     "Pipeline",
     "PipelineDefinitionError",
     "PipelineRun",
@@ -72,6 +76,8 @@ _LAZY = {
     "get_step_context": "stepstone.execution.context",
     "get_pipeline_context": "stepstone.pipeline.context",
     "log_metadata": "stepstone.execution.logged",
+    "BaseStepConfig": "stepstone.steps.base_step_config",
+    "Output": "stepstone.steps.step_output",
 }
 
 

@@ -9,8 +9,10 @@
     │   │   ├── PipelineDefinitionError      .pipeline_name
     │   │   └── MaterializerRegistrationError  not a materializer or a type (also TypeError)
     │   ├── ConfigError              an unreadable config file or a bad setting
+    │   │   └── RunConfigError           .path .key: a YAML run configuration that cannot be used
     │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
     │   ├── UsageError               a command line that cannot work as typed
+    │   ├── MissingIntegrationError  .pipeline_name .integrations: required ones not installed
     │   ├── StepContextError         a step-only API called outside a running step
     │   ├── MetadataValueError       a metadata value that cannot be stored (also TypeError)
     │   ├── MetadataTargetError      log_metadata told to log to nothing it can find or hold
@@ -106,6 +108,21 @@ class ConfigError(UserError):
     """The configuration file or a ``STEPSTONE_*`` variable holds a value that cannot be used."""
 
 
+class RunConfigError(ConfigError):
+    """A YAML run configuration names an unknown key or step, or holds a wrong value.
+
+    Attributes:
+        path: the file (``None`` for a configuration given as a dictionary).
+        key: where in the file, dotted (``steps.trainer.parameters``).
+    """
+
+    def __init__(self, path: str | Path | None, key: str, message: str) -> None:
+        where = f"{path}: " if path is not None else ""
+        super().__init__(f"{where}{key}: {message}" if key else f"{where}{message}")
+        self.path = path
+        self.key = key
+
+
 class InvalidBooleanError(UserError, ValueError):
     """A value meant as on/off is none of the words :data:`stepstone.config.BOOLEAN_WORDS` knows.
 
@@ -127,6 +144,26 @@ class UsageError(UserError):
     For mistakes only the command line can make (a malformed ``-p`` value, an export path
     in the way); library errors keep their own types and wording.
     """
+
+
+class MissingIntegrationError(UserError):
+    """A pipeline's ``required_integrations`` are not installed; nothing ran.
+
+    Attributes:
+        pipeline_name: the pipeline that requires them.
+        integrations: the names of the missing ones.
+    """
+
+    def __init__(self, pipeline_name: str, integrations: Iterable[str]) -> None:
+        self.pipeline_name = pipeline_name
+        self.integrations = tuple(integrations)
+        listed = ", ".join(self.integrations)
+        verb = "is" if len(self.integrations) == 1 else "are"
+        super().__init__(
+            f"Pipeline '{pipeline_name}' requires the integration(s) {listed}, which {verb} "
+            f"not installed. Install with: stepstone integration install "
+            f"{' '.join(self.integrations)}"
+        )
 
 
 class StepContextError(UserError):

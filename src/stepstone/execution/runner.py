@@ -20,6 +20,7 @@ from stepstone.execution.context import Collected, StepContext, step_context
 from stepstone.execution.declared import type_mismatch, value_type_name
 from stepstone.execution.interrupts import INTERRUPTS, exit_cause
 from stepstone.execution.task import StepResult, StepTask
+from stepstone.steps.class_based import STEP_CONTEXT
 
 if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore, StoredArtifact
@@ -94,6 +95,9 @@ def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
                 arguments[name] = tuple(arguments.pop(f"{name}.{i}") for i in range(count))
             opened = step_context(task.info, store.root) if task.info else nullcontext()
             with opened as context:
+                for name, argument in arguments.items():
+                    if argument is STEP_CONTEXT:  # a class-based ``context: StepContext``
+                        arguments[name] = context
                 value = task.func(**arguments)
             if isinstance(context, StepContext):
                 collected = context.collected

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from stepstone.exceptions import StepDefinitionError, did_you_mean
+from stepstone.steps.class_based import class_based_arguments, instance_for_call
 from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER, OutputHandle
 from stepstone.steps.signature import StepSignature, parse_signature
@@ -138,6 +139,7 @@ class Step(Generic[P, R]):
         self.func = func
         self.options = options
         self.signature: StepSignature = parse_signature(options.name, func)
+        self.class_based = class_based_arguments(options.name, self.signature)
         self._check_materializer_names()
         self._check_parameter_names()
         functools.update_wrapper(self, func)
@@ -239,6 +241,10 @@ class Step(Generic[P, R]):
         self.options = changed.options
         return self
 
+    def entrypoint(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the step's function: the class-based API's ``my_step.entrypoint()``."""
+        return self.func(*args, **kwargs)
+
     def resolve(self) -> StepSource:
         """Where the step's function is defined: its module and attribute path."""
         return StepSource(self.func.__module__, self.func.__qualname__)
@@ -251,7 +257,11 @@ class Step(Generic[P, R]):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracer = ACTIVE_TRACER.get()
         if tracer is None:
-            return self.func(*args, **kwargs)
+            # ``tf_trainer(config=...)`` in the class-based API (see steps/class_based.py)
+            instance = instance_for_call(self, args, kwargs)
+            return self.func(*args, **kwargs) if instance is None else instance
+        if self.class_based.declared:
+            kwargs = self.class_based.filled(self.name, kwargs)
         invocation_id = kwargs.pop("id", None)
         after = kwargs.pop("after", ())
         if isinstance(after, str | OutputHandle) or not isinstance(after, Sequence):

@@ -6,6 +6,7 @@ Outputs come from the return annotation:
 * ``Annotated[T, "name"]`` -> one output named ``name``;
 * ``tuple[Annotated[A, "a"], Annotated[B, "b"]]`` (or ``typing.Tuple``) -> outputs ``a`` and ``b``;
 * ``None`` -> no outputs;
+* ``Output(a=A, b=B)`` (the class-based API) -> outputs ``a`` and ``b``, as the tuple above;
 * ``tuple[A, B]`` without names follows ZenML's rule: when the function's own body returns a
   tuple literal (``return a, b``) the members are outputs ``output_0``, ``output_1``; when it
   returns something else (``return pair``) the whole tuple is one output, ``output``. A member
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
 from stepstone.exceptions import StepDefinitionError
+from stepstone.steps.step_output import Output
 
 RESERVED_ARGUMENTS = frozenset({"id", "after"})
 """Keyword arguments a step call takes for itself: the invocation id and ordering."""
@@ -51,11 +53,13 @@ class StepSignature:
             :attr:`parameters` and :meth:`bind_partial`).
         outputs: the declared outputs, in order.
         annotations: the resolved annotations of the arguments that have one.
+        returns: the resolved return annotation (``inspect.Signature.empty`` if none).
     """
 
     function: inspect.Signature
     outputs: tuple[OutputSpec, ...]
     annotations: dict[str, Any]
+    returns: Any = inspect.Signature.empty
 
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
@@ -113,6 +117,8 @@ def parse_outputs(
         return (OutputSpec(SINGLE_OUTPUT_NAME, Any),)
     if annotation is None or annotation is type(None):
         return ()
+    if isinstance(annotation, Output):
+        return tuple(OutputSpec(name, kind) for name, kind in annotation.items())
     base, name = _annotated_name(annotation)
     if name is not None:
         return (OutputSpec(name, base),)
@@ -200,4 +206,6 @@ def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
                     f"({', '.join(o.name for o in outputs)}). Return one value per output.",
                 )
     annotations = {name: hints[name] for name in signature.parameters if name in hints}
-    return StepSignature(function=signature, outputs=outputs, annotations=annotations)
+    return StepSignature(
+        function=signature, outputs=outputs, annotations=annotations, returns=return_annotation
+    )
