@@ -156,6 +156,49 @@ class ArtifactTag:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactVersionRecord:
+    """An artifact version: a stored artifact under a name and a version of that name.
+
+    Every output of an executed step is one (its name is the output's artifact name, or
+    ``<pipeline>::<step>::<output>``), and so is every value saved with ``save_artifact``. The
+    artifact id is the version's id, so metadata and tags logged on the artifact are the
+    version's. ``number`` is the version as a whole number when it is one (auto-incremented
+    versions always are): the next automatic version of a name is one more than its highest.
+    ``artifact`` is the stored artifact the version names.
+    """
+
+    artifact_id: str
+    name: str
+    version: str
+    number: int | None
+    artifact_type: str
+    has_custom_name: bool
+    created_at: datetime
+    artifact: ArtifactRecord
+
+    def __post_init__(self) -> None:
+        # Stored as 0/1 (no boolean column kind); the record always holds a bool.
+        if type(self.has_custom_name) is not bool:
+            object.__setattr__(self, "has_custom_name", bool(self.has_custom_name))
+
+
+@dataclass(frozen=True, slots=True)
+class NewArtifactVersion:
+    """An artifact version to record; ``version=None`` takes the name's next number.
+
+    The number is allocated inside the writing transaction, so two writers of one name get
+    different numbers (a clash between concurrent transactions is retried by the store).
+    """
+
+    artifact_id: str
+    name: str
+    version: str | None
+    artifact_type: str
+    has_custom_name: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StepRunWrite:
     """Everything one step run adds to the store, written in one transaction.
 
@@ -167,6 +210,8 @@ class StepRunWrite:
         cache_entry: insert ``cache_key -> step_run.id`` unless an entry for the key exists.
         metadata: what the step logged, on itself, its run and its outputs.
         tags: tags on the step's output artifacts.
+        versions: the artifact versions the step's outputs become (executed steps only: a
+            cached step run links the versions its source created).
     """
 
     step_run: StepRunRecord
@@ -175,6 +220,7 @@ class StepRunWrite:
     cache_entry: bool = False
     metadata: tuple[MetadataEntry, ...] = ()
     tags: tuple[ArtifactTag, ...] = ()
+    versions: tuple[NewArtifactVersion, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,13 @@ from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
     ArtifactTag,
+    ArtifactVersionRecord,
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
     MetadataEntry,
     MetadataResource,
+    NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
@@ -49,6 +51,23 @@ class MetadataStore(ABC):
         All of ``writes`` go in one transaction. Cache entries are inserted only if no entry
         with the same key exists (another process may have inserted it first: that is fine,
         both entries name identical work). Re-recording an artifact id already stored is a no-op.
+        Artifact versions without a version get their name's next number.
+        """
+
+    @abstractmethod
+    def save_artifact_versions(
+        self,
+        artifacts: Sequence[ArtifactRecord],
+        versions: Sequence[NewArtifactVersion],
+        metadata: Sequence[MetadataEntry] = (),
+        tags: Sequence[ArtifactTag] = (),
+    ) -> list[ArtifactVersionRecord]:
+        """Record values saved outside a step run as artifact versions, in one transaction.
+
+        Returns the versions as recorded (numbers allocated), in the order given.
+
+        Raises:
+            MetadataStoreError: a given version of a name exists already.
         """
 
     @abstractmethod
@@ -66,6 +85,30 @@ class MetadataStore(ABC):
     @abstractmethod
     def get_tags(self, artifact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Artifact id -> its tags, sorted (artifacts without tags are left out)."""
+
+    # -- artifact versions -----------------------------------------------------------------
+
+    @abstractmethod
+    def get_artifact_version(
+        self, name: str, version: str | None = None
+    ) -> ArtifactVersionRecord | None:
+        """Version ``version`` of the artifact ``name`` (None: the latest), or ``None``."""
+
+    @abstractmethod
+    def list_artifact_versions(
+        self, name: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[ArtifactVersionRecord]:
+        """Artifact versions newest first, of one name or of every name."""
+
+    @abstractmethod
+    def get_artifact_versions(
+        self, artifact_ids: Sequence[str]
+    ) -> dict[str, ArtifactVersionRecord]:
+        """Artifact id -> its version, for those of ``artifact_ids`` that are versions."""
+
+    @abstractmethod
+    def artifact_names(self, limit: int = 1000) -> list[str]:
+        """Names of versioned artifacts, most recently versioned first (for suggestions)."""
 
     # -- the cache -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ HASH_LENGTH = 64
 STATUS_LENGTH = 16
 VERSION_LENGTH = 64
 DIRECTION_LENGTH = 8
+ARTIFACT_TYPE_LENGTH = 32
 
 
 class Kind(Enum):
@@ -218,6 +219,25 @@ ARTIFACT_TAGS = TableSpec(
     ),
 )
 
+ARTIFACT_VERSIONS = TableSpec(
+    "artifact_versions",
+    (
+        # One version per artifact record: the artifact's id is the version's id.
+        ColumnSpec(
+            "artifact_id", Kind.STRING, ID_LENGTH, primary_key=True, references="artifacts.id"
+        ),
+        # (name, version) is unique (see tables.py), which also indexes lookups by name.
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("version", Kind.STRING, VERSION_LENGTH),
+        # The version as a whole number, when it is one: auto-increment takes the highest + 1.
+        ColumnSpec("number", Kind.INTEGER, nullable=True),
+        ColumnSpec("artifact_type", Kind.STRING, ARTIFACT_TYPE_LENGTH),
+        # 0 for the default ``<pipeline>::<step>::<output>`` names, 1 for names given.
+        ColumnSpec("has_custom_name", Kind.INTEGER),
+        ColumnSpec("created_at", Kind.TIMESTAMP),
+    ),
+)
+
 #: Every table, parents before children (the order ``create_all`` and the migrations use).
 TABLES = (
     PIPELINES,
@@ -229,4 +249,5 @@ TABLES = (
     CACHE_ENTRIES,
     RUN_METADATA,
     ARTIFACT_TAGS,
+    ARTIFACT_VERSIONS,
 )

@@ -8,8 +8,8 @@ below the backends' bound-parameter limits.
 Deleting a run goes child to parent so foreign keys never object: cache entries pointing at its
 step runs, their logs, their lineage edges, the step runs, the run. Artifact rows are history other
 runs may share (a cached step links the producer's artifacts), so only the artifacts the run's
-step runs produced or used that no remaining edge references are removed; their files are left
-for garbage collection.
+step runs produced or used that no remaining edge references are removed (with their versions,
+tags and metadata); their files are left for garbage collection.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from stepstone.metadata.sql.reads import cache_entry_filter
 from stepstone.metadata.sql.statements import chunks
 from stepstone.metadata.sql.tables import (
     artifact_tags,
+    artifact_versions,
     artifacts,
     cache_entries,
     pipeline_runs,
@@ -102,6 +103,9 @@ def _delete_step_runs(connection: Connection, step_ids: Sequence[str]) -> tuple[
         if not unlinked:
             continue
         connection.execute(delete(artifact_tags).where(artifact_tags.c.artifact_id.in_(unlinked)))
+        connection.execute(
+            delete(artifact_versions).where(artifact_versions.c.artifact_id.in_(unlinked))
+        )
         _delete_metadata(connection, MetadataResource.ARTIFACT_VERSION, unlinked)
         removed_artifacts += _count(
             connection.execute(delete(artifacts).where(artifacts.c.id.in_(unlinked)))

@@ -18,27 +18,37 @@ Layout of the work:
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import InvalidRecordError, RunNotFoundError
+from stepstone.exceptions import InvalidRecordError, MetadataStoreError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
     ArtifactTag,
+    ArtifactVersionRecord,
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
     MetadataEntry,
     MetadataResource,
+    NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
 )
-from stepstone.metadata.sql import run_metadata, runs, sqlite_direct, statements
+from stepstone.metadata.sql import (
+    artifact_versions,
+    run_metadata,
+    runs,
+    sqlite_direct,
+    statements,
+)
 from stepstone.metadata.sql.codec import (
     ARTIFACT_CODEC,
     PIPELINE_RUN_CODEC,
@@ -56,6 +66,10 @@ from stepstone.text import storable_text
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
     from sqlalchemy.engine import URL
+
+
+#: Writes of automatically numbered artifact versions, before a clash is given up on.
+_VERSION_WRITE_TRIES = 20
 
 
 class SqlMetadataStore(MetadataStore):
@@ -117,6 +131,7 @@ class SqlMetadataStore(MetadataStore):
         self._insert_edge = flavor.sql(statements.INSERT_EDGE)
         self._insert_log = flavor.sql(statements.INSERT_LOG)
         self._annotations = run_metadata.AnnotationStatements(flavor)
+        self._versions = artifact_versions.VersionStatements(flavor)
         self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
         self._insert_pipeline = flavor.insert_if_absent("pipelines", statements.PIPELINE_COLUMNS)
         self._select_pipeline_id = flavor.sql(statements.SELECT_PIPELINE_ID)
@@ -203,6 +218,25 @@ class SqlMetadataStore(MetadataStore):
                     (step_run.cache_key, step_run.id, step_run.run_id, step_run.definition_name)
                 )
         action = f"record {len(writes)} step run(s) of run {writes[0].step_run.run_id}"
+        versions = [version for write in writes for version in write.versions]
+        self._numbering(
+            versions,
+            lambda: self._write_step_runs(
+                action, writes, step_rows, artifact_rows, edge_rows, log_rows, cache_rows
+            ),
+        )
+
+    def _write_step_runs(
+        self,
+        action: str,
+        writes: Sequence[StepRunWrite],
+        step_rows: list[tuple[Any, ...]],
+        artifact_rows: dict[str, tuple[Any, ...]],
+        edge_rows: list[tuple[str, str, str, str]],
+        log_rows: list[tuple[str, str]],
+        cache_rows: list[tuple[str, str, str, str]],
+    ) -> None:
+        dt_in = self._hot.dt_in
         with self._hot.transaction(action, pipelined=True) as cursor:
             cursor.executemany(self._insert_step_run, step_rows)
             if artifact_rows:
@@ -214,17 +248,60 @@ class SqlMetadataStore(MetadataStore):
             if log_rows:
                 cursor.executemany(self._insert_log, log_rows)
             logged = [entry for write in writes for entry in write.metadata]
+            versions = [version for write in writes for version in write.versions]
+            if versions:
+                self._versions.write(cursor, versions, dt_in)
             tags = [tag for write in writes for tag in write.tags]
             if logged or tags:
                 self._annotations.write(cursor, logged, tags)
             if cache_rows:
                 pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
                 now = dt_in(datetime.now(UTC))
-                cache_rows.sort(key=lambda row: row[0])  # stable: the first of a key still wins
+                rows = sorted(cache_rows, key=lambda row: row[0])  # the first of a key still wins
                 cursor.executemany(
                     self._insert_cache,
-                    [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in cache_rows],
+                    [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in rows],
                 )
+
+    def _numbering(self, versions: Sequence[NewArtifactVersion], write: Callable[[], None]) -> None:
+        """Call ``write``, a transaction that numbers ``versions``: again after a clash.
+
+        Two writers on MySQL may both read a name's highest number before either commits; the
+        second insert breaks the unique key, its transaction is rolled back and written again,
+        reading the number the first one took (SQLite and PostgreSQL number under a lock). A
+        clash of a version the user gave is no race: it fails every time, so it is not retried.
+        """
+        tries = _VERSION_WRITE_TRIES if any(v.version is None for v in versions) else 1
+        for attempt in range(tries):
+            try:
+                write()
+                return
+            except MetadataStoreError as exc:
+                if attempt + 1 == tries or not artifact_versions.is_version_clash(exc):
+                    raise
+            # Apart, so racing writers do not meet again at once.
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - not security
+
+    def save_artifact_versions(
+        self,
+        artifacts: Sequence[ArtifactRecord],
+        versions: Sequence[NewArtifactVersion],
+        metadata: Sequence[MetadataEntry] = (),
+        tags: Sequence[ArtifactTag] = (),
+    ) -> list[ArtifactVersionRecord]:
+        dt_in = self._hot.dt_in
+        rows = sorted(ARTIFACT_CODEC.row(artifact, dt_in) for artifact in artifacts)
+
+        def write() -> None:
+            with self._hot.transaction(f"save {len(versions)} artifact version(s)") as cursor:
+                cursor.executemany(self._insert_artifact, rows)
+                self._versions.write(cursor, versions, dt_in)
+                if metadata or tags:
+                    self._annotations.write(cursor, metadata, tags)
+
+        self._numbering(versions, write)
+        saved = self.get_artifact_versions([version.artifact_id for version in versions])
+        return [saved[version.artifact_id] for version in versions]
 
     def log_metadata(
         self, entries: Sequence[MetadataEntry], tags: Sequence[ArtifactTag] = ()
@@ -252,6 +329,26 @@ class SqlMetadataStore(MetadataStore):
             )
             self._pipeline_of_run.update(cursor.fetchall())
         return self._pipeline_of_run
+
+    # -- artifact versions -----------------------------------------------------------------
+
+    def get_artifact_version(
+        self, name: str, version: str | None = None
+    ) -> ArtifactVersionRecord | None:
+        return artifact_versions.get_version(self._hot, name, version)
+
+    def list_artifact_versions(
+        self, name: str | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[ArtifactVersionRecord]:
+        return artifact_versions.list_versions(self._hot, name, limit, offset)
+
+    def get_artifact_versions(
+        self, artifact_ids: Sequence[str]
+    ) -> dict[str, ArtifactVersionRecord]:
+        return artifact_versions.versions_of(self._hot, artifact_ids)
+
+    def artifact_names(self, limit: int = 1000) -> list[str]:
+        return artifact_versions.version_names(self._hot, limit)
 
     # -- the cache -------------------------------------------------------------------------
 

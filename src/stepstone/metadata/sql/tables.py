@@ -36,6 +36,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import SchemaItem
@@ -43,6 +44,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from stepstone.metadata.sql.columns import (
     ARTIFACT_TAGS,
+    ARTIFACT_VERSIONS,
     ARTIFACTS,
     CACHE_ENTRIES,
     PIPELINE_RUNS,
@@ -59,6 +61,7 @@ from stepstone.metadata.sql.columns import (
 __all__ = [
     "UtcDateTime",
     "artifact_tags",
+    "artifact_versions",
     "artifacts",
     "cache_entries",
     "metadata",
@@ -189,3 +192,8 @@ run_metadata = _table(
     PrimaryKeyConstraint("resource_type", "resource_id", "name"),
 )
 artifact_tags = _table(ARTIFACT_TAGS, PrimaryKeyConstraint("artifact_id", "tag"))
+artifact_versions = _table(
+    ARTIFACT_VERSIONS,
+    # A name's versions are unique; the constraint's index also serves reads by name.
+    UniqueConstraint("name", "version"),
+)
