@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -240,3 +241,42 @@ def test_a_task_that_cannot_be_pickled_is_reported_naming_the_step() -> None:
     failure = worker_failure("takes_anything", "processes:1", error)
     assert failure.message.startswith("Step 'takes_anything': its task or result cannot be pickled")
     assert not failure.transient
+
+
+LATE_STARTED = threading.Event()
+EARLY_FAILED = threading.Event()
+
+
+@step
+def fails_early() -> int:
+    LATE_STARTED.wait(30)
+    EARLY_FAILED.set()
+    raise KeyError("early failure")
+
+
+@step
+def fails_late() -> int:
+    LATE_STARTED.set()
+    EARLY_FAILED.wait(30)
+    time.sleep(0.2)
+    raise ValueError("late failure")
+
+
+@pipeline
+def two_failures() -> None:
+    fails_early()
+    fails_late()
+
+
+def test_several_failed_steps_name_the_first_called_and_count_the_others() -> None:
+    """Both fail; the one called first is named though it is not the last recorded."""
+    LATE_STARTED.clear()
+    EARLY_FAILED.clear()
+    with pytest.raises(StepExecutionError) as info:
+        two_failures.with_options(executor="threads:2")()
+    message = str(info.value)
+    assert info.value.invocation_name == "fails_early"
+    assert message.startswith("Step 'fails_early' failed in run two_failures-")
+    assert "KeyError: 'early failure'" in message
+    assert "1 other step(s) failed too: fails_late." in message
+    assert isinstance(info.value.__cause__, KeyError)

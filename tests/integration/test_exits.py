@@ -99,3 +99,69 @@ def test_sigterm_during_a_step_is_recorded_then_ends_the_process(tmp_path: Path)
         "failed",
         {"ok": ("completed", ""), "bad": ("failed", "interrupted (the process received SIGTERM)")},
     )
+
+
+POOL_FLOW = textwrap.dedent(
+    """
+    import time
+    from stepstone import pipeline, step
+
+    @step
+    def first() -> int:
+        return 1
+
+    @step
+    def slow(x: int) -> int:
+        print("READY", flush=True)
+        time.sleep(120)
+        return x
+
+    @step
+    def quick() -> int:
+        time.sleep(0.2)
+        return 3
+
+    @step
+    def join(a: int, b: int) -> int:
+        return a + b
+
+    @pipeline
+    def pooled():
+        join(slow(first()), quick())
+
+    pooled.with_options(executor="threads:2")()
+    """
+)
+
+
+def test_sigterm_while_steps_run_on_threads_records_them_then_ends_the_process(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "pooled.py"
+    script.write_text(POOL_FLOW)
+    env = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "READY" in "".join(seen) and "Step `quick` has finished" in "".join(seen):
+            break
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)  # not the 120 s the running step sleeps
+    assert process.returncode == -signal.SIGTERM, output
+    assert _recorded() == (
+        "failed",
+        {
+            "first": ("completed", ""),
+            "quick": ("completed", ""),
+            "slow": ("failed", "interrupted (the process received SIGTERM)"),
+        },
+    )
+    assert "Step `slow` failed after" in output

@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from stepstone.artifacts import StoredArtifact
@@ -355,7 +355,7 @@ class RunDriver:
                 if error
                 else (result.error_text or "")
             )
-            state.failure = Failure(planned.name, planned.invocation.step.name, error, summary)
+            state.fail(Failure(planned.name, planned.invocation.step.name, error, summary))
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
 
     def _logged(
@@ -393,6 +393,41 @@ class RunDriver:
         if state.in_flight:  # a failure stopped scheduling: let running steps finish, record them
             state.finished.extend(f for f in wait(list(state.in_flight)).done)
             self._collect_finished()
+
+    def record_interrupted(self, interrupt: BaseException) -> None:
+        """The driver was interrupted while steps ran on workers: record them, then stop.
+
+        With the local executor an interrupt lands inside the step, which records it as its
+        own failure. With a pool it lands here, in the driver's wait. Nothing will collect the
+        steps in flight (the process exits once the run is recorded), so a step that finished
+        is recorded as usual, and one still running or queued is recorded ``failed`` with the
+        cause (queued ones are cancelled). A consumer waiting for its producer to execute
+        again keeps its own failure.
+        """
+        state = self.state
+        state.interrupt = interrupt
+        cause = exit_cause(interrupt)
+        state.finished.clear()
+        for future, keyed in list(state.in_flight.items()):
+            del state.in_flight[future]
+            if not future.cancel() and future.done() and future.exception() is None:
+                result = future.result()
+            else:
+                elapsed = time.perf_counter() - keyed.clock
+                now = datetime.now(UTC)
+                result = StepResult(
+                    keyed.planned.name,
+                    now - timedelta(seconds=elapsed),
+                    now,
+                    elapsed,
+                    "",
+                    error=interrupt,
+                    error_text=cause,
+                )
+            self.record_result(keyed, result)
+            redo = state.redos.pop(keyed.planned.name, None)
+            if redo is not None:
+                self.record_result(redo.consumer, redo.result)
 
     def _run_batch(self, ready: list[str]) -> None:
         """Key, look up and reuse or submit the steps that are ready now, in call order.
@@ -548,9 +583,12 @@ class RunDriver:
         self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"
         try:
-            with sigterm_raises():
-                self.drive()
-            status = "completed" if state.failure is None else "failed"
+            try:
+                with sigterm_raises():
+                    self.drive()
+            except INTERRUPTS as interrupt:  # a second SIGTERM while recording ends the process
+                self.record_interrupted(interrupt)
+            status = "completed" if state.failure is None and state.interrupt is None else "failed"
         finally:
             ended_at = datetime.now(UTC)
             try:
@@ -584,15 +622,26 @@ class RunDriver:
             )
         )
         steps = {r.name: StepRun(r, self.stores) for r in state.records}
-        failure = state.failure
-        if failure is not None and isinstance(failure.error, INTERRUPTS):
-            raise exit_as_asked(failure.error)  # recorded: now exit as the step asked
-        if failure is not None:
+        interrupts = [f.error for f in state.failures if isinstance(f.error, INTERRUPTS)]
+        interrupt = state.interrupt or (interrupts[0] if interrupts else None)
+        if interrupt is not None:
+            raise exit_as_asked(interrupt)  # recorded: now exit as the step (or signal) asked
+        if state.failures:
+            invocations = self.plan.graph.invocations
+            failure, *others = sorted(
+                state.failures, key=lambda f: invocations[f.invocation_name].index
+            )
             name = failure.invocation_name
+            also = (
+                f"{len(others)} other step(s) failed too: "
+                f"{', '.join(f.invocation_name for f in others)}.\n"
+                if others
+                else ""
+            )
             raise StepExecutionError(
                 name,
                 self.run.id,
-                f"Step '{name}' failed in run {self.run.name}: {failure.summary}\n"
+                f"Step '{name}' failed in run {self.run.name}: {failure.summary}\n{also}"
                 f"Fix the step and run the pipeline again: the "
                 f"{len(state.ran) + len(state.cached)} step(s) that finished are reused from the "
                 "cache.",

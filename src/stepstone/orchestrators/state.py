@@ -88,7 +88,11 @@ class RunState:
         pending: cached step runs not yet written; they ride along with the next write.
         ran / cached: invocation ids executed / reused, for the run's summary.
         saved_seconds: the original durations of the reused steps.
-        failure: the failure that stopped scheduling, if any.
+        failure: the first failure recorded, which stopped scheduling, if any.
+        interrupt: the exit or interrupt that reached the driver itself (``SIGTERM`` or
+            Ctrl-C while steps ran on workers); the process exits as asked once it is recorded.
+        failures: every failure recorded, in the order they were recorded (steps in flight
+            when scheduling stopped may fail too; the run's error names the first called).
         recomputed: producers executed again because an output was damaged (at most once
             per run, so a store that keeps damaging bytes cannot loop).
         redos: producer id -> the consumer waiting for it to execute again.
@@ -104,6 +108,8 @@ class RunState:
     cached: list[str] = field(default_factory=list)
     saved_seconds: float = 0.0
     failure: Failure | None = None
+    failures: list[Failure] = field(default_factory=list)
+    interrupt: BaseException | None = None
     recomputed: set[str] = field(default_factory=set)
     redos: dict[str, Redo] = field(default_factory=dict)
 
@@ -111,6 +117,12 @@ class RunState:
         """A step run of this run is final: its outputs feed its consumers."""
         self.records.append(record)
         self.produced[record.name] = record.outputs
+
+    def fail(self, failure: Failure) -> None:
+        """A step failed: scheduling stops (the first failure) and the failure is kept."""
+        self.failures.append(failure)
+        if self.failure is None:
+            self.failure = failure
 
     def forget(self, record: StepRunRecord) -> bool:
         """Drop ``record`` (being redone) from this run; True if it was already written."""
