@@ -623,9 +623,9 @@ class RunDriver:
         )
         steps = {r.name: StepRun(r, self.stores) for r in state.records}
         interrupts = [f.error for f in state.failures if isinstance(f.error, INTERRUPTS)]
-        interrupt = state.interrupt or (interrupts[0] if interrupts else None)
-        if interrupt is not None:
-            raise exit_as_asked(interrupt)  # recorded: now exit as the step (or signal) asked
+        ended_by = state.interrupt or (interrupts[0] if interrupts else None)
+        if ended_by is not None:
+            raise exit_as_asked(ended_by)  # recorded: now exit as the step (or signal) asked
         if state.failures:
             invocations = self.plan.graph.invocations
             failure, *others = sorted(
