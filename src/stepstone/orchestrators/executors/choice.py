@@ -67,7 +67,13 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
     if isinstance(choice, str):
         choice = parse_executor(choice)
     if not isinstance(choice, ExecutorChoice):
-        yield _given(choice)
+        if not isinstance(choice, Executor) and type(choice).__module__.startswith("distributed"):
+            from stepstone.orchestrators.executors.dask import client_placement
+
+            with client_placement(choice) as placement:
+                yield placement
+        else:
+            yield _given(choice)
         return
     if choice.kind == "local":
         from stepstone.orchestrators.executors.local import LocalExecutor
@@ -92,7 +98,7 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
 
 
 def _given(executor: Any) -> Placement:
-    """A caller's executor (or Dask client), used as it is and never shut down."""
+    """A caller's executor, used as it is and never shut down."""
     from concurrent.futures import ProcessPoolExecutor
 
     from stepstone.orchestrators.executors.local import LocalExecutor, ProcessPool
@@ -104,10 +110,6 @@ def _given(executor: Any) -> Placement:
         # A process pool, or an executor we know nothing about: assume tasks are pickled.
         shares = isinstance(executor, ProcessPoolExecutor | ProcessPool)
         return Placement(executor, type(executor).__name__, True, shares_console=shares)
-    if type(executor).__module__.startswith("distributed"):
-        from stepstone.orchestrators.executors.dask import client_placement
-
-        return client_placement(executor)
     raise ExecutorError(
         f"Executor {executor!r} is not a name, a concurrent.futures.Executor or a Dask "
         "Client. Use 'local', 'threads[:N]', 'processes[:N]', 'dask[:N]', "
