@@ -7,7 +7,9 @@
     │   ├── DefinitionError          bad @step / @pipeline wiring, found before anything runs
     │   │   ├── StepDefinitionError          .step_name
     │   │   ├── PipelineDefinitionError      .pipeline_name
-    │   │   └── MaterializerRegistrationError  not a materializer or a type (also TypeError)
+    │   │   ├── MaterializerRegistrationError  not a materializer or a type (also TypeError)
+    │   │   └── UndefinedNameError           .function .name: a cell's code names what the
+    │   │                                    kernel does not hold (also NameError)
     │   ├── ConfigError              an unreadable config file or a bad setting
     │   │   └── RunConfigError           .path .key: a YAML run configuration that cannot be used
     │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
@@ -102,6 +104,24 @@ class PipelineDefinitionError(DefinitionError):
 
 class MaterializerRegistrationError(DefinitionError, TypeError):
     """``register_materializer``/``resolve_materializer`` got something of the wrong kind."""
+
+
+class UndefinedNameError(DefinitionError, NameError):
+    """Code typed into a notebook cell uses a name the kernel does not hold.
+
+    Its cell was never run, or the name was deleted (``del``): found while fingerprinting,
+    before anything runs, instead of as a bare ``NameError`` in the middle of a run.
+    """
+
+    def __init__(self, function: str, name: str) -> None:
+        short = function.split(".", 1)[-1]
+        super().__init__(
+            f"`{short}` (defined in a notebook cell) uses `{name}`, which is not defined in "
+            f"the kernel: run the cell that defines `{name}` (or define it again if it was "
+            f"deleted), then run the pipeline again."
+        )
+        self.function = function
+        self.name = name
 
 
 class ConfigError(UserError):

@@ -32,15 +32,18 @@ dynamic reference          the whole defining module (as above), with a note
 site-packages. Each reached object gets its own hash under its qualified name, so a later
 run can name the helper that changed. Nothing machine-specific enters a hash (no paths, line
 numbers, ``id()`` values or ``repr`` texts of objects), so a checkout moved elsewhere keeps
-its keys. A fingerprint is computed once per process per function.
+its keys. A fingerprint is computed once per process per function, except for code typed
+into a notebook cell, whose namespace changes under it (:mod:`stepstone.cache.interactive`).
 """
 
 from __future__ import annotations
 
+import __future__
 import ast
 import importlib
 import importlib.util
 import inspect
+import linecache
 import os
 import sys
 import textwrap
@@ -52,10 +55,16 @@ from typing import Any
 
 from stepstone.cache.encoding import encode_value
 from stepstone.cache.hashing import digest
+from stepstone.cache.interactive import (
+    cell_source,
+    is_bookkeeping,
+    is_session_code,
+    notebook_stem,
+)
 from stepstone.cache.libraries import is_project_file, library_version, locate_module
 from stepstone.cache.references import LiteralImport, LocalImport, References, find_references
 from stepstone.cache.values import ValueDescriber, instance_attribute, type_name
-from stepstone.exceptions import UnhashableParameterError
+from stepstone.exceptions import UndefinedNameError, UnhashableParameterError
 from stepstone.steps import Step
 
 
@@ -128,7 +137,7 @@ def _source_of(obj: Any) -> tuple[str, ast.AST] | None:
         source = textwrap.dedent(inspect.getsource(obj))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError, IndentationError):
-        return None
+        return _cell_class_source(obj) if isinstance(obj, type) else None
     if not tree.body:
         return None
     node = tree.body[0]
@@ -140,6 +149,127 @@ def _source_of(obj: Any) -> tuple[str, ast.AST] | None:
     return source, node
 
 
+def _cell_class_source(cls: type) -> tuple[str, ast.AST] | None:
+    """The source of a class typed into a notebook cell, found through one of its methods.
+
+    :func:`inspect.getsource` looks a class up through its module's file, which a kernel's
+    namespace lacks. A method's code names the cell it was compiled from, and its first line
+    says which ``class`` statement of that cell holds it (a cell may define the name twice).
+    """
+    if not is_session_code(cls.__module__):
+        return None
+    for value in vars(cls).values():
+        func = _unwrap_method(value)
+        if func is None or not func.__qualname__.startswith(cls.__qualname__ + "."):
+            continue
+        cell = cell_source(func.__code__.co_filename)
+        if cell is None:
+            continue
+        lines = cell.splitlines(keepends=True)
+        line = func.__code__.co_firstlineno
+        for node in ast.walk(ast.parse(cell)):
+            if (
+                isinstance(node, ast.ClassDef)
+                and node.name == cls.__name__
+                and node.lineno <= line <= (node.end_lineno or node.lineno)
+            ):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                source = textwrap.dedent("".join(lines[start - 1 : node.end_lineno]))
+                return source, ast.parse(source).body[0]
+    return None
+
+
+def _unwrap_method(value: Any) -> types.FunctionType | None:
+    """The function a class attribute holds: itself, or a static/class method's or property's."""
+    for attribute in ("__func__", "fget"):
+        if isinstance(value, types.FunctionType):
+            break
+        value = getattr(value, attribute, None)
+    return value if isinstance(value, types.FunctionType) else None
+
+
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+
+_IMPORT_BOUND: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def _import_bound(filename: str) -> frozenset[str]:
+    """The names the module (or cell) in ``filename`` binds by an import at its top level.
+
+    Read from the same text :mod:`linecache` gave :func:`inspect.getsource`; once per text.
+    """
+    text = "".join(linecache.getlines(filename))
+    memo_key = (filename, hash(text))
+    known = _IMPORT_BOUND.get(memo_key)
+    if known is not None:
+        return known
+    names: set[str] = set()
+    try:
+        pending: list[ast.AST] = list(ast.parse(text).body)
+    except (SyntaxError, ValueError):
+        pending = []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            pending.extend(ast.iter_child_nodes(node))
+    _IMPORT_BOUND[memo_key] = result = frozenset(names)
+    return result
+
+
+def _is_loaded_code(code: types.CodeType, node: ast.AST) -> bool:
+    """Whether a parsed definition compiles to ``code``, the code that is loaded.
+
+    :func:`inspect.getsource` reads the file as it is *now*: a module edited since it was
+    imported gives the new text while the old code runs, and a key from that text would
+    later serve the old code's results to the new code. The definition is compiled alone
+    (inside a function binding its free variables, so closures compile alike) and compared
+    without positions, file names or where it sits.
+    """
+    if isinstance(node, ast.Lambda):
+        statement: ast.stmt = ast.Expr(node)
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        statement = node
+    elif isinstance(node, ast.Module) and node.body:
+        statement = node.body[0]
+    else:
+        return False
+    # ``name.attr()`` compiles differently when the module binds ``name`` by an import.
+    prelude: list[ast.stmt] = [
+        ast.Import([ast.alias("_", name)]) for name in sorted(_import_bound(code.co_filename))
+    ]
+    body: list[ast.stmt] = [statement]
+    if code.co_freevars:
+        bind = ast.Assign(
+            targets=[ast.Tuple([ast.Name(v, ast.Store()) for v in code.co_freevars], ast.Store())],
+            value=ast.Tuple([ast.Constant(None) for _ in code.co_freevars], ast.Load()),
+        )
+        outer = ast.FunctionDef(
+            name="_outer",
+            args=ast.arguments([], [], None, [], [], None, []),
+            body=[bind, statement],
+            decorator_list=[],
+        )
+        body = [outer]
+    module = ast.fix_missing_locations(ast.Module(body=prelude + body, type_ignores=[]))
+    try:
+        compiled = compile(module, "<fingerprint>", "exec", _FUTURE_FLAGS & code.co_flags, True)
+    except (SyntaxError, ValueError, TypeError):
+        return False
+    wanted = _code_digest(code, where=False)
+    pending = [compiled]
+    while pending:
+        item = pending.pop()
+        if item.co_name == code.co_name and _code_digest(item, where=False) == wanted:
+            return True
+        pending.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
+    return False
+
+
 def qualified_name(obj: Any) -> str:
     module = getattr(obj, "__module__", None) or "?"
     name = (
@@ -148,17 +278,21 @@ def qualified_name(obj: Any) -> str:
     return f"{module}.{name}"
 
 
-def _code_digest(code: types.CodeType) -> str:
-    """A hash of compiled code without its file name, line numbers or marshal's ref flags."""
+def _code_digest(code: types.CodeType, *, where: bool = True) -> str:
+    """A hash of compiled code without its file name, line numbers or marshal's ref flags.
+
+    ``where=False`` also leaves out what depends on where the definition sits (its qualified
+    name, whether it is nested), to compare code compiled from a definition's source alone.
+    """
     parts: list[bytes] = []
 
     def add(item: types.CodeType) -> None:
         shape = (
-            item.co_qualname,
+            item.co_qualname if where else item.co_name,
             item.co_argcount,
             item.co_posonlyargcount,
             item.co_kwonlyargcount,
-            item.co_flags,
+            item.co_flags if where else item.co_flags & ~inspect.CO_NESTED,
             item.co_names,
             item.co_varnames,
             item.co_freevars,
@@ -226,9 +360,12 @@ def _code_facts(func: types.FunctionType, *, is_root: bool) -> _CodeFacts:
     if facts is not None:
         return facts
     parsed = _source_of(func)
+    if parsed is not None and not _is_loaded_code(func.__code__, parsed[1]):
+        parsed, note = None, "source differs from the loaded code; hashed compiled bytecode"
+    else:
+        note = "source unavailable; hashed compiled bytecode"
     if parsed is None:
         references = References(chains={(n,) for n in func.__code__.co_names})
-        note = "source unavailable; hashed compiled bytecode"
         facts = (_code_digest(func.__code__), references, note)
     else:
         source, node = parsed
@@ -244,6 +381,7 @@ class _Walker:
 
     def __init__(self, root_file: str = "") -> None:
         self.root_file = root_file
+        self.reached_session = False
         self.objects: dict[str, str] = {}
         self.files: dict[str, str] = {}
         self.fallbacks: dict[str, str] = {}
@@ -334,12 +472,26 @@ class _Walker:
     def _class(self, cls: type) -> None:
         module = sys.modules.get(cls.__module__)
         file = getattr(module, "__file__", None)
+        if is_session_code(cls.__module__):
+            file = ""  # typed into a cell: the user's own, though its module has no file
         if module is None or file is None or not self._is_project(file):
             self._library(cls)
             return
         name = qualified_name(cls)
         self.files[name] = file
         parsed = _source_of(cls)
+        if parsed is None and not file:
+            # A cell's class without methods of its own (a dataclass): its namespace is all
+            # there is to read, so every attribute and annotation enters by value.
+            self.objects[name] = digest(repr([b.__qualname__ for b in cls.__bases__]).encode())
+            self.fallbacks[name] = "source unavailable; hashed its attributes"
+            namespace = {
+                key: value
+                for key, value in vars(cls).items()
+                if key == "__annotations__" or not _is_machinery(key)
+            }
+            self._value(f"{name}<attributes>", namespace, cls.__module__)
+            return
         if parsed is None:
             members = sorted(
                 (k, v.__code__) for k, v in vars(cls).items() if isinstance(v, types.FunctionType)
@@ -373,16 +525,20 @@ class _Walker:
             return
         self._names[id(module)] = key
         file = getattr(module, "__file__", None)
+        names = sorted(vars(module))
+        if is_session_code(module_name):  # a kernel's namespace: leave its history out
+            names = [n for n in names if not is_bookkeeping(n)]
         try:
             with open(file or "", encoding="utf-8") as handle:
                 self.objects[key] = normalized_hash(ast.parse(handle.read()))
             self.files[key] = file or ""
         except (OSError, SyntaxError, ValueError):
-            self.objects[key] = digest(repr(sorted(vars(module))).encode())
+            self.objects[key] = digest(repr(names).encode())
         self.fallbacks[key] = reason
-        for attribute, value in sorted(vars(module).items()):
+        namespace = vars(module)
+        for attribute in names:
             if not _is_machinery(attribute):
-                self.reference(value, f"{module_name}.{attribute}", module_name)
+                self.reference(namespace[attribute], f"{module_name}.{attribute}", module_name)
 
     # -- values -----------------------------------------------------------------------------
 
@@ -417,6 +573,8 @@ class _Walker:
         namespace: dict[str, Any],
         closure: dict[str, Any],
     ) -> None:
+        if is_session_code(module_name):
+            self.reached_session = True
         for note in references.dynamic:
             self._whole_module(module_name, f"{owner}: {note} cannot be followed statically")
         for literal in references.modules:
@@ -437,6 +595,10 @@ class _Walker:
                 obj, where = namespace[head], f"{module_name}.{head}"
             elif head in builtins:
                 continue  # builtins are covered by the Python version
+            elif is_session_code(module_name):
+                # A cell's code names something the kernel does not hold: its cell was never
+                # run, or it was deleted. Running would fail late with a bare NameError.
+                raise UndefinedNameError(self._relabel(owner), head)
             else:
                 continue  # an unbound name: the code would fail when run, not cache wrongly
             for attribute in chain[1:]:
@@ -515,15 +677,16 @@ def _defined_in(value: Any, cls: type) -> bool:
 
 
 def _main_relabeller() -> Callable[[str], str]:
-    """Name ``__main__`` objects by the script's file stem.
+    """Name ``__main__`` objects by the script's (or the notebook's) file stem.
 
     ``python flow.py`` runs the module as ``__main__``; ``stepstone run flow.py`` imports it
-    as ``flow``. Same code, so the same fingerprint: objects are named ``flow.…`` either way.
+    as ``flow``. Same code, so the same fingerprint: objects are named ``flow.…`` either way,
+    and so are the cells of a notebook ``flow.ipynb`` (:mod:`stepstone.cache.interactive`).
     """
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if not main_file:
+    stem = os.path.splitext(os.path.basename(main_file))[0] if main_file else notebook_stem()
+    if not stem:
         return lambda name: name
-    stem = os.path.splitext(os.path.basename(main_file))[0]
 
     def relabel(name: str) -> str:
         for prefix in ("__main__.", "module:__main__"):
@@ -557,6 +720,11 @@ def fingerprint_function(func: Callable[..., Any]) -> CodeFingerprint:
         fallbacks={relabel(k): v for k, v in walker.fallbacks.items()},
         unhashable={relabel(k): v for k, v in walker.unhashable.items()},
     )
+    if walker.reached_session:
+        # A kernel's namespace changes under a function that stays the same object: a cell
+        # run again rebinds the helpers it calls, a cell assigns a new constant. Only the
+        # parse of each code object is kept (``_code_facts``); the walk is done again.
+        return result
     try:
         _CACHE[func] = result
     except TypeError:  # not weak-referenceable: recompute next time

@@ -38,6 +38,7 @@ from stepstone.exceptions import (
     MaterializerRegistrationError,
     PipelineDefinitionError,
     StepDefinitionError,
+    UndefinedNameError,
     UnhashableParameterError,
     did_you_mean,
 )
@@ -178,9 +179,13 @@ def plan_step(
             externals[name] = value
     version = step.cache_version
     materializers = _chosen_materializers(invocation)
+    try:
+        code = fingerprint_function(step.func)
+    except UndefinedNameError as exc:
+        raise StepDefinitionError(step.name, str(exc)) from exc
     return PlannedStep(
         invocation=invocation,
-        code=fingerprint_function(step.func),
+        code=code,
         parameters=parameters,
         parameter_digests=digests,
         parameter_display={name: display_value(value) for name, value in parameters.items()},

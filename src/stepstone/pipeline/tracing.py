@@ -298,6 +298,15 @@ def trace(
     with _tracing(tracer):
         try:
             func(*args, **kwargs)
+        except NameError as exc:
+            name = getattr(exc, "name", None)
+            if name is None or name not in func.__code__.co_names:
+                raise
+            raise PipelineDefinitionError(
+                pipeline_name,
+                f"`{name}` is not defined. Define it (in a notebook, run the cell that defines "
+                "it first), then call the pipeline again.",
+            ) from exc
         except (ValueError, TypeError) as exc:
             if "unpack" not in str(exc) or not tracer.invocations:
                 raise
