@@ -12,13 +12,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from shared_fixtures import SRC
 
 from .kernels import Kernel, start_kernel
 
 SETUP = "import json\nfrom stepstone import pipeline, step\n"
 HELPER = "def scale(x):\n    return x * 2\n"
-STEPS = '''
+STEPS = """
 @step
 def load() -> list[int]:
     return [1, 2, 3]
@@ -37,7 +38,7 @@ def total(xs: list[int]) -> int:
 @pipeline
 def flow():
     total(transform(load()))
-'''
+"""
 RUN = """
 run = flow()
 print(json.dumps({
@@ -68,7 +69,8 @@ def test_edits_rerun_only_what_the_executed_code_changes(tmp_path: Path, home: P
         # The helper's cell executed again unchanged, then with a comment added: same code.
         assert kernel.rerun(1).error is None
         assert ran(kernel, 3) == {"ran": [], "total": 12}
-        assert kernel.rerun(1, "# doubles\ndef scale(x):\n    return x * 2  # twice\n").error is None
+        commented = "# doubles\ndef scale(x):\n    return x * 2  # twice\n"
+        assert kernel.rerun(1, commented).error is None
         assert ran(kernel, 3) == {"ran": [], "total": 12}
 
         # Typed in the editor but not executed: the kernel still runs the old helper.
@@ -104,7 +106,7 @@ def test_fresh_kernels_share_the_store_whatever_the_cell_numbers(
         assert ran(kernel) == {"ran": [], "total": 12}
 
 
-CLASS_STEPS = '''
+CLASS_STEPS = """
 import json
 from stepstone import pipeline, step
 
@@ -122,7 +124,7 @@ def scaled() -> int:
 @pipeline
 def classy():
     scaled()
-'''
+"""
 CLASS_RUN = """
 run = classy()
 print(json.dumps([run.steps["scaled"].status, run.steps["scaled"].output.load()]))
@@ -180,9 +182,7 @@ def test_a_module_edited_on_disk_but_not_reloaded_never_serves_its_new_text(
         assert ran(kernel) == {"ran": ["total", "transform"], "total": 30}
 
 
-def test_a_name_the_kernel_lacks_is_named_before_anything_runs(
-    tmp_path: Path, home: Path
-) -> None:
+def test_a_name_the_kernel_lacks_is_named_before_anything_runs(tmp_path: Path, home: Path) -> None:
     with start_kernel(home, tmp_path) as kernel:
         kernel.run(SETUP)
         # The helper's cell was never run.
@@ -222,7 +222,7 @@ def test_a_step_whose_cell_was_never_run_is_named(tmp_path: Path, home: Path) ->
 def test_an_unpicklable_notebook_object_as_a_parameter_names_the_step(
     tmp_path: Path, home: Path
 ) -> None:
-    source = '''
+    source = """
 import threading
 
 class Holder:
@@ -236,7 +236,7 @@ def use(holder: object) -> int:
 @pipeline
 def holding():
     use(Holder())
-'''
+"""
     with start_kernel(home, tmp_path) as kernel:
         kernel.run(SETUP)
         kernel.run(source)

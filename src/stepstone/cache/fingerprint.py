@@ -37,8 +37,8 @@ into a notebook cell, whose namespace changes under it (:mod:`stepstone.cache.in
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import importlib
 import importlib.util
