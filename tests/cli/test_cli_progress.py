@@ -31,11 +31,11 @@ def test_events_move_each_step_through_its_states() -> None:
         progress(RunStarted("r1", "demo-run", "demo", ("load", "train", "report")))
         assert {s["status"] for s in progress.snapshot().values()} == {"pending"}
         progress(StepCached("r1", "load", "demo-earlier", 2.5))
-        progress(StepStarted("r1", "train"))
+        progress(StepStarted("r1", "train", "train"))
         assert progress.snapshot()["train"]["status"] == "running"
         progress(CachedResultUnusable("r1", "train", "outputs missing"))
         progress(StepFinished("r1", "train", 1.25))
-        progress(StepStarted("r1", "report"))
+        progress(StepStarted("r1", "report", "report"))
         progress(StepFailed("r1", "report", 0.5, "ValueError: no rows\nmore detail"))
         progress(RunFinished("r1", "demo-run", "demo", "failed", 4.0, ("train",), ("load",), 2.5))
     snapshot = progress.snapshot()
