@@ -14,6 +14,7 @@
     │   │   └── RunConfigError           .path .key: a YAML run configuration that cannot be used
     │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
     │   ├── UsageError               a command line that cannot work as typed
+    │   │   └── ParameterValueError          .parameter .value .expected: a -p value of another type
     │   ├── MissingIntegrationError  .pipeline_name .integrations: required ones not installed
     │   ├── StepContextError         a step-only API called outside a running step
     │   ├── MetadataValueError       a metadata value that cannot be stored (also TypeError)
@@ -164,6 +165,38 @@ class UsageError(UserError):
     For mistakes only the command line can make (a malformed ``-p`` value, an export path
     in the way); library errors keep their own types and wording.
     """
+
+
+class ParameterValueError(UsageError, ValueError):
+    """A ``-p NAME=VALUE`` value that does not convert to the parameter's annotated type.
+
+    Attributes:
+        parameter: the parameter's name.
+        value: the text as typed.
+        expected: the annotation, as written (``int``, ``list[int] | None``).
+        reason: what the conversion said was wrong (``""`` if nothing more).
+        pipeline_name: the pipeline the parameter belongs to, if known.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        value: str,
+        expected: str,
+        reason: str = "",
+        *,
+        pipeline_name: str | None = None,
+    ) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        self.reason = reason
+        self.pipeline_name = pipeline_name
+        owner = f" of pipeline '{pipeline_name}'" if pipeline_name else ""
+        because = f": {reason.rstrip('.')}" if reason else ""
+        super().__init__(
+            f"Parameter '{parameter}'{owner} expects {expected}, not {value!r}{because}."
+        )
 
 
 class MissingIntegrationError(UserError):

@@ -65,7 +65,8 @@ def test_parameters_arrive_with_their_annotated_types(runner: CliRunner, flow_fi
     [
         (
             ["-p", "n=four"],
-            "Error: Parameter 'n' of pipeline 'numbers' expects an int, not 'four'.",
+            "Error: Parameter 'n' of pipeline 'numbers' expects int, not 'four': Input should "
+            "be a valid integer",
         ),
         (["-p", "fctor=2"], "has no parameter 'fctor'. Did you mean 'factor'?"),
         (["-p", "factor"], "Parameter 'factor' must be KEY=VALUE"),

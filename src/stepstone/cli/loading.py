@@ -15,18 +15,18 @@ Choosing the pipeline
     must hold exactly one (pipelines it only imports count when it defines none).
 
 Parameters
-    ``-p key=value`` strings are converted to the pipeline function's annotated types: int,
-    float, bool (true/false, yes/no, on/off, 1/0), str, paths, enums, literals, ``X | None``
-    (``none``), and list/dict/tuple/set, dataclasses and pydantic models from JSON. A
-    parameter without an annotation takes the type of its default, else JSON, else the
-    string. Every mistake is a :class:`~stepstone.cli.errors.UsageError` naming the
-    parameter, the value and what would work.
+    ``-p key=value`` strings are converted to the pipeline function's annotated types by
+    pydantic (:func:`convert`): int, float, bool (the on/off words of
+    :data:`stepstone.config.BOOLEAN_WORDS`, which are pydantic's too), str, paths, enum
+    values, literals, ``X | None`` (``none``), and list/dict/tuple/set, dataclasses and
+    pydantic models from JSON. A parameter without an annotation takes the type of its
+    default, else JSON, else the string. A value that does not convert is a
+    :class:`~stepstone.exceptions.ParameterValueError` naming the parameter, the value and
+    the expected type; other mistakes are :class:`~stepstone.exceptions.UsageError`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import importlib.util
 import inspect
 import json
@@ -36,11 +36,15 @@ import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stepstone.config import parse_bool
-from stepstone.exceptions import InvalidBooleanError, UsageError, did_you_mean
+from stepstone.exceptions import (
+    InvalidBooleanError,
+    ParameterValueError,
+    UsageError,
+    did_you_mean,
+)
 
 if TYPE_CHECKING:
     from stepstone.pipeline import Pipeline
@@ -210,13 +214,9 @@ def parse_parameters(pipeline: Pipeline, assignments: Sequence[str]) -> dict[str
             )
         annotation = hints.get(name, inspect.Parameter.empty)
         default = parameter.default if parameter is not None else inspect.Parameter.empty
-        try:
-            values[name] = convert(text, annotation, default)
-        except _ConversionError as exc:
-            raise UsageError(
-                f"Parameter '{name}' of pipeline '{pipeline.name}' expects {exc.expected}, "
-                f"not {text!r}.{exc.hint}"
-            ) from None
+        values[name] = convert(
+            text, annotation, default, parameter=name, pipeline_name=pipeline.name
+        )
     missing = [
         name
         for name, p in named.items()
@@ -256,128 +256,94 @@ def _type_hints(pipeline: Pipeline) -> dict[str, Any]:
         }
 
 
-class _ConversionError(ValueError):
-    def __init__(self, expected: str, hint: str = "") -> None:
-        super().__init__(expected)
-        self.expected = expected
-        self.hint = hint
-
-
 def _type_name(annotation: Any) -> str:
+    """``int``, ``list[int] | None``, ``Literal['fast', 'slow']``: an annotation as written."""
+    if annotation is type(None):
+        return "None"
+    if annotation is Ellipsis:
+        return "..."
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arg) for arg in args)
+    if origin is typing.Literal:
+        return f"Literal[{', '.join(repr(arg) for arg in args)}]"
+    if origin is not None and args:
+        return f"{_type_name(origin)}[{', '.join(_type_name(arg) for arg in args)}]"
     if isinstance(annotation, type):
         return annotation.__name__
     return str(annotation).replace("typing.", "")
 
 
-def convert(text: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
-    """Convert one ``-p`` value to ``annotation`` (or, without one, to the default's type)."""
+def _admits_none(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _admits_none(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return type(None) in typing.get_args(annotation)
+    return annotation is None or annotation is type(None)
+
+
+def convert(
+    text: str,
+    annotation: Any,
+    default: Any = inspect.Parameter.empty,
+    *,
+    parameter: str = "value",
+    pipeline_name: str | None = None,
+) -> Any:
+    """Convert one ``-p`` value to ``annotation`` (or, without one, to the default's type).
+
+    pydantic's ``TypeAdapter`` does the converting: the text as a string first (``3``,
+    ``blue``, ``results/x``), then as JSON (``[64, 32]``, ``{"name": "adam"}``, ``1`` for
+    ``Literal[1, 2]``). pydantic is imported here, not at start-up: only ``stepstone run``
+    with ``-p`` pays for it.
+
+    Raises:
+        ParameterValueError: neither reading converts, naming ``parameter``, the text and
+            the annotation, with pydantic's reason.
+    """
     if annotation is inspect.Parameter.empty or annotation is Any:
         if default is not inspect.Parameter.empty and default is not None:
-            return convert(text, type(default))
-        return _json_or_text(text)
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return convert(text, typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return _convert_union(text, typing.get_args(annotation))
-    if origin is typing.Literal:
-        choices = typing.get_args(annotation)
-        for choice in choices:
-            if str(choice) == text or (isinstance(choice, str) and choice == text.strip()):
-                return choice
-        raise _ConversionError(f"one of {', '.join(repr(c) for c in choices)}")
-    return _convert_plain(text, annotation, origin)
-
-
-def _convert_union(text: str, members: tuple[Any, ...]) -> Any:
-    options = [member for member in members if member is not type(None)]
-    optional = len(options) < len(members)
-    if optional and text.strip().lower() in _NONE:
+            annotation = type(default)
+        else:
+            return _json_or_text(text)
+    if text.strip().lower() in _NONE and _admits_none(annotation):
         return None
-    errors = []
-    for option in options:
-        try:
-            return convert(text, option)
-        except _ConversionError as exc:
-            errors.append(exc)
-    none = " or none" if optional else ""
-    if len(errors) == 1:  # ``X | None``: X's own explanation is the useful one
-        raise _ConversionError(f"{errors[0].expected}{none}", errors[0].hint)
-    raise _ConversionError(" or ".join(e.expected for e in errors) + none)
+    from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
-
-_CONTAINERS: dict[Any, type] = {list: list, tuple: list, set: list, frozenset: list, dict: dict}
-
-
-def _convert_plain(text: str, annotation: Any, origin: Any) -> Any:
-    kind = origin or annotation
-    if kind is bool:
-        try:
-            return parse_bool(text)
-        except InvalidBooleanError as exc:
-            raise _ConversionError("a bool", f" Use {exc.expected}.") from None
-    if kind is int:
-        try:
-            return int(text.strip())
-        except ValueError:
-            raise _ConversionError("an int") from None
-    if kind is float:
-        try:
-            return float(text.strip())
-        except ValueError:
-            raise _ConversionError("a float") from None
-    if kind is str:
-        return text
-    if isinstance(kind, type) and issubclass(kind, PurePath):
-        return kind(text)
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return _convert_enum(text, kind)
-    if kind in _CONTAINERS:
-        return _convert_container(text, kind)
-    if isinstance(kind, type) and hasattr(kind, "model_validate_json"):
-        try:
-            return kind.model_validate_json(text)
-        except ValueError as exc:
-            errors = exc.errors() if hasattr(exc, "errors") else []
-            first = errors[0] if errors else {"loc": (), "msg": str(exc)}
-            where = ".".join(str(part) for part in first["loc"])
-            detail = f"{where}: {first['msg']}" if where else first["msg"]
-            raise _ConversionError(f"JSON for {kind.__name__}", f" {detail}.") from None
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        data = _parse_json(text, f"a JSON object for {kind.__name__}")
-        try:
-            return kind(**data) if isinstance(data, dict) else _fail(kind)
-        except TypeError as exc:
-            raise _ConversionError(f"a JSON object for {kind.__name__}", f" {exc}.") from None
-    return _json_or_text(text)
-
-
-def _fail(kind: type) -> Any:
-    raise _ConversionError(f"a JSON object for {kind.__name__}")
-
-
-def _convert_enum(text: str, kind: type[enum.Enum]) -> enum.Enum:
-    for member in kind:
-        if text in (member.name, str(member.value)):
-            return member
-    choices = ", ".join(str(member.value) for member in kind)
-    raise _ConversionError(f"one of {choices}")
-
-
-def _convert_container(text: str, kind: Any) -> Any:
-    expected = _CONTAINERS[kind]
-    label = 'a JSON object such as {"a": 1}' if expected is dict else "a JSON list such as [1, 2]"
-    value = _parse_json(text, label)
-    if not isinstance(value, expected):
-        raise _ConversionError(label)
-    return value if kind in (list, dict) else kind(value)
-
-
-def _parse_json(text: str, label: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _ConversionError(label, f" Not JSON: {exc.msg} at column {exc.colno}.") from None
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    except PydanticSchemaGenerationError:  # a type pydantic cannot build: JSON, else the text
+        return _json_or_text(text)
+    try:
+        return adapter.validate_strings(text)
+    except ValidationError as as_text:
+        try:
+            return adapter.validate_json(text)
+        except ValidationError as as_json:
+            reason = _reason(as_text, as_json)
+    raise ParameterValueError(
+        parameter, text, _type_name(annotation), reason, pipeline_name=pipeline_name
+    )
+
+
+def _reason(as_text: Any, as_json: Any) -> str:
+    """pydantic's first complaint about the reading that got further.
+
+    Text that parses as JSON failed on its content (a missing field); text that does not
+    failed as a string, unless the type wanted a container or an object, whose JSON syntax
+    error then says what is wrong.
+    """
+    text_error, json_error = as_text.errors()[0], as_json.errors()[0]
+    if json_error["type"] != "json_invalid" or text_error["type"].endswith("_type"):
+        error = json_error
+    else:
+        error = text_error
+    if error["type"] == "bool_parsing":
+        return f"use {InvalidBooleanError.expected}"
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 def _json_or_text(text: str) -> Any:
