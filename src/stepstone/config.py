@@ -149,6 +149,12 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "where steps run: local, threads[:N], processes[:N], dask[:N], tcp://HOST:PORT",
     ),
+    Setting(
+        "materializers",
+        "STEPSTONE_MATERIALIZERS",
+        tuple,
+        "your own materializers (module:Class, comma-separated) loading may import by name",
+    ),
 )
 """Every setting stepstone reads. A new one is a row here plus a :class:`Settings` field of
 the same name (``tests/unit/test_config.py`` holds the two equal)."""
@@ -197,6 +203,8 @@ class Settings:
         remotes: the ``[remotes]`` tables as written; :mod:`stepstone.remote.config`
             checks them when a remote is used.
         executor: where steps run unless a run says otherwise (``local``, ``threads:4``...).
+        materializers: ``module:Class`` names of the user's own materializers that loading an
+            artifact may import (see :func:`stepstone.artifacts.get_materializer`).
     """
 
     home: Path
@@ -212,6 +220,7 @@ class Settings:
     trusted_keys: tuple[str, ...] = ()
     remotes: Mapping[str, Any] | None = field(default=None, hash=False)
     executor: str = "local"
+    materializers: tuple[str, ...] = ()
 
     @property
     def config_file(self) -> Path:

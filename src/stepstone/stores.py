@@ -54,9 +54,12 @@ class Stores:
                 if self._artifacts is None:
                     from stepstone.artifacts import open_artifact_store
 
-                    root, allow_pickle, _ = _artifact_options(self.settings)
+                    root, allow_pickle, _, materializers = _artifact_options(self.settings)
                     self._artifacts = open_artifact_store(
-                        root, allow_pickle=allow_pickle, storage_options=self.storage_options
+                        root,
+                        allow_pickle=allow_pickle,
+                        storage_options=self.storage_options,
+                        materializers=materializers,
                     )
         return self._artifacts
 
@@ -87,9 +90,16 @@ def _metadata_options(settings: Settings) -> tuple[str]:
     return (settings.metadata_url,)
 
 
-def _artifact_options(settings: Settings) -> tuple[str, bool, Mapping[str, Any] | None]:
+def _artifact_options(
+    settings: Settings,
+) -> tuple[str, bool, Mapping[str, Any] | None, tuple[str, ...]]:
     """Every setting the artifact store is opened with (the pickle policy included)."""
-    return settings.artifact_root, settings.allow_pickle, settings.artifact_storage
+    return (
+        settings.artifact_root,
+        settings.allow_pickle,
+        settings.artifact_storage,
+        settings.materializers,
+    )
 
 
 _OPEN: dict[tuple[str, str], Stores] = {}

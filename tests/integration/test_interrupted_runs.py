@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 import stepstone
 from stepstone import Client
 from stepstone.cli.app import app
-from stepstone.metadata.liveness import this_host
 from stepstone.metadata.records import PipelineRunRecord, RunStatus
+from stepstone.processes import this_host
 
 SRC = str(Path(stepstone.__file__).resolve().parents[1])
 

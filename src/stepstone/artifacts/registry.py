@@ -24,8 +24,9 @@ None) when the answer would depend on the value, e.g. ``Optional[np.ndarray]``.
 
 from __future__ import annotations
 
+import sys
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
@@ -42,6 +43,7 @@ from stepstone.warn import warn_user
 
 __all__ = [
     "MaterializerInfo",
+    "allow_materializer_imports",
     "get_materializer",
     "materializer_for",
     "materializer_for_type",
@@ -214,21 +216,47 @@ def registry_snapshot() -> Iterator[None]:
         _registry.pickle_warned.update(warned)
 
 
+#: ``module:Class`` names the user allowed loading to import (the ``materializers`` setting).
+_IMPORTABLE: set[str] = set()
+
+
+def allow_materializer_imports(names: Iterable[str]) -> None:
+    """Let :func:`get_materializer` import these ``module:Class`` names, in this process.
+
+    The ``materializers`` setting (``STEPSTONE_MATERIALIZERS``) lands here when a store opens:
+    the user's own materializers, named as they are recorded, for a process that loads their
+    artifacts without importing the module that defines them.
+    """
+    _IMPORTABLE.update(names)
+
+
 def get_materializer(name: str) -> type[Materializer]:
     """Return the materializer registered under ``name`` (as recorded with an artifact).
 
-    A built-in integration is imported on demand, and so is a name of the form
+    A built-in integration is imported on demand. A name of the form
     ``"package.module:ClassName"`` (the default name of a materializer that does not set
-    one), so artifacts written by user-defined materializers load in a fresh process too.
+    one) is found in its module when that module is already imported, and imported only when
+    the ``materializers`` setting lists it: the name comes from a stored record (a database
+    row, a remote's entry), and importing a module runs its code, so a damaged or hostile
+    record must not choose what is imported.
 
     Raises:
-        MaterializerError: no materializer has this name; the message lists the known names
-            and the closest match.
+        MaterializerError: no materializer has this name (the message lists the known names
+            and the closest match), or it names a module that may not be imported.
     """
     cls = _registry.resolve_name(name)
     if cls is not None:
         return cls
     if ":" in name:
+        module = name.partition(":")[0]
+        if name not in _IMPORTABLE and module not in sys.modules:
+            raise MaterializerError(
+                f"Materializer {name!r} is not registered in this process, and its module "
+                f"{module!r} is not imported. stepstone does not import a module because a "
+                "stored record names it (importing runs the module's code). Import "
+                f"{module!r} before loading, or list {name!r} in the 'materializers' setting "
+                "(config.toml, or STEPSTONE_MATERIALIZERS)."
+            )
         cls = _import_materializer(name)
         if cls is not None:
             return cls

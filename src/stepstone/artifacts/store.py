@@ -36,7 +36,7 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -57,18 +57,20 @@ from stepstone.artifacts.integrity import VerifyingReader, stamps
 from stepstone.artifacts.materializer import Materializer, qualname_of, safe_summary
 from stepstone.artifacts.messages import load_error, pickle_refused, save_error, store_full
 from stepstone.artifacts.registry import (
+    allow_materializer_imports,
     fallback_materializer,
     get_materializer,
     materializer_for,
 )
 from stepstone.artifacts.storage import StorageOptions
-from stepstone.artifacts.sweep import SetAside, StagingLeftover, process_alive, size_on_disk
+from stepstone.artifacts.sweep import SetAside, StagingLeftover, size_on_disk
 from stepstone.exceptions import (
     ArtifactIntegrityError,
     ArtifactMissingError,
     ArtifactStoreError,
     DamagedFileError,
 )
+from stepstone.processes import process_alive
 
 __all__ = ["ArtifactStore", "StoredArtifact", "open_artifact_store"]
 
@@ -634,16 +636,20 @@ def open_artifact_store(
     *,
     allow_pickle: bool = True,
     storage_options: StorageOptions | None = None,
+    materializers: Iterable[str] = (),
 ) -> ArtifactStore:
     """Open the artifact store at ``root`` (a local path, ``file://`` or fsspec URL).
 
     ``allow_pickle=False`` (from ``Settings.allow_pickle``) refuses to load pickled
     artifacts; see :class:`ArtifactStore`. ``storage_options`` (from the
-    ``[artifact_storage]`` settings) say how to reach a remote root.
+    ``[artifact_storage]`` settings) say how to reach a remote root. ``materializers`` (the
+    ``materializers`` setting) are the user's ``module:Class`` names loading may import, in
+    this process (see :func:`~stepstone.artifacts.registry.allow_materializer_imports`).
 
     Example:
         >>> import tempfile
         >>> open_artifact_store(tempfile.mkdtemp()).exists("0" * 64)
         False
     """
+    allow_materializer_imports(materializers)
     return ArtifactStore(root, allow_pickle=allow_pickle, storage_options=storage_options)

@@ -29,16 +29,6 @@ class StagingLeftover:
     writer: tuple[int, str] | None
 
 
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process, alive
-    return True
-
-
 def size_on_disk(path: str) -> int:
     total = 0
     for directory, _, files in os.walk(path):

@@ -35,6 +35,8 @@ class StoreSpec:
     root: str
     allow_pickle: bool = True
     storage: StorageOptions | None = None
+    materializers: tuple[str, ...] = ()
+    """The ``materializers`` setting: the user's ``module:Class`` names loading may import."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,10 @@ def store_for(spec: StoreSpec) -> ArtifactStore:
             from stepstone.artifacts import open_artifact_store
 
             store = open_artifact_store(
-                spec.root, allow_pickle=spec.allow_pickle, storage_options=spec.storage
+                spec.root,
+                allow_pickle=spec.allow_pickle,
+                storage_options=spec.storage,
+                materializers=spec.materializers,
             )
             _STORES[spec] = store
         return store

@@ -39,7 +39,6 @@ from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, regis
 from stepstone.execution.context import Collected, StepInfo
 from stepstone.execution.interrupts import INTERRUPTS, exit_as_asked, exit_cause, sigterm_raises
 from stepstone.execution.logged import resolve_targets, step_entries
-from stepstone.metadata.liveness import this_host
 from stepstone.metadata.records import (
     ArtifactRecord,
     ArtifactTag,
@@ -70,6 +69,7 @@ from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
 from stepstone.pipeline import Pipeline
 from stepstone.pipeline.schedule import CallOrderSorter
+from stepstone.processes import this_host
 from stepstone.stores import Stores, get_stores
 from stepstone.warn import warn_user
 
@@ -113,7 +113,10 @@ class RunDriver:
         self.listeners = listeners
         settings = stores.settings
         self.store_spec = StoreSpec(
-            settings.artifact_root, settings.allow_pickle, stores.storage_options
+            settings.artifact_root,
+            settings.allow_pickle,
+            stores.storage_options,
+            settings.materializers,
         )
         self.started_at = datetime.now(UTC)
         self.clock = time.perf_counter()

@@ -27,7 +27,6 @@ from stepstone.exceptions import (
     RemoteEntryError,
     RemoteEntryWarning,
 )
-from stepstone.metadata.liveness import this_host
 from stepstone.metadata.records import (
     CacheHit,
     PipelineRunRecord,
@@ -36,6 +35,7 @@ from stepstone.metadata.records import (
     StepRunWrite,
     StepStatus,
 )
+from stepstone.processes import this_host
 from stepstone.remote.entry import EntryDocument
 from stepstone.remote.layout import RemoteCache
 from stepstone.remote.trust import TrustPolicy

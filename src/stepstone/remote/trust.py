@@ -63,7 +63,9 @@ class TrustPolicy:
             except MaterializerError:
                 raise RemoteEntryError(
                     f"{step}: output {output.name!r} was stored with materializer "
-                    f"{output.materializer!r}, which is not installed here. It is ignored."
+                    f"{output.materializer!r}, which is not registered here (install its "
+                    "integration, import its module, or list it in the 'materializers' "
+                    "setting). It is ignored."
                 ) from None
             if pickled:
                 raise RemoteEntryError(

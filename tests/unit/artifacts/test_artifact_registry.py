@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import collections
+import importlib
+import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, TypeVar, Union
 
@@ -173,26 +176,62 @@ def test_unnamed_materializers_get_a_loadable_default_name() -> None:
     assert SquareMaterializer.name == "test.square"  # set explicitly: kept
 
 
-def test_default_names_are_imported_on_demand(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "user_materializers.py").write_text(
-        textwrap.dedent(
-            """
-            from stepstone.artifacts import Materializer
+USER_MATERIALIZERS = textwrap.dedent(
+    """
+    from pathlib import Path
+    from stepstone.artifacts import Materializer
 
-            class Custom(Materializer):
-                def load(self, reader, data_type):
-                    return "loaded"
-            """
-        )
-    )
+    Path(__file__).with_name("imported.txt").write_text("module code ran")
+
+    class Custom(Materializer):
+        def save(self, value, writer):
+            pass
+
+        def load(self, reader, data_type):
+            return "loaded"
+    """
+)
+
+
+@pytest.fixture
+def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A module defining a materializer that is not imported; it leaves a file when it is."""
+    (tmp_path / "user_materializers.py").write_text(USER_MATERIALIZERS)
     monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path / "imported.txt"
+    sys.modules.pop("user_materializers", None)
+
+
+def test_a_stored_name_never_imports_a_module_by_itself(user_module: Path) -> None:
+    with pytest.raises(MaterializerError) as info:
+        get_materializer("user_materializers:Custom")
+    assert not user_module.exists()  # the module's code did not run
+    message = str(info.value)
+    assert "'user_materializers:Custom' is not registered in this process" in message
+    assert "Import 'user_materializers' before loading" in message
+    assert "'materializers' setting" in message and "STEPSTONE_MATERIALIZERS" in message
+
+
+def test_default_names_load_from_an_imported_module(user_module: Path) -> None:
+    importlib.import_module("user_materializers")
     cls = get_materializer("user_materializers:Custom")
     assert cls.__name__ == "Custom"
     assert "user_materializers:Custom" in {row.name for row in registered_materializers()}
     with pytest.raises(MaterializerError, match="No materializer named 'user_materializers:Nope'"):
         get_materializer("user_materializers:Nope")
+
+
+def test_the_materializers_setting_allows_importing_a_named_one(
+    user_module: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEPSTONE_MATERIALIZERS", "user_materializers:Custom")
+    from stepstone.stores import get_stores
+
+    stores = get_stores()
+    assert stores.settings.materializers == ("user_materializers:Custom",)
+    stored = stores.artifacts.save("x", materializer=BuiltinsJsonMaterializer)
+    assert stores.artifacts.load(stored.uri, "user_materializers:Custom") == "loaded"
+    assert user_module.read_text() == "module code ran"
 
 
 def test_unknown_names_suggest_the_closest() -> None:
