@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from stepstone.client import Client
     from stepstone.execution.context import get_step_context
     from stepstone.execution.logged import log_metadata
-    from stepstone.models import Artifact, PipelineRun, StepRun
+    from stepstone.models import Artifact, ArtifactVersion, PipelineRun, StepRun
     from stepstone.pipeline.context import get_pipeline_context
+    from stepstone.saving import load_artifact, save_artifact
+    from stepstone.steps.artifact_config import ArtifactConfig
     from stepstone.steps.base_step_config import BaseStepConfig
     from stepstone.steps.step_output import Output
 
@@ -41,8 +43,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Artifact",
+    "ArtifactConfig",
     "ArtifactIntegrityError",
     "ArtifactNotFoundError",
+    "ArtifactVersion",
     "BaseStepConfig",
     "CacheError",
     "Client",
@@ -62,14 +66,20 @@ __all__ = [
     "__version__",
     "get_pipeline_context",
     "get_step_context",
+    "load_artifact",
     "log_metadata",
     "pipeline",
+    "save_artifact",
     "step",
 ]
 
 _LAZY = {
     "Client": "stepstone.client",
     "Artifact": "stepstone.models",
+    "ArtifactVersion": "stepstone.models",
+    "ArtifactConfig": "stepstone.steps.artifact_config",
+    "save_artifact": "stepstone.saving",
+    "load_artifact": "stepstone.saving",
     "PipelineRun": "stepstone.models",
     "StepRun": "stepstone.models",
     "ExternalArtifact": "stepstone.artifacts.external",

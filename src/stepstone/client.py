@@ -8,13 +8,15 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from stepstone.config import Settings, load_settings
 from stepstone.exceptions import (
     ArtifactNotFoundError,
+    ArtifactVersionNotFoundError,
     PipelineNotFoundError,
     RunNotFoundError,
     StepNotFoundError,
@@ -22,7 +24,14 @@ from stepstone.exceptions import (
     did_you_mean,
 )
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
-from stepstone.models import Artifact, PipelineRun, RecordedPipeline, StepRun, find_run
+from stepstone.models import (
+    Artifact,
+    ArtifactVersion,
+    PipelineRun,
+    RecordedPipeline,
+    StepRun,
+    find_run,
+)
 from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
@@ -34,32 +43,34 @@ LATEST = "latest"
 
 _LATEST_PAGE = 50
 
+T = TypeVar("T")
+
 
 def _step_names(record: PipelineRunRecord) -> set[str]:
     """The invocation names of a run's steps, from the graph recorded when it started."""
     return {str(entry.get("name")) for entry in record.graph.get("steps", ())}
 
 
-class RunPage:
-    """One page of runs in the shape of ZenML's page object: ``.items``, ``.total`` (runs on
-    every page), ``.index`` (from 1); it also iterates, indexes and counts like a list."""
+class Page(Generic[T]):
+    """One page of results in the shape of ZenML's page object: ``.items``, ``.total`` (items
+    on every page), ``.index`` (from 1); it also iterates, indexes and counts like a list."""
 
-    def __init__(self, runs: Iterable[PipelineRun], *, total: int, index: int) -> None:
-        self.items = list(runs)
+    def __init__(self, items: Iterable[T], *, total: int, index: int) -> None:
+        self.items = list(items)
         self.total = total
         self.index = index
 
-    def __iter__(self) -> Iterator[PipelineRun]:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, position: int) -> PipelineRun:
+    def __getitem__(self, position: int) -> T:
         return self.items[position]
 
     def __repr__(self) -> str:
-        return f"<RunPage {self.index}: {len(self.items)} of {self.total} runs>"
+        return f"<Page {self.index}: {len(self.items)} of {self.total}>"
 
 
 class Client:
@@ -189,7 +200,7 @@ class Client:
         status: str | None = None,
         size: int | None = None,
         page: int = 1,
-    ) -> RunPage:
+    ) -> Page[PipelineRun]:
         """Runs newest first, ``size`` per page (all when ``None``); ZenML's call shape.
 
         The result is a list of runs that also has ZenML's page fields (``.items``,
@@ -199,7 +210,7 @@ class Client:
             raise RunNotFoundError(f"page {page} (pages start at 1)", [])
         offset = 0 if size is None else (page - 1) * size
         runs = self.list_runs(pipeline_name, status=status, limit=size, offset=offset)
-        return RunPage(runs, total=self.count_runs(pipeline_name, status=status), index=page)
+        return Page(runs, total=self.count_runs(pipeline_name, status=status), index=page)
 
     def get_step_run(self, step_run_id: str) -> StepRun:
         """A step run by id."""
@@ -305,3 +316,66 @@ class Client:
     def artifact_lineage(self, artifact_id: str) -> list[ArtifactLink]:
         """Every step run that produced or consumed the artifact, across runs, oldest first."""
         return self.stores.metadata.artifact_links(artifact_id)
+
+    # -- artifact versions (ZenML's names) -----------------------------------------------
+
+    def get_artifact_version(
+        self, name_id_or_prefix: str, version: str | int | None = None
+    ) -> ArtifactVersion:
+        """A version of a named artifact: ``version`` of ``name`` (the latest when None).
+
+        As in ZenML, the first argument may also be an artifact version's id (or a unique
+        prefix of it); ``version`` is then not given.
+
+        Raises:
+            ArtifactVersionNotFoundError: no such name or version (with close names, or the
+                versions the name has).
+        """
+        metadata = self.stores.metadata
+        wanted = None if version is None else str(version)
+        found = metadata.get_artifact_version(name_id_or_prefix, wanted)
+        if found is not None:
+            return ArtifactVersion(found, self.stores)
+        if wanted is None:
+            by_id = self._version_by_id(name_id_or_prefix)
+            if by_id is not None:
+                return by_id
+            names = metadata.artifact_names()
+            suggestions = difflib.get_close_matches(name_id_or_prefix, names, n=3)
+            raise ArtifactVersionNotFoundError(name_id_or_prefix, None, suggestions)
+        versions = [v.version for v in metadata.list_artifact_versions(name_id_or_prefix, limit=20)]
+        if not versions:
+            return self.get_artifact_version(name_id_or_prefix)  # raises: no such name
+        raise ArtifactVersionNotFoundError(
+            name_id_or_prefix,
+            wanted,
+            difflib.get_close_matches(wanted, versions, n=1),
+            f" Its versions, newest first: {', '.join(versions)}.",
+        )
+
+    def _version_by_id(self, query: str) -> ArtifactVersion | None:
+        try:
+            artifact = self.get_artifact(query)
+        except ArtifactNotFoundError:
+            return None
+        found = self.stores.metadata.get_artifact_versions([artifact.id]).get(artifact.id)
+        return ArtifactVersion(found, self.stores) if found is not None else None
+
+    def list_artifact_versions(
+        self, name: str | None = None, *, size: int | None = None, page: int = 1
+    ) -> Page[ArtifactVersion]:
+        """Artifact versions newest first, of ``name`` or of every name, ``size`` per page.
+
+        A name with no versions gives an empty page (as a filter does in ZenML).
+        """
+        if page < 1:
+            raise ArtifactVersionNotFoundError(name or "*", f"page {page} (pages start at 1)")
+        offset = 0 if size is None else (page - 1) * size
+        metadata = self.stores.metadata
+        records = metadata.list_artifact_versions(name, limit=size, offset=offset)
+        total = (
+            len(records) + offset
+            if size is None or len(records) < size
+            else len(metadata.list_artifact_versions(name))
+        )
+        return Page((ArtifactVersion(r, self.stores) for r in records), total=total, index=page)

@@ -28,7 +28,9 @@
     │   │   ├── StepNotFoundError            .step_name .run_name .suggestions
     │   │   ├── StepRunNotFoundError         .step_run_id
     │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
+    │   │   ├── ArtifactVersionNotFoundError .name .version .suggestions: no such named version
     │   │   └── ExampleNotFoundError         .name .known (also an ExampleError)
+    │   ├── ArtifactVersionExistsError   .name .version: a version given twice for one name
     │   └── ExampleExistsError       pulling an example would overwrite files (also ExampleError)
     ├── StepExecutionError           .invocation_name .definition_name .run_id; __cause__ the step's
     │   └── StepOutputError          the step returned what its outputs do not declare
@@ -331,6 +333,38 @@ class ArtifactNotFoundError(NotFoundError):
     def __init__(self, query: str, message: str) -> None:
         super().__init__(message)
         self.query = query
+
+
+class ArtifactVersionNotFoundError(NotFoundError):
+    """No artifact version has this name (and version); ``.suggestions`` holds close ones."""
+
+    def __init__(
+        self, name: str, version: str | None, suggestions: Iterable[str] = (), hint: str = ""
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.suggestions = list(suggestions)
+        what = (
+            f"artifact '{name}'" if version is None else f"version '{version}' of artifact '{name}'"
+        )
+        message = f"No {what} is recorded."
+        if self.suggestions:
+            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
+        message += hint or " List artifact versions with 'stepstone artifacts list --name NAME'."
+        super().__init__(message)
+
+
+class ArtifactVersionExistsError(UserError):
+    """A version given for an artifact name (``ArtifactConfig(version=)``, ``save_artifact``)
+    is recorded already: versions of a name are unique."""
+
+    def __init__(self, name: str, version: str, detail: str = "") -> None:
+        self.name = name
+        self.version = version
+        super().__init__(
+            f"Artifact '{name}' has a version '{version}' already{detail}. Give another "
+            "version, or leave version out to number versions automatically."
+        )
 
 
 class ExampleError(StepstoneError):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stepstone.exceptions import AmbiguousRunError, PipelineNotFoundError, RunNotFoundError
 from stepstone.metadata.records import (
     ArtifactRecord,
+    ArtifactVersionRecord,
     MetadataResource,
     PipelineRunRecord,
     RunStatus,
@@ -62,6 +63,25 @@ class Artifact:
         record = self.record
         return self._stores.artifacts.load(record.uri, record.materializer, record.data_type)
 
+    @property
+    def version(self) -> str | None:
+        """The version this artifact is of its artifact name, if it is a version of one.
+
+        Every output of an executed step is; values passed into a pipeline are not.
+        """
+        found = self._version_record()
+        return found.version if found is not None else None
+
+    @property
+    def artifact_name(self) -> str | None:
+        """The name of the artifact this is a version of (``iris_dataset``,
+        ``my_pipeline::load::output``), if it is a version of one."""
+        found = self._version_record()
+        return found.name if found is not None else None
+
+    def _version_record(self) -> ArtifactVersionRecord | None:
+        return self._stores.metadata.get_artifact_versions([self.id]).get(self.id)
+
     # ZenML's newer releases give ``outputs[name]`` (and ``inputs[name]``) as a list of
     # artifact versions; an artifact is also that one-element list, so ``outputs["x"][0]``
     # and ``outputs["x"].load()`` both work.
@@ -80,6 +100,30 @@ class Artifact:
         return (
             f"<Artifact '{self.name}' {self.data_type} {self.size} bytes {self.content_hash[:12]}>"
         )
+
+
+class ArtifactVersion(Artifact):
+    """A version of a named artifact (``Client().get_artifact_version(name, version)``).
+
+    ``name`` is the artifact's name and ``version`` the version's (``"1"``, ``"v1.0"``); ``id``,
+    ``uri``, ``load()``, ``run_metadata`` and ``tags`` are those of the stored artifact.
+    """
+
+    def __init__(self, record: ArtifactVersionRecord, stores: Stores) -> None:
+        super().__init__(record.name, record.artifact, stores)
+        self.version_record = record
+
+    version = property(lambda self: self.version_record.version)
+    artifact_name = property(lambda self: self.version_record.name)
+    artifact_type = property(lambda self: self.version_record.artifact_type)
+    has_custom_name = property(lambda self: self.version_record.has_custom_name)
+    created = property(lambda self: self.version_record.created_at)
+
+    def _version_record(self) -> ArtifactVersionRecord:
+        return self.version_record
+
+    def __repr__(self) -> str:
+        return f"<ArtifactVersion '{self.name}' version {self.version} {self.data_type}>"
 
 
 def step_run_facts(

@@ -67,6 +67,7 @@ from stepstone.orchestrators.executors import Placement, open_executor, worker_f
 from stepstone.orchestrators.hits import check_hit, missing_outputs
 from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
+from stepstone.orchestrators.versioning import output_versions, version_taken
 from stepstone.pipeline import Pipeline
 from stepstone.pipeline.schedule import CallOrderSorter
 from stepstone.processes import this_host
@@ -259,6 +260,18 @@ class RunDriver:
         self.flush()  # cached steps before this one become visible while it runs
         self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
         self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
+        taken = version_taken(
+            self.stores.metadata, planned, self.run.pipeline_name, self.started_at
+        )
+        if taken is not None:  # fails before it runs, rather than after
+            now = datetime.now(UTC)
+            future: Future[StepResult] = Future()
+            future.set_result(
+                StepResult(planned.name, now, now, 0.0, "", error=taken, error_text=str(taken))
+            )
+            self.state.in_flight[future] = keyed
+            self.state.finished.append(future)
+            return
         self._dispatch(keyed)
 
     def _dispatch(self, keyed: KeyedStep) -> None:
@@ -320,6 +333,9 @@ class RunDriver:
                 logged = self._logged(result.collected, step_run_id, outputs)
             except NotFoundError as exc:  # the step logged to a run or artifact not recorded
                 result.error, result.error_text, outputs = exc, f"{type(exc).__name__}: {exc}", {}
+        versions = output_versions(
+            planned, self.run.pipeline_name, self.started_at, outputs, result.ended_at
+        )
         external = tuple(keyed.inputs[name] for name in planned.external_inputs)
         if result.logs and not self.placement.shares_console:
             sys.stdout.write(result.logs if result.logs.endswith("\n") else result.logs + "\n")
@@ -343,8 +359,10 @@ class RunDriver:
                 new_artifacts=(*external, *outputs.values()),
                 logs=result.logs if planned.enable_step_logs else None,
                 cache_entry=result.succeeded and planned.enable_cache,
-                metadata=tuple(logged[0]),
-                tags=tuple(logged[1]),
+                # The config's metadata first: what the step logged on an output wins.
+                metadata=(*versions.metadata, *logged[0]),
+                tags=(*versions.tags, *logged[1]),
+                versions=versions.versions,
             )
         )
         state.finish(record)

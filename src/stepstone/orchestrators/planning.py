@@ -42,6 +42,7 @@ from stepstone.exceptions import (
     UnhashableParameterError,
     did_you_mean,
 )
+from stepstone.metadata.values import normalize_metadata
 from stepstone.models import Artifact
 from stepstone.pipeline import Pipeline, PipelineGraph, PipelineOptions
 from stepstone.steps import Invocation
@@ -72,6 +73,8 @@ class PlannedStep:
     configuration: dict[str, Any] = field(default_factory=dict)
     """The step's recorded configuration (:class:`~stepstone.steps.StepConfiguration` JSON):
     its own settings with the pipeline's merged under them."""
+    artifact_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Output name -> the ``ArtifactConfig(run_metadata=)`` of that output, checked."""
 
     @property
     def enable_step_logs(self) -> bool:
@@ -117,6 +120,16 @@ def _output_spec(
         identity = f"{materializer.name}@{materializer.version}" if materializer else "dynamic"
         entries.append(OutputSpecEntry(output.name, _type_name(output.annotation), identity))
     return tuple(entries)
+
+
+def _artifact_metadata(invocation: Invocation) -> dict[str, dict[str, Any]]:
+    """The outputs' ``ArtifactConfig(run_metadata=)``, refused now if a value is not storable."""
+    found = {}
+    for output in invocation.step.signature.outputs:
+        if output.config is not None and output.config.run_metadata:
+            where = f"Step '{invocation.step.name}': ArtifactConfig of output '{output.name}'"
+            found[output.name] = normalize_metadata(output.config.run_metadata, where)
+    return found
 
 
 def _short_repr(value: Any) -> str:
@@ -199,6 +212,7 @@ def plan_step(
         configuration=step_configuration(
             invocation, pipeline or PipelineOptions(name=invocation.id)
         ),
+        artifact_metadata=_artifact_metadata(invocation),
     )
 
 

@@ -3,7 +3,8 @@
 Outputs come from the return annotation:
 
 * no annotation, or any single type -> one output named ``output``;
-* ``Annotated[T, "name"]`` -> one output named ``name``;
+* ``Annotated[T, "name"]`` -> one output named ``name`` (an ``ArtifactConfig(name=...)`` in the
+  metadata names it too, and says how it is recorded as an artifact version);
 * ``tuple[Annotated[A, "a"], Annotated[B, "b"]]`` (or ``typing.Tuple``) -> outputs ``a`` and ``b``;
 * ``None`` -> no outputs;
 * ``Output(a=A, b=B)`` (the class-based API) -> outputs ``a`` and ``b``, as the tuple above;
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
 from stepstone.exceptions import StepDefinitionError
+from stepstone.steps.artifact_config import ArtifactConfig
 from stepstone.steps.step_output import Output
 
 RESERVED_ARGUMENTS = frozenset({"id", "after"})
@@ -38,10 +40,29 @@ SINGLE_OUTPUT_NAME = "output"
 
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
-    """One declared output: its name and its annotated type (``Any`` if unannotated)."""
+    """One declared output: its name and its annotated type (``Any`` if unannotated).
+
+    ``config`` is the output's :class:`~stepstone.steps.artifact_config.ArtifactConfig`, if its
+    annotation has one; ``custom`` the artifact name the annotation gives (an ``Annotated``
+    string or the config's name), ``None`` for ZenML's default name (:meth:`artifact_name`).
+    """
 
     name: str
     annotation: Any
+    config: ArtifactConfig | None = None
+    custom: str | None = None
+
+    def artifact_name(self, pipeline_name: str, step_name: str) -> str:
+        """The name of the artifact this output becomes in a run of ``pipeline_name``.
+
+        A name given in the annotation (``{date}``/``{time}`` not yet filled), else ZenML's
+        default ``<pipeline>::<step>::<output>``.
+        """
+        if self.config is not None and self.config.name is not None:
+            return self.config.name
+        if self.custom is not None:
+            return self.custom
+        return f"{pipeline_name}::{step_name}::{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +112,20 @@ def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
         return dict(getattr(func, "__annotations__", {}))
 
 
-def _annotated_name(annotation: Any) -> tuple[Any, str | None]:
-    """Split ``Annotated[T, "name", ...]`` into ``(T, "name")``; other types give ``(T, None)``."""
+def _annotated_name(annotation: Any) -> tuple[Any, str | None, ArtifactConfig | None]:
+    """Split ``Annotated[T, "name", ...]`` into ``(T, "name", config)``.
+
+    The name is the first string in the metadata, else the name of an ``ArtifactConfig`` there;
+    other types give ``(T, None, None)``.
+    """
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
         names = [extra for extra in extras if isinstance(extra, str)]
-        return base, (names[0] if names else None)
-    return annotation, None
+        configs = [extra for extra in extras if isinstance(extra, ArtifactConfig)]
+        config = configs[0] if configs else None
+        name = names[0] if names else (config.name if config is not None else None)
+        return base, name, config
+    return annotation, None, None
 
 
 def _is_tuple(annotation: Any) -> bool:
@@ -119,16 +147,16 @@ def parse_outputs(
         return ()
     if isinstance(annotation, Output):
         return tuple(OutputSpec(name, kind) for name, kind in annotation.items())
-    base, name = _annotated_name(annotation)
-    if name is not None:
-        return (OutputSpec(name, base),)
+    base, name, config = _annotated_name(annotation)
+    if name is not None or config is not None:
+        return (OutputSpec(name or SINGLE_OUTPUT_NAME, base, config, custom=name),)
     if not _is_tuple(annotation):
         return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
     members = get_args(annotation)
     if not members or (len(members) == 2 and members[1] is Ellipsis):
         return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
     split = [_annotated_name(member) for member in members]
-    if all(name is None for _, name in split):
+    if all(name is None for _, name, _ in split):
         if returned_lengths is None:
             shown = getattr(members[0], "__name__", repr(members[0]))
             raise StepDefinitionError(
@@ -141,8 +169,8 @@ def parse_outputs(
         if not returned_lengths:  # `return pair`: the tuple is one value
             return (OutputSpec(SINGLE_OUTPUT_NAME, annotation),)
     outputs = [
-        OutputSpec(f"output_{position}" if name is None else name, member_type)
-        for position, (member_type, name) in enumerate(split)
+        OutputSpec(f"output_{position}" if name is None else name, member_type, config, name)
+        for position, (member_type, name, config) in enumerate(split)
     ]
     names = [output.name for output in outputs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
