@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from stepstone.metadata import MetadataStore
     from stepstone.stores import Stores
 
+EXPLAIN_CANDIDATES = 50
+"""How many earlier runs of a step explain considers when looking for the closest one."""
+
 
 class Artifact:
     """One stored output. ``load()`` reads it back from the artifact store."""
@@ -168,16 +171,27 @@ def comparison_record(
 
     A cached step is compared with the step run it reused: their keys are equal, so the
     explanation names that run and nothing else. A step that executed is compared with the
-    most recent earlier run of the same step in the same pipeline. One rule for the CLI,
-    the client and the dashboard.
+    closest of the last :data:`EXPLAIN_CANDIDATES` earlier runs of the same step in the same
+    pipeline: the one whose key differs in the fewest parts
+    (:func:`~stepstone.cache.explain.manifest_distance`), the most recent among equals. One
+    rule for the CLI, the client and the dashboard.
     """
     if record.cached_from:
         source = metadata.get_step_run(record.cached_from)
         if source is not None:
             return source
-    return metadata.previous_step_run(
-        run.pipeline_name, record.name, before=run.started_at, exclude_run_id=run.id
+    candidates = metadata.previous_step_runs(
+        run.pipeline_name,
+        record.name,
+        before=run.started_at,
+        exclude_run_id=run.id,
+        limit=EXPLAIN_CANDIDATES,
     )
+    if not candidates:
+        return None
+    from stepstone.cache.explain import manifest_distance
+
+    return min(candidates, key=lambda other: manifest_distance(record.manifest, other.manifest))
 
 
 def step_metadata(

@@ -6,9 +6,10 @@ import json
 
 from typer.testing import CliRunner
 
+from stepstone import pipeline, step
 from stepstone.cli.app import app
 
-from .pipelines import RecordedRuns
+from .pipelines import RecordedRuns, load_numbers
 
 
 def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
@@ -120,3 +121,31 @@ def test_explain_unknown_run_or_step_exits_2(
     code, _, err = invoke(runner, "explain", "latest", "load_numbers", "--against", "nope")
     assert code == 2
     assert "No run matches 'nope'" in err
+
+
+@step
+def fit(numbers: list[int], framework: str, lr: float) -> float:
+    return sum(numbers) * lr if framework == "linear" else max(numbers) * lr
+
+
+@pipeline
+def training(framework: str, lr: float) -> None:
+    fit(load_numbers(), framework=framework, lr=lr)
+
+
+def test_explain_a_miss_compares_with_the_closest_earlier_run_at_80_columns(
+    runner: CliRunner,
+) -> None:
+    closest = training(framework="linear", lr=0.1)
+    training(framework="tree", lr=0.1)  # the most recent run, but two parts away
+    latest = training(framework="linear", lr=0.2)
+    assert latest.steps["fit"].status == "completed"
+    result = runner.invoke(app, ["explain", "latest", "fit"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    header = " ".join(line.strip() for line in lines if not line.startswith("  - "))
+    assert f"Step 'fit' in run {latest.name} ran (compared with run {closest.name}):" in header
+    reasons = [line for line in lines if line.startswith("  - ")]
+    assert reasons == ["  - parameter lr: 0.1 → 0.2"]  # the deciding part first, and alone
+    assert "framework" not in result.stdout

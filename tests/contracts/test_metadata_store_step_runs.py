@@ -135,7 +135,7 @@ def test_threads_share_one_store(metadata_store: MetadataStore) -> None:
     assert len(metadata_store.lookup_cache([key(f"t{i}") for i in range(20)])) == 20
 
 
-def test_previous_step_run_is_the_latest_earlier_one_of_the_pipeline(
+def test_previous_step_runs_are_the_latest_earlier_ones_of_the_pipeline(
     metadata_store: MetadataStore,
 ) -> None:
     runs = [started(metadata_store, started=T0 + timedelta(hours=h)) for h in range(3)]
@@ -145,18 +145,21 @@ def test_previous_step_run_is_the_latest_earlier_one_of_the_pipeline(
     metadata_store.record_step_runs([executed(runs[1], "load", 0)])
     latest = runs[2]
 
-    got = metadata_store.previous_step_run(
+    (got,) = metadata_store.previous_step_runs(
         "training", "train", latest.started_at, exclude_run_id=latest.id
     )
     assert got == writes[runs[1].id].step_run  # inputs and outputs filled, the other pipeline
-    assert got is not None and got.outputs  # and later runs ignored
+    assert got.outputs  # and later runs ignored
+    both = metadata_store.previous_step_runs("training", "train", latest.started_at, limit=5)
+    assert [r.run_id for r in both] == [runs[1].id, runs[0].id]  # newest first
+    assert all(r.outputs for r in both)
     # "before" is strict: the run started exactly then is not earlier.
-    earlier = metadata_store.previous_step_run("training", "train", runs[1].started_at)
-    assert earlier is not None and earlier.id == writes[runs[0].id].step_run.id
-    skipped = metadata_store.previous_step_run(
+    (earlier,) = metadata_store.previous_step_runs("training", "train", runs[1].started_at)
+    assert earlier.id == writes[runs[0].id].step_run.id
+    (skipped,) = metadata_store.previous_step_runs(
         "training", "train", T0 + timedelta(days=1), exclude_run_id=latest.id
     )
-    assert skipped is not None and skipped.run_id == runs[1].id
-    assert metadata_store.previous_step_run("training", "train", T0) is None
-    assert metadata_store.previous_step_run("training", "missing", latest.started_at) is None
-    assert metadata_store.previous_step_run("nope", "train", latest.started_at) is None
+    assert skipped.run_id == runs[1].id
+    assert metadata_store.previous_step_runs("training", "train", T0) == []
+    assert metadata_store.previous_step_runs("training", "missing", latest.started_at) == []
+    assert metadata_store.previous_step_runs("nope", "train", latest.started_at) == []

@@ -328,6 +328,33 @@ _DECISIONS: dict[Decision, tuple[ReasonKind, str]] = {
 """The decisions that explain, by themselves, why a step executed (a miss needs the diff)."""
 
 
+def _differing(now: Any, before: Any) -> int:
+    """How many entries of two component mappings differ (1 for two unequal plain values)."""
+    if isinstance(now, Mapping) and isinstance(before, Mapping):
+        return sum(now.get(key) != before.get(key) for key in set(now) | set(before))
+    return int(now != before)
+
+
+def manifest_distance(current: KeyManifest, other: KeyManifest) -> int:
+    """How far apart two step runs' keys are: the number of key parts that differ.
+
+    Each code object, parameter, input and extra counts once, as do the output spec and
+    ``cache_version``. A step that executed is explained against the earlier run at the
+    smallest distance, so switching back to an old configuration is compared with the run
+    that had it, not with the run just before (which differs in everything the switch
+    touched, interpreter internals included).
+    """
+    now, before = current.components, other.components
+    code_now, code_before = now.get("code") or {}, before.get("code") or {}
+    code = _differing(code_now.get("objects", {}), code_before.get("objects", {}))
+    if not code and code_now.get("digest") != code_before.get("digest"):
+        code = 1
+    return code + sum(
+        _differing(now.get(part, {}), before.get(part, {}))
+        for part in ("parameters", "inputs", "extras", "output_spec", "cache_version")
+    )
+
+
 def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation:
     """Explain ``current`` against ``previous``: for a cached step the step run it reused,
     else an earlier run of the step (see :func:`stepstone.models.comparison_record`).

@@ -97,8 +97,9 @@ def explain(
 ) -> None:
     """Explain why a step ran again or was reused.
 
-    Names what changed since the previous run of the step (or --against RUN): code,
-    helpers, parameters, inputs, library versions, or a cache setting. RUN 'latest' is the
+    Names what changed since the run it reused (a cached step), the closest earlier run of
+    the step (one that executed), or --against RUN: code, helpers, parameters, inputs,
+    library versions, or a cache setting, the deciding one first. RUN 'latest' is the
     newest run that has STEP.
     """
     from stepstone.cli import documents

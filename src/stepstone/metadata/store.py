@@ -162,14 +162,21 @@ class MetadataStore(ABC):
         """The captured logs of a step run that executed, or ``None``."""
 
     @abstractmethod
-    def previous_step_run(
-        self, pipeline_name: str, name: str, before: datetime, exclude_run_id: str | None = None
-    ) -> StepRunRecord | None:
-        """The most recent run of step ``name`` in ``pipeline_name`` started before ``before``.
+    def previous_step_runs(
+        self,
+        pipeline_name: str,
+        name: str,
+        before: datetime,
+        exclude_run_id: str | None = None,
+        *,
+        limit: int = 1,
+    ) -> list[StepRunRecord]:
+        """The ``limit`` most recent runs of step ``name`` in ``pipeline_name`` started before
+        ``before``, newest first.
 
         ``name`` is the invocation name; "recent" and "before" (strictly) are by the start time
         of the pipeline run; ``exclude_run_id`` is skipped. Inputs and outputs are filled. Used
-        by explain: "compared with the most recent earlier run of the same step".
+        by explain, which compares a step that executed with the closest of them.
         """
 
     # -- artifacts and lineage ---------------------------------------------------------------

@@ -98,14 +98,16 @@ def get_logs(connection: Connection, step_run_id: str) -> str | None:
     ).scalar_one_or_none()
 
 
-def previous_step_run(
+def previous_step_runs(
     connection: Connection,
     pipeline_name: str,
     name: str,
     before: datetime,
     exclude_run_id: str | None,
-) -> StepRunRecord | None:
-    """The latest step run named ``name`` in a run of the pipeline started before ``before``."""
+    limit: int,
+) -> list[StepRunRecord]:
+    """The latest ``limit`` step runs named ``name`` in runs of the pipeline started before
+    ``before``, newest first (two queries)."""
     columns = [step_runs.c[column] for column in STEP_RUNS.names]
     statement = (
         select(*columns)
@@ -122,16 +124,13 @@ def previous_step_run(
             step_runs.c.position.desc(),
             step_runs.c.id.desc(),
         )
-        .limit(1)
+        .limit(limit)
     )
     if exclude_run_id is not None:
         statement = statement.where(pipeline_runs.c.id != exclude_run_id)
     rows = connection.execute(statement).all()
-    if not rows:
-        return None
-    step_run_id = str(rows[0].id)
-    found = _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id == step_run_id)
-    return found[0]
+    ids = [str(row.id) for row in rows]
+    return _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id.in_(ids))
 
 
 # -- artifacts and lineage ------------------------------------------------------------------------

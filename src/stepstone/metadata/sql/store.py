@@ -444,13 +444,21 @@ class SqlMetadataStore(MetadataStore):
         with self._reading(f"read the logs of step run {step_run_id}") as connection:
             return reads.get_logs(connection, step_run_id)
 
-    def previous_step_run(
-        self, pipeline_name: str, name: str, before: datetime, exclude_run_id: str | None = None
-    ) -> StepRunRecord | None:
+    def previous_step_runs(
+        self,
+        pipeline_name: str,
+        name: str,
+        before: datetime,
+        exclude_run_id: str | None = None,
+        *,
+        limit: int = 1,
+    ) -> list[StepRunRecord]:
         from stepstone.metadata.sql import reads
 
-        with self._reading(f"find the previous run of step '{name}'") as connection:
-            return reads.previous_step_run(connection, pipeline_name, name, before, exclude_run_id)
+        with self._reading(f"find the previous runs of step '{name}'") as connection:
+            return reads.previous_step_runs(
+                connection, pipeline_name, name, before, exclude_run_id, limit
+            )
 
     # -- artifacts and lineage ---------------------------------------------------------------
 
