@@ -2,7 +2,8 @@
 
 ``SRC`` is the source folder a fresh interpreter needs on ``PYTHONPATH`` to import this
 checkout. ``store`` is a local artifact store; every test gets the materializer registry
-restored after it. ``run_python`` runs code in a fresh interpreter. ``unavailable`` and
+restored after it. ``run_python`` runs code in a fresh interpreter. ``browser`` is a headless
+Chromium (Playwright over Debian's build), one per module. ``unavailable`` and
 ``server_base_url`` decide what a test does without its server or browser: skip with the
 reason, or fail when ``STEPSTONE_TEST_REQUIRE_SERVERS=1`` (CI), so nothing is skipped there.
 
@@ -24,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -36,6 +37,37 @@ SRC = str(Path(stepstone.__file__).resolve().parents[1])
 """The ``src`` folder of the checkout under test."""
 
 REQUIRE_SERVERS_VARIABLE = "STEPSTONE_TEST_REQUIRE_SERVERS"
+
+
+CHROMIUM = Path(os.environ.get("STEPSTONE_TEST_CHROMIUM", "/usr/bin/chromium"))
+"""Debian's Chromium, which the browser tests drive (never a downloaded build)."""
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright, one per test module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture

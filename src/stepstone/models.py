@@ -104,6 +104,12 @@ class Artifact:
             f"<Artifact '{self.name}' {self.data_type} {self.size} bytes {self.content_hash[:12]}>"
         )
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows it (:mod:`stepstone.display`)."""
+        from stepstone.display.html import artifact_html
+
+        return artifact_html(self)
+
 
 class ArtifactVersion(Artifact):
     """A version of a named artifact (``Client().get_artifact_version(name, version)``).
@@ -315,6 +321,12 @@ class StepRun:
     def __repr__(self) -> str:
         return f"<StepRun '{self.name}' {self.status}>"
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows it (:mod:`stepstone.display`)."""
+        from stepstone.display.html import step_html
+
+        return step_html(self)
+
 
 class PipelineRun:
     """One run of a pipeline: its status, timing and steps in execution order."""
@@ -377,6 +389,12 @@ class PipelineRun:
 
     def __repr__(self) -> str:
         return f"<PipelineRun '{self.name}' {self.status}>"
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows it: the DAG with cached steps marked (:mod:`stepstone.display`)."""
+        from stepstone.display.html import run_html
+
+        return run_html(self)
 
 
 def find_run(metadata: MetadataStore, id_or_name: str) -> PipelineRunRecord:

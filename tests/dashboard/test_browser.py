@@ -7,7 +7,6 @@ Screenshots land in ``test-output/dashboard/`` for a person to look at.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -18,41 +17,12 @@ from typing import Any
 
 import pytest
 
-from shared_fixtures import unavailable
 from stepstone.dashboard import create_app
 
 from .conftest import DemoRuns
 from .records import LIVE_GRAPH, graph_stored, record_step, start_run
 
-CHROMIUM = Path(os.environ.get("STEPSTONE_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _free_port() -> int:

@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from html import escape
 from typing import Any, Literal
 
 from stepstone.cache.fingerprint import whole_module_notes
@@ -128,6 +129,12 @@ class Explanation:
         lines = [f"Step '{self.invocation_name}' in run {self.run_name} {verb}{against}:"]
         lines += [f"  - {reason.message}" for reason in self.reasons]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same sentences for a notebook, escaped (reasons name the user's code)."""
+        first, *reasons = str(self).splitlines()
+        items = "".join(f"<li>{escape(line.strip()[2:])}</li>" for line in reasons)
+        return f'<div class="stepstone-explain"><b>{escape(first)}</b><ul>{items}</ul></div>'
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "decided_by": self.decided_by}

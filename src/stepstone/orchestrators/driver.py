@@ -61,10 +61,10 @@ from stepstone.orchestrators.events import (
     StepFailed,
     StepFinished,
     StepStarted,
-    log_to_console,
 )
 from stepstone.orchestrators.executors import Placement, open_executor, worker_failure
 from stepstone.orchestrators.hits import check_hit, missing_outputs
+from stepstone.orchestrators.notebook import default_listeners
 from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
 from stepstone.orchestrators.versioning import output_versions, version_taken
@@ -695,6 +695,6 @@ def run_pipeline(
     choice = executor or pipeline.options.executor or stores.settings.executor
     with open_executor(choice) as placement:
         driver = RunDriver(
-            plan, stores, placement, [log_to_console] if listeners is None else listeners
+            plan, stores, placement, default_listeners() if listeners is None else listeners
         )
         return driver.execute()
