@@ -11,6 +11,7 @@ the recorded start and end times, never by durations.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,46 @@ def total(values: list[int], offset: int = 0) -> int:
 @pipeline
 def summing(n: int = 5, offset: int = 0):
     total(numbers(n), offset=offset)
+
+
+@step(enable_cache=False)
+def prints_then_waits(signal: str, wait: float) -> bool:
+    """Print a line, then wait until the driver's console has shown it."""
+    import sys as system  # a global sys.stderr would be fingerprinted as a value
+
+    print("first line, before the wait")
+    system.stderr.write("a line on stderr\n")
+    deadline = time.monotonic() + wait
+    while not Path(signal).exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    print("second line, after the wait")
+    return Path(signal).exists()
+
+
+@pipeline
+def printing(signal: str, wait: float):
+    prints_then_waits(signal, wait)
+
+
+class _Console:
+    """The driver's console: says (a file appears) when the step's first line reached it."""
+
+    def __init__(self, signal: Path) -> None:
+        self.signal = signal
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        if "first line" in text:
+            self.signal.touch()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 @pytest.fixture(scope="session")
@@ -313,3 +354,24 @@ def test_a_worker_whose_code_differs_from_the_drivers_refuses_to_run(
 
     run = Client().get_run(raised.value.run_id or "")
     assert run.steps["victim"].status == "failed"
+
+
+def test_a_steps_lines_reach_the_drivers_console_while_it_runs(
+    executor: Any, tmp_path: Path
+) -> None:
+    """The step waits for its first line to arrive before it goes on: it can only return
+    True if the line reached the driver while the step was still running."""
+    signal = tmp_path / "seen"
+    out, err = _Console(signal), _Console(tmp_path / "unused")
+    with pytest.MonkeyPatch.context() as console:
+        console.setattr(sys, "stdout", out)
+        console.setattr(sys, "stderr", err)
+        run = printing.with_options(executor=executor)(str(signal), RENDEZVOUS_SECONDS)
+    assert run.steps["prints_then_waits"].output.load() is True
+    assert "second line, after the wait" in out.text
+    assert "a line on stderr" in err.text and "a line on stderr" not in out.text
+    assert (run.steps["prints_then_waits"].logs or "").splitlines() == [
+        "first line, before the wait",
+        "a line on stderr",
+        "second line, after the wait",
+    ]

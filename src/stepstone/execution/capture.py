@@ -23,6 +23,11 @@ The tees behave as the real streams do: ``buffer`` is a tee of the console's bin
 ``write`` raises the console's own ``TypeError`` for bytes, and ``fileno``, ``isatty``,
 ``encoding``, ``errors``, ``newlines`` and everything else are the console's. A tee that
 outlives the capture (a handler that kept a reference to it) keeps forwarding to the console.
+
+A capture may be given live lines (:class:`~stepstone.execution.live.LiveLines`): in a worker
+process, whose console is not the driver's, its step's writes go there instead of to the
+console, and reach the driver's console while the step runs. A nested capture (a pipeline run
+inside a step) streams through its parent's.
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from stepstone.text import storable_text
+
+if TYPE_CHECKING:
+    from stepstone.execution.live import LiveLines
 
 MAX_LOG_CHARS = 2_000_000
 """Logs longer than this keep their head and tail: a runaway print loop must not fill the db."""
@@ -70,10 +78,20 @@ class _LogSink:
     it was started in, its ``parent``: the outer step's log shows everything, as on a console.
     """
 
-    __slots__ = ("_dropped", "_head", "_head_size", "_lock", "_tail", "_tail_size", "parent")
+    __slots__ = (
+        "_dropped",
+        "_head",
+        "_head_size",
+        "_lock",
+        "_tail",
+        "_tail_size",
+        "live",
+        "parent",
+    )
 
-    def __init__(self, parent: _LogSink | None) -> None:
+    def __init__(self, parent: _LogSink | None, live: LiveLines | None = None) -> None:
         self.parent = parent
+        self.live: LiveLines | None = live if live is not None or parent is None else parent.live
         self._head: list[str | bytes] = []
         self._head_size = 0
         self._tail: deque[str | bytes] = deque()
@@ -138,13 +156,22 @@ def _record(part: str | bytes) -> None:
 class _BufferTee:
     """``sys.stdout.buffer`` while steps run: the console's binary buffer, recorded."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, stream: str) -> None:
         self.raw_buffer = raw
+        self.stream = stream
 
     def write(self, data: Any) -> int:
-        written = self.raw_buffer.write(data)  # raises for str exactly as the real buffer does
-        _record(bytes(data))
-        return written
+        sink = _current_sink.get()
+        if sink is None or sink.live is None:
+            written = self.raw_buffer.write(data)  # raises for str as the real buffer does
+            _record(bytes(data))
+            return written
+        if isinstance(data, str):
+            raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'")
+        payload = bytes(memoryview(data))
+        sink.live.write(self.stream, payload)
+        sink.append(payload)
+        return len(payload)
 
     def writelines(self, lines: Iterable[Any]) -> None:
         for line in lines:
@@ -161,15 +188,22 @@ class _TextTee:
     raising) would hide the console's real answers, which ``__getattr__`` passes through.
     """
 
-    def __init__(self, console: TextIO) -> None:
+    def __init__(self, console: TextIO, stream: str) -> None:
         self.console = console
+        self.stream = stream
         self._buffer: _BufferTee | None = None
 
     def write(self, text: str) -> int:
+        sink = _current_sink.get()
+        if sink is not None and sink.live is not None:
+            if not isinstance(text, str):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            sink.live.write(self.stream, text)
+            sink.append(text)
+            return len(text)
         # The console first: it raises what a real stream raises (bytes, None), and a value
         # it refused is not recorded.
         written = self.console.write(text)
-        sink = _current_sink.get()
         if sink is not None and isinstance(text, str):
             sink.append(text)
         return written
@@ -179,6 +213,9 @@ class _TextTee:
             self.write(line)
 
     def flush(self) -> None:
+        sink = _current_sink.get()
+        if sink is not None and sink.live is not None:
+            sink.live.flush()
         self.console.flush()
 
     def fileno(self) -> int:
@@ -203,7 +240,7 @@ class _TextTee:
     def buffer(self) -> _BufferTee:
         raw = self.console.buffer  # AttributeError when the console has none, as without us
         if self._buffer is None or self._buffer.raw_buffer is not raw:
-            self._buffer = _BufferTee(raw)
+            self._buffer = _BufferTee(raw, self.stream)
         return self._buffer
 
     def __getattr__(self, name: str) -> Any:
@@ -226,8 +263,9 @@ class _SinkHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            if _current_sink.get() is not None and not record.name.startswith("stepstone"):
-                _record(self.format(record) + "\n")
+            sink = _current_sink.get()
+            if sink is not None and not record.name.startswith("stepstone"):
+                sink.append(self.format(record) + "\n")
             last_resort = logging.lastResort
             if (
                 last_resort is not None
@@ -235,7 +273,11 @@ class _SinkHandler(logging.Handler):
                 and record.levelno >= last_resort.level
                 and not self._other_handler_for(record)
             ):
-                self.console_err.write(last_resort.format(record) + "\n")
+                shown = last_resort.format(record) + "\n"
+                if sink is not None and sink.live is not None:
+                    sink.live.write("stderr", shown)
+                else:
+                    self.console_err.write(shown)
         except Exception:  # a broken log record must not fail the step
             self.handleError(record)
 
@@ -266,8 +308,8 @@ class _Installation:
             if self.open_captures > 1:
                 return
             self.saved_stdout, self.saved_stderr = sys.stdout, sys.stderr
-            self.stdout = _tee_around(sys.stdout, self.stdout)
-            self.stderr = _tee_around(sys.stderr, self.stderr)
+            self.stdout = _tee_around(sys.stdout, self.stdout, "stdout")
+            self.stderr = _tee_around(sys.stderr, self.stderr, "stderr")
             self.handler.console_err = self.stderr.console
             sys.stdout = cast(TextIO, self.stdout)
             sys.stderr = cast(TextIO, self.stderr)
@@ -287,14 +329,14 @@ class _Installation:
                 sys.stderr = self.saved_stderr
 
 
-def _tee_around(stream: TextIO, previous: _TextTee | None) -> _TextTee:
+def _tee_around(stream: TextIO, previous: _TextTee | None, name: str) -> _TextTee:
     """A tee around ``stream``: the previous one when the console is the same (the common
     case, one step after another), and never a tee around a tee (a stale tee someone put
     back would record every line twice)."""
     console = stream.console if isinstance(stream, _TextTee) else stream
     if previous is not None and previous.console is console:
         return previous
-    return _TextTee(console)
+    return _TextTee(console, name)
 
 
 _installation = _Installation()
@@ -313,14 +355,15 @@ class CapturedLogs:
 
 
 @contextmanager
-def capture_output() -> Iterator[CapturedLogs]:
+def capture_output(live: LiveLines | None = None) -> Iterator[CapturedLogs]:
     """Record what the current thread or task prints and logs during the block.
 
     Safe to use from several threads at once: each block records only its own context's
     output, and ``sys.stdout``/``sys.stderr`` are the original objects again once the last
-    open block ends.
+    open block ends. With ``live``, what the block prints goes there instead of to the
+    console; it is sent on when the block ends, at the latest.
     """
-    sink = _LogSink(parent=_current_sink.get())
+    sink = _LogSink(parent=_current_sink.get(), live=live)
     _installation.acquire()
     token = _current_sink.set(sink)
     try:
@@ -328,3 +371,5 @@ def capture_output() -> Iterator[CapturedLogs]:
     finally:
         _current_sink.reset(token)
         _installation.release()
+        if live is not None:
+            live.flush()

@@ -24,6 +24,7 @@ from stepstone.steps.class_based import STEP_CONTEXT
 
 if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore, StoredArtifact
+    from stepstone.execution.live import LiveLines
 
 
 def _output_error(task: StepTask, message: str) -> StepOutputError:
@@ -74,15 +75,18 @@ def _format_error(exc: BaseException) -> str:
     return text if cause is None else f"{cause}\n{text}"
 
 
-def execute_step(task: StepTask, store: ArtifactStore) -> StepResult:
-    """Execute ``task`` and save its outputs to ``store``; never raises for user errors."""
+def execute_step(task: StepTask, store: ArtifactStore, live: LiveLines | None = None) -> StepResult:
+    """Execute ``task`` and save its outputs to ``store``; never raises for user errors.
+
+    With ``live``, what the step prints is sent there as it runs (see :mod:`.live`).
+    """
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     saved: dict[str, StoredArtifact] = {}
     error: BaseException | None = None
     unusable_input: str | None = None
     collected: Collected | None = None
-    with capture_output() as logs:
+    with capture_output(live) as logs:
         try:
             arguments = dict(task.parameters)
             for name, ref in task.inputs.items():

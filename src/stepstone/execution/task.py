@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from stepstone.artifacts.storage import StorageOptions
     from stepstone.cache import CodeFingerprint
     from stepstone.execution.context import Collected, StepInfo
+    from stepstone.execution.live import LiveChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class StepTask:
         resources: the step's ``resources=`` (Dask worker resources).
         info: what ``get_step_context()`` tells the step (a task without one runs without
             a step context).
+        live: how a worker in another process streams the step's output to the driver's
+            console while it runs (``None``: it prints to the console it shares).
     """
 
     run_id: str
@@ -85,6 +88,7 @@ class StepTask:
     resources: dict[str, float | str] = field(default_factory=dict)
     arrived_by_value: bool = False
     info: StepInfo | None = None
+    live: LiveChannel | None = None
     input_groups: dict[str, int] = field(default_factory=dict)
     """Argument name -> element count of an argument passed a tuple of step outputs; its
     elements are the inputs ``"<argument>.<position>"`` (see ``Invocation.input_groups``)."""

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from stepstone.exceptions import CodeMismatchError, ExecutorError
+from stepstone.execution.live import open_live
 from stepstone.execution.runner import execute_step
 from stepstone.execution.task import StepResult, StepTask, StoreSpec
 
@@ -132,4 +133,5 @@ def run_task(task: StepTask) -> StepResult:
                 error_text="".join(traceback.format_exception_only(exc)).rstrip(),
             )
         )
-    return _transportable(execute_step(task, store))
+    live = open_live(task.live, task.run_id, task.invocation_id)
+    return _transportable(execute_step(task, store, live))

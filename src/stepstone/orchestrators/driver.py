@@ -308,6 +308,7 @@ class RunDriver:
                 enable_cache=planned.enable_cache,
             ),
             input_groups=planned.invocation.input_groups,
+            live=placement.live,
         )
         future: Future[StepResult]
         try:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepstone.exceptions import ExecutorError
+from stepstone.execution.live import LiveChannel
 from stepstone.executor_choice import ExecutorChoice, parse_executor
 
 __all__ = ["ExecutorChoice", "Placement", "open_executor", "parse_executor"]
@@ -47,14 +48,19 @@ class Placement:
         label: how it is named in messages (``threads:4``, ``tcp://10.0.0.5:8786``).
         separate_processes: tasks are pickled into other processes, so the artifact store
             must be reachable from there (not ``memory://``) and project code ships by value.
-        shares_console: what workers print reaches this terminal as it happens; when not
-            (a remote cluster), the driver prints each step's captured logs when it finishes.
+        shares_console: what workers print reaches this terminal as it happens (in this
+            process, through ``live``, or a pool's inherited terminal); when not (an
+            executor stepstone knows nothing about), the driver prints each step's captured
+            logs when it finishes.
+        live: how workers in other processes stream a step's output to this process while
+            it runs (``None``: they print in this process, or cannot).
     """
 
     executor: Executor
     label: str
     separate_processes: bool
     shares_console: bool
+    live: LiveChannel | None = None
 
 
 def _cpus() -> int:
@@ -87,7 +93,7 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
 
         pool = ProcessPool(choice.workers or _cpus())
         try:
-            yield Placement(pool, str(choice), separate_processes=True, shares_console=True)
+            yield Placement(pool, str(choice), True, shares_console=True, live=pool.live)
         finally:
             pool.shutdown()
     else:
@@ -106,9 +112,12 @@ def _given(executor: Any) -> Placement:
     if isinstance(executor, LocalExecutor | ThreadPoolExecutor):
         name = type(executor).__name__
         return Placement(executor, name, separate_processes=False, shares_console=True)
+    if isinstance(executor, ProcessPool):
+        return Placement(executor, "ProcessPool", True, shares_console=True, live=executor.live)
     if isinstance(executor, Executor):
-        # A process pool, or an executor we know nothing about: assume tasks are pickled.
-        shares = isinstance(executor, ProcessPoolExecutor | ProcessPool)
+        # A process pool (its workers print to this terminal, inherited), or an executor we
+        # know nothing about: assume tasks are pickled.
+        shares = isinstance(executor, ProcessPoolExecutor)
         return Placement(executor, type(executor).__name__, True, shares_console=shares)
     raise ExecutorError(
         f"Executor {executor!r} is not a name, a concurrent.futures.Executor or a Dask "

@@ -17,6 +17,10 @@ a quick step cost on Dask. While a run uses a client, its scheduler stream sends
 (messages made while a batch is being written still travel together); the interval is put
 back after the run, so a caller's client is left as it was.
 
+What a step prints on a worker process reaches the driver's console while it runs: the
+worker sends its lines as events on the topic named after the driver's client, which the
+client subscribes to for the run (see :mod:`stepstone.execution.live`).
+
 A worker that dies under a step (the scheduler gives up after its ``allowed-failures``)
 surfaces as ``KilledWorker``: the driver reports "worker died, likely out of memory" and
 retries when the step asks for ``retries=``.
@@ -25,6 +29,7 @@ retries when the step asks for ``retries=``.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future
@@ -33,6 +38,7 @@ from typing import Any, TypeVar
 
 from stepstone.exceptions import ExecutorError
 from stepstone.execution import StepTask
+from stepstone.execution.live import LiveChannel, show_event
 from stepstone.orchestrators.executors.choice import Placement
 
 T = TypeVar("T")
@@ -117,20 +123,42 @@ def _sending_at_once(client: Any) -> Iterator[None]:
         stream.interval = interval
 
 
+_LISTENING: dict[str, int] = {}
+"""Client id -> runs streaming through its topic now (runs in threads may share a client)."""
+_LISTENING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _streaming(client: Any) -> Iterator[LiveChannel]:
+    """Show the lines the workers send to ``client``'s topic while the block runs."""
+    topic = str(client.id)
+    with _LISTENING_LOCK:
+        if not _LISTENING.get(topic):
+            client.subscribe_topic(topic, show_event)
+        _LISTENING[topic] = _LISTENING.get(topic, 0) + 1
+    try:
+        yield LiveChannel("dask", topic)
+    finally:
+        with _LISTENING_LOCK:
+            _LISTENING[topic] -= 1
+            if not _LISTENING[topic]:
+                del _LISTENING[topic]
+                client.unsubscribe_topic(topic)
+
+
 @contextmanager
 def client_placement(client: Any, label: str | None = None) -> Iterator[Placement]:
-    """The placement for ``client``; a cluster in this process shares its console."""
+    """The placement for ``client``: workers in this process print to its console, others
+    stream to it."""
     address = str(client.scheduler.address)
-    cluster = getattr(client, "cluster", None)
-    in_process = address.startswith("inproc://")
-    local = in_process or type(cluster).__name__ == "LocalCluster"
+    label = label or f"dask {address}"
+    executor = DaskExecutor(client)
     with _sending_at_once(client):
-        yield Placement(
-            DaskExecutor(client),
-            label or f"dask {address}",
-            separate_processes=not in_process,
-            shares_console=local,
-        )
+        if address.startswith("inproc://"):
+            yield Placement(executor, label, separate_processes=False, shares_console=True)
+            return
+        with _streaming(client) as live:
+            yield Placement(executor, label, True, shares_console=True, live=live)
 
 
 @contextmanager
