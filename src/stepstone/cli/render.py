@@ -140,6 +140,9 @@ def _run_header(run: PipelineRun) -> Table:
     for label, value in (("Settings", config.settings), ("Extra", config.extra)):
         if value:
             header.add_row(label, escape(format_parameters(value)))
+    if config.run_config:  # the YAML run configuration, as the file said it
+        header.add_row("Run config", escape(str(config.run_config.get("path") or "(text)")))
+        header.add_row("", escape(str(config.run_config.get("yaml") or "").rstrip()))
     for step in run.steps.values():
         own = step.config
         for label, value, inherited in (

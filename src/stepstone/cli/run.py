@@ -1,5 +1,5 @@
-"""``stepstone run FILE.py[:PIPELINE] [-p key=value ...] [--no-cache] [--refresh STEP ...]
-[--executor EXECUTOR]``.
+"""``stepstone run FILE.py[:PIPELINE] [-p key=value ...] [--config config.yaml] [--no-cache]
+[--refresh STEP ...] [--executor EXECUTOR]``.
 
 Loading the file and converting parameters is :mod:`stepstone.cli.loading`; running is the
 library's own driver. What this command adds is the choice of view (a live table in a
@@ -49,6 +49,16 @@ def run(
             "Lists and dicts are JSON: -p 'layers=[64, 32]'.",
         ),
     ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="CONFIG.yaml",
+            help="A YAML run configuration (parameters, enable_cache, steps, ...); the "
+            "options given here win over it.",
+        ),
+    ] = None,
     no_cache: Annotated[
         bool,
         typer.Option("--no-cache", help="Execute every step; reuse nothing from the cache."),
@@ -93,6 +103,8 @@ def run(
         pipeline = find_pipeline(module, parsed)
         parameters = parse_parameters(pipeline, param or [])
         options: dict[str, Any] = {}
+        if config:
+            options["config_path"] = config
         if no_cache:
             options["enable_cache"] = False
         steps = [name.strip() for item in refresh or [] for name in item.split(",") if name.strip()]
@@ -107,7 +119,7 @@ def run(
         except StepExecutionError as exc:
             if debug_requested(ctx):
                 raise
-            _report_failure(exc, target, param or [], no_cache)
+            _report_failure(exc, target, param or [], no_cache, config)
             raise typer.Exit(FAILURE_EXIT_CODE) from None
     typer.echo(f"Inspect it with: stepstone runs show {result.name}")
 
@@ -137,7 +149,7 @@ def _execute(pipeline: Pipeline, parameters: dict[str, object]) -> PipelineRun:
         return run_pipeline(pipeline, (), parameters, listeners=listeners)
 
 
-def rerun_command(target: str, params: list[str], no_cache: bool) -> str:
+def rerun_command(target: str, params: list[str], no_cache: bool, config: str | None = None) -> str:
     """The command line that runs the same pipeline with the same parameters again.
 
     ``--refresh`` is left out on purpose: the refreshed steps that finished were recorded,
@@ -146,13 +158,19 @@ def rerun_command(target: str, params: list[str], no_cache: bool) -> str:
     words = ["stepstone", "run", target]
     for assignment in params:
         words += ["-p", assignment]
+    if config:
+        words += ["--config", config]
     if no_cache:
         words.append("--no-cache")
     return shlex.join(words)
 
 
 def _report_failure(
-    exc: StepExecutionError, target: str, params: list[str], no_cache: bool
+    exc: StepExecutionError,
+    target: str,
+    params: list[str],
+    no_cache: bool,
+    config: str | None = None,
 ) -> None:
     """Failing step, its error, where its traceback is, and the command that resumes."""
     headline = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.invocation_name
@@ -165,4 +183,4 @@ def _report_failure(
         else "Fix it and run again; the steps that finished are reused from the cache:"
     )
     typer.echo(resume, err=True)
-    typer.echo(f"  {rerun_command(target, params, no_cache)}", err=True)
+    typer.echo(f"  {rerun_command(target, params, no_cache, config)}", err=True)

@@ -43,6 +43,7 @@ _ABOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "postgres": ("metadata store on PostgreSQL", ("psycopg",)),
     "mysql": ("metadata store on MySQL or MariaDB", ("pymysql",)),
     "dashboard": ("the web dashboard (stepstone dashboard)", ("fastapi", "uvicorn", "jinja2")),
+    "yaml": ("YAML run configuration (with_options(config_path=...))", ("yaml",)),
 }
 """What each integration is for; a test checks these names against the extras."""
 

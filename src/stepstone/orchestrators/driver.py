@@ -123,7 +123,7 @@ class RunDriver:
         self.clock = time.perf_counter()
         self.run = PipelineRunRecord(
             id=uuid.uuid4().hex,
-            name=f"{plan.pipeline_name}-{self.started_at:%Y_%m_%d-%H_%M_%S_%f}",
+            name=plan.run_name(self.started_at),
             pipeline_name=plan.pipeline_name,
             status=RunStatus.RUNNING,
             started_at=self.started_at,
@@ -698,4 +698,6 @@ def run_pipeline(
         driver = RunDriver(
             plan, stores, placement, default_listeners() if listeners is None else listeners
         )
+        if plan.run_config is not None and plan.run_config.run_name is not None:
+            plan.run_config.check_run_name_free(driver.run.name, stores.metadata.find_runs)
         return driver.execute()

@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from stepstone.artifacts import (
@@ -45,6 +46,7 @@ from stepstone.exceptions import (
 from stepstone.metadata.values import normalize_metadata
 from stepstone.models import Artifact
 from stepstone.pipeline import Pipeline, PipelineGraph, PipelineOptions
+from stepstone.pipeline.run_config import RunConfig
 from stepstone.steps import Invocation
 from stepstone.steps.configuration import StepConfiguration, layered
 
@@ -233,6 +235,13 @@ class RunPlan:
     steps: dict[str, PlannedStep]
     configuration: dict[str, Any] = field(default_factory=dict)
     """The run's recorded configuration (:class:`~stepstone.steps.RunConfiguration` JSON)."""
+    run_config: RunConfig | None = None
+    """The YAML run configuration the pipeline was given, if any."""
+
+    def run_name(self, started_at: datetime) -> str:
+        """The run's name: the configured ``run_name``, else ``<pipeline>-<date>-<time>``."""
+        custom = None if self.run_config is None else self.run_config.format_run_name(started_at)
+        return custom or f"{self.pipeline_name}-{started_at:%Y_%m_%d-%H_%M_%S_%f}"
 
     def describe(self) -> dict[str, Any]:
         """The graph document stored with the run, with the run's and each step's
@@ -275,4 +284,6 @@ def plan_run(
         "settings": dict(options.settings),
         "extra": dict(options.extra),
     }
-    return RunPlan(pipeline.name, graph, parameters, steps, configuration)
+    if options.run_config is not None:
+        configuration["run_config"] = options.run_config.describe()
+    return RunPlan(pipeline.name, graph, parameters, steps, configuration, options.run_config)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from stepstone.exceptions import PipelineDefinitionError, did_you_mean
+from stepstone.pipeline.run_config import RunConfig, load_run_config
 from stepstone.pipeline.tracing import PipelineGraph, same_value, trace
 from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER
@@ -37,6 +40,8 @@ class PipelineOptions:
         parameters: values for the pipeline function's arguments the call leaves out.
         settings: free-form settings recorded with each run, merged under each step's.
         extra: free-form extra data, recorded and merged the same way.
+        run_config: the YAML run configuration applied (``with_options(config_path=...)``):
+            its steps' options, run name and text (see :mod:`stepstone.pipeline.run_config`).
     """
 
     name: str
@@ -47,6 +52,7 @@ class PipelineOptions:
     parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    run_config: RunConfig | None = None
 
     def __post_init__(self) -> None:
         for option in DICT_OPTIONS:
@@ -95,7 +101,16 @@ class Pipeline:
         def unknown(message: str) -> Exception:
             return PipelineDefinitionError(self.name, message)
 
-        changed: PipelineOptions = changed_options(self.options, changes, merge, unknown)
+        options = self.options
+        changes = dict(changes)
+        path = changes.pop("config_path", None)
+        if path is not None:  # the file's values first, so the ones given here win
+            config = load_run_config(path)
+            from_file = dict(config.options, run_config=config)
+            if "parameters" in from_file:
+                from_file["parameters"] = config.checked_parameters(self.func)
+            options = changed_options(options, from_file, True, unknown)
+        changed: PipelineOptions = changed_options(options, changes, merge, unknown)
         return changed
 
     def with_options(self, *, merge: bool = True, **changes: Any) -> Pipeline:
@@ -103,6 +118,8 @@ class Pipeline:
 
         ``parameters``, ``settings`` and ``extra`` merge into the current ones unless
         ``merge=False``; the original is unchanged (see :meth:`configure`).
+        ``config_path="config.yaml"`` applies a YAML run configuration first
+        (:mod:`stepstone.pipeline.run_config`), so options given beside it win.
         """
         return Pipeline(self.func, self._changed_options(changes, merge))
 
@@ -135,8 +152,9 @@ class Pipeline:
             if key in bound.arguments and not same_value(bound.arguments[key], value):
                 raise PipelineDefinitionError(
                     self.name,
-                    f"parameter '{key}' is configured as {value!r} and also passed in the call "
-                    f"as {bound.arguments[key]!r}. Give it in one place.",
+                    f"parameter '{key}' is configured as {value!r}{self._configured_in(key)} "
+                    f"and also passed in the call as {bound.arguments[key]!r}. Give it in one "
+                    "place.",
                 )
             bound.arguments[key] = value
         try:
@@ -144,6 +162,13 @@ class Pipeline:
         except TypeError as exc:
             raise PipelineDefinitionError(self.name, f"cannot be called this way: {exc}.") from exc
         return bound
+
+    def _configured_in(self, key: str) -> str:
+        """`` in config.yaml`` when the run configuration file set parameter ``key``."""
+        config = self.options.run_config
+        if config is None or key not in config.options.get("parameters", {}):
+            return ""
+        return f" in {config.path}" if config.path else " in the run configuration"
 
     def bind(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Bind call arguments to the pipeline function, defaults applied."""
@@ -154,7 +179,17 @@ class Pipeline:
     def trace(self, *args: Any, **kwargs: Any) -> PipelineGraph:
         """Trace the pipeline function into a graph without running anything."""
         bound = self._arguments(args, kwargs)
-        return trace(self.name, self.func, bound.args, bound.kwargs)
+        config = self.options.run_config
+        graph = trace(self.name, self.func, bound.args, bound.kwargs, config)
+        if config is not None:
+            config.check_steps(graph.order)
+        return graph
+
+    def write_run_configuration_template(self, path: str | os.PathLike[str]) -> None:
+        """Write a commented YAML run configuration of every option and step to ``path``."""
+        from stepstone.pipeline.run_config_template import run_configuration_template
+
+        Path(path).write_text(run_configuration_template(self), encoding="utf-8")
 
     def __call__(self, *args: Any, **kwargs: Any) -> PipelineRun:
         """Run the pipeline now and return the recorded run.

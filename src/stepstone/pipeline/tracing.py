@@ -15,6 +15,7 @@ from graphlib import CycleError
 from typing import Any
 
 from stepstone.exceptions import PipelineDefinitionError, StepDefinitionError, did_you_mean
+from stepstone.pipeline.run_config import RunConfig
 from stepstone.pipeline.schedule import call_order
 from stepstone.steps.definition import Step
 from stepstone.steps.invocation import ACTIVE_TRACER, Invocation, OutputHandle
@@ -47,8 +48,9 @@ def same_value(a: Any, b: Any) -> bool:
 class PipelineTracer:
     """Records step calls made while a pipeline function runs."""
 
-    def __init__(self, pipeline_name: str) -> None:
+    def __init__(self, pipeline_name: str, run_config: RunConfig | None = None) -> None:
         self.pipeline_name = pipeline_name
+        self.run_config = run_config  # its ``steps`` configure invocations by id
         self.invocations: dict[str, Invocation] = {}
         self.trace = next(_TRACES)  # stamped on every handle this trace makes
         self._counters: dict[str, int] = {}  # step name -> calls so far (ids in O(1))
@@ -165,6 +167,16 @@ class PipelineTracer:
         invocation_id: str | None,
         after: Sequence[Any],
     ) -> Invocation:
+        new_id = self._new_id(step, invocation_id)
+        changes = (
+            None
+            if self.run_config is None
+            else self.run_config.step_changes(
+                new_id, step.signature.argument_names, step.signature.annotations
+            )
+        )
+        if changes:
+            step = step.with_options(**changes)
         arguments = self._bind(step, args, kwargs)
         inputs: dict[str, OutputHandle] = {}
         literals: dict[str, Any] = {}
@@ -214,7 +226,7 @@ class PipelineTracer:
                     step.name, f"after= takes step ids or step outputs, not {item!r}."
                 )
         invocation = Invocation(
-            id=self._new_id(step, invocation_id),
+            id=new_id,
             step=step,
             inputs=inputs,
             literals=literals,
@@ -287,14 +299,19 @@ def _tracing(tracer: PipelineTracer) -> Iterator[None]:
 
 
 def trace(
-    pipeline_name: str, func: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+    pipeline_name: str,
+    func: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    run_config: RunConfig | None = None,
 ) -> PipelineGraph:
-    """Run ``func`` once with tracing on and return the graph of its step calls."""
+    """Run ``func`` once with tracing on and return the graph of its step calls
+    (configured by ``run_config``'s ``steps``)."""
     if ACTIVE_TRACER.get() is not None:
         raise PipelineDefinitionError(
             pipeline_name, "pipelines cannot be called inside another pipeline being traced."
         )
-    tracer = PipelineTracer(pipeline_name)
+    tracer = PipelineTracer(pipeline_name, run_config)
     with _tracing(tracer):
         try:
             func(*args, **kwargs)

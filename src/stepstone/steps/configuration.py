@@ -127,6 +127,8 @@ class RunConfiguration:
         parameters: the pipeline function's arguments, as recorded.
         settings: free-form settings.
         extra: free-form extra data.
+        run_config: the YAML run configuration the run was made with: its ``path``, its
+            text (``yaml``) and its ``model`` section; ``None`` for a run without one.
     """
 
     name: str
@@ -136,10 +138,17 @@ class RunConfiguration:
     parameters: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    run_config: dict[str, Any] | None = None
 
     @classmethod
     def from_json(
         cls, data: Mapping[str, Any], *, name: str, run_name: str, parameters: Mapping[str, Any]
     ) -> RunConfiguration:
         """Read back the run's stored configuration (see ``RunPlan.describe``)."""
-        return cls(name=name, run_name=run_name, **_recorded(data, parameters))
+        recorded = data.get("run_config")
+        return cls(
+            name=name,
+            run_name=run_name,
+            run_config=dict(recorded) if isinstance(recorded, Mapping) else None,
+            **_recorded(data, parameters),
+        )
