@@ -296,3 +296,26 @@ def test_garbage_collection_sweeps_the_bucket(
     keys = [item["Key"] for item in aws_env.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert not [key for key in keys if orphan.content_hash in key]
     assert set(_statuses(features_pipeline(n=10)).values()) == {"cached"}
+
+
+def test_a_stored_artifact_is_checked_in_one_request_when_its_size_is_known(
+    server: S3Server, tmp_path: Path, aws_env: S3Server
+) -> None:
+    """What a cache hit costs on object storage: one listing per output."""
+    store = _store(server, tmp_path)
+    backend = _backend(store)
+    stored = store.save({"weights": list(range(100))})
+    sent: list[str] = []
+    backend.fs.s3.meta.events.register(
+        "before-send.s3", lambda request, **_: sent.append(request.method)
+    )
+    assert store.exists(stored.uri, stored.size)
+    assert len(sent) == 1
+    sent.clear()
+    assert store.exists(stored.uri)  # no size: the manifest is read for the file sizes
+    assert len(sent) > 1
+    data = f"{backend.directory(stored.content_hash)}/data.json"
+    backend.fs.pipe_file(data, backend.fs.cat_file(data)[:-1])  # cut short
+    assert not store.exists(stored.uri, stored.size)
+    backend.fs.rm_file(data)
+    assert not store.exists(stored.uri, stored.size)

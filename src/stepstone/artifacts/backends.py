@@ -122,8 +122,13 @@ class Backend(Protocol):
 
     def exists(self, content_hash: str) -> bool: ...
 
-    def is_complete(self, content_hash: str) -> bool:
-        """Whether the artifact and all its files are stored (what a cache hit needs)."""
+    def is_complete(self, content_hash: str, size: int | None = None) -> bool:
+        """Whether the artifact and all its files are stored (what a cache hit needs).
+
+        ``size``, the total bytes of its files when the caller knows them (a metadata
+        record), lets an object store check with one listing instead of also reading the
+        manifest.
+        """
         ...
 
     def read_manifest(self, content_hash: str) -> bytes: ...
@@ -322,7 +327,7 @@ class LocalBackend(StagingArea):
     def exists(self, content_hash: str) -> bool:
         return os.path.exists(f"{self.directory(content_hash)}{_SEP}{MANIFEST_NAME}")
 
-    def is_complete(self, content_hash: str) -> bool:
+    def is_complete(self, content_hash: str, size: int | None = None) -> bool:
         # Published by one rename: the manifest is there only with every file.
         return self.exists(content_hash)
 

@@ -191,18 +191,38 @@ class FsspecBackend(StagingArea):
     def exists(self, content_hash: str) -> bool:
         return bool(self.fs.exists(f"{self.directory(content_hash)}/{MANIFEST_NAME}"))
 
-    def is_complete(self, content_hash: str) -> bool:
-        """Manifest and every file it lists, of the right sizes: one GET and one LIST.
+    def is_complete(self, content_hash: str, size: int | None = None) -> bool:
+        """Manifest and every file, of the right sizes: one LIST, or a GET and a LIST.
 
         Objects can be deleted one by one (a lifecycle rule, a hand-run ``aws s3 rm``),
-        so the manifest alone does not prove the artifact is whole.
+        so the manifest alone does not prove the artifact is whole. Given the artifact's
+        ``size`` (its record's: the total of the files its manifest lists), one listing
+        shows it whole: the manifest is there and the other objects add up to ``size``; a
+        file gone or cut short lowers the sum. Without it the manifest is read for the
+        file names and sizes.
         """
+        if size is not None:
+            return self._adds_up(content_hash, size)
         try:
             manifest = self.read_manifest(content_hash)
             entries = decode_manifest(manifest)
         except (OSError, ValueError):
             return False
         return self.holds(content_hash, len(manifest), entries)
+
+    def _adds_up(self, content_hash: str, size: int) -> bool:
+        final = self.directory(content_hash)
+        try:
+            listing = self.fs.find(final, detail=True)
+        except (FileNotFoundError, OSError):
+            return False
+        sizes = {
+            path.rstrip("/")[len(final) + 1 :]: info.get("size") or 0
+            for path, info in listing.items()
+        }
+        if not sizes.pop(MANIFEST_NAME, 0):
+            return False
+        return sum(sizes.values()) == size
 
     def read_manifest(self, content_hash: str) -> bytes:
         data: bytes = self.fs.cat_file(f"{self.directory(content_hash)}/{MANIFEST_NAME}")

@@ -455,14 +455,15 @@ class ArtifactStore:
             raise self._not_found(uri, content_hash)
         return self._backend.reader(content_hash, uri)
 
-    def exists(self, uri: str) -> bool:
+    def exists(self, uri: str, size: int | None = None) -> bool:
         """Whether a complete artifact is stored at ``uri`` (locally: one ``stat``).
 
-        On an object store, where single objects can vanish, the manifest is read and the
-        listing checked against it (two requests).
+        On an object store, where single objects can vanish, every file is looked for: with
+        the artifact's recorded ``size`` (the total of its files) in one listing, without
+        it by reading the manifest and checking the listing against it (two requests).
         """
         tail = uri.rstrip("/\\")[-64:]
-        return is_content_hash(tail) and self._backend.is_complete(tail)
+        return is_content_hash(tail) and self._backend.is_complete(tail, size)
 
     def size_of(self, uri: str) -> int:
         """Total bytes of the artifact's files, from its manifest."""

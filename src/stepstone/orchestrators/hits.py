@@ -14,28 +14,28 @@ from stepstone.cache.manifest import Decision
 from stepstone.metadata.records import CacheHit
 from stepstone.orchestrators.planning import PlannedStep
 
+Exists = Callable[[str, int | None], bool]
+"""Whether an artifact is stored whole, by URI and recorded size (``ArtifactStore.exists``)."""
 
-def missing_outputs(
-    planned: PlannedStep, hit: CacheHit, exists: Callable[[str], bool]
-) -> list[str]:
+
+def missing_outputs(planned: PlannedStep, hit: CacheHit, exists: Exists) -> list[str]:
     """Declared outputs the hit lacks or whose files ``exists`` does not find, sorted.
 
     Outputs absent from the record are checked first: then no file needs to be looked at.
+    The recorded size goes along, so an object store checks each output in one request.
     """
     missing = sorted({entry.name for entry in planned.output_spec} - set(hit.outputs))
     if missing:
         return missing
-    return [name for name, record in hit.outputs.items() if not exists(record.uri)]
+    return [name for name, record in hit.outputs.items() if not exists(record.uri, record.size)]
 
 
-def check_hit(
-    planned: PlannedStep, hit: CacheHit, now: datetime, exists: Callable[[str], bool]
-) -> Decision:
+def check_hit(planned: PlannedStep, hit: CacheHit, now: datetime, exists: Exists) -> Decision:
     """``HIT`` if ``hit`` can be reused at ``now``, else why not.
 
     ``EXPIRED`` when the entry is older than the step's ``cache_expires_after`` (no file is
     looked at then); ``ARTIFACTS_MISSING`` when an output is absent from the entry or its
-    files are gone from the artifact store (``exists`` takes an artifact URI).
+    files are gone from the artifact store (``exists`` takes an artifact URI and size).
     """
     expiry = planned.expires_after
     if expiry is not None and now - hit.created_at > expiry:
