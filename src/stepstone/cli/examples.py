@@ -17,6 +17,14 @@ from stepstone.cli.common import JsonFlag, sub_app
 
 example_app = sub_app("List, copy and run the packaged examples.")
 
+LegacyFlag = Annotated[
+    bool,
+    typer.Option(
+        "--legacy",
+        help="The example written in ZenML's class-based API of before 0.40 (caching only).",
+    ),
+]
+
 DEFAULT_PULL_DIR = Path("stepstone_examples")
 """Where ``pull`` puts examples unless told otherwise: one sub-folder per example."""
 
@@ -49,7 +57,7 @@ def pull(
         Path,
         typer.Option(
             "--path",
-            help="Folder to copy into; the example lands in PATH/NAME.",
+            help="Folder to copy into; the example lands in PATH/NAME (PATH/NAME_legacy).",
             file_okay=False,
         ),
     ] = DEFAULT_PULL_DIR,
@@ -57,15 +65,17 @@ def pull(
         bool,
         typer.Option("--force", "-f", help="Overwrite files that are already there."),
     ] = False,
+    legacy: LegacyFlag = False,
 ) -> None:
     """Copy an example's files into a folder of your own, to read, edit and run."""
     from stepstone.cli import render
     from stepstone.examples import ExampleError, get_example, pull_example
 
     example = get_example(name)
-    dest = path / example.name
+    # The class-based variant lands beside the modern one, so both can be read side by side.
+    dest = path / (f"{example.name}_legacy" if legacy else example.name)
     try:
-        files = pull_example(example.name, dest, force=force)
+        files = pull_example(example.name, dest, force=force, legacy=legacy)
     except OSError as exc:
         if isinstance(exc, ExampleError):
             raise
@@ -95,9 +105,17 @@ def run(
             "--fresh", help="caching: forget its cached results first, so run 1 executes all."
         ),
     ] = None,
+    legacy: LegacyFlag = False,
 ) -> None:
     """Run a packaged example here, recording its runs in the current stepstone home."""
     from stepstone.examples import run_example
 
     options = {"framework": framework, "data": data, "fresh": fresh}
-    run_example(name, **{key: value for key, value in options.items() if value is not None})
+    given = {key: value for key, value in options.items() if value is not None}
+    if legacy and given:
+        from stepstone.exceptions import UsageError
+
+        raise UsageError(
+            f"--legacy takes none of the options {', '.join(f'--{k}' for k in given)}."
+        )
+    run_example(name, legacy=legacy, **given)

@@ -51,25 +51,48 @@ class Example:
         description: one line for ``stepstone example list``.
         path: the packaged folder (read it, do not edit it: pull a copy instead).
         requires: importable modules the example needs beyond stepstone's own dependencies.
+        legacy: the sub-folder holding the example written in the class-based API of ZenML
+            before 0.40 (``--legacy``): its files replace the modern ones of the same name.
     """
 
     name: str
     description: str
     path: Path
     requires: tuple[str, ...] = ()
+    legacy: str | None = None
+
+    def module_for(self, legacy: bool = False) -> str:
+        """The module whose ``main()`` runs the example (or its class-based variant)."""
+        folder = f".{self._legacy_folder()}" if legacy else ""
+        return f"{__name__}.{self.name}{folder}.run"
 
     @property
     def module(self) -> str:
         """The module whose ``main()`` runs the example."""
-        return f"{__name__}.{self.name}.run"
+        return self.module_for()
 
-    def files(self) -> list[Path]:
-        """The files a pull copies, sorted by name."""
-        return sorted(
-            path
-            for path in self.path.iterdir()
-            if path.is_file() and path.suffix in _PULLED_SUFFIXES and path.name not in _NOT_PULLED
-        )
+    def _legacy_folder(self) -> str:
+        if self.legacy is None:
+            raise ExampleError(
+                f"Example '{self.name}' has no class-based (--legacy) variant; leave out --legacy."
+            )
+        return self.legacy
+
+    def files(self, legacy: bool = False) -> list[Path]:
+        """The files a pull copies, sorted by name: with ``legacy``, the class-based
+        variant's files in place of the modern ones of the same name."""
+        chosen = {path.name: path for path in _pulled(self.path)}
+        if legacy:
+            chosen.update((path.name, path) for path in _pulled(self.path / self._legacy_folder()))
+        return sorted(chosen.values(), key=lambda path: path.name)
+
+
+def _pulled(folder: Path) -> list[Path]:
+    return [
+        path
+        for path in folder.iterdir()
+        if path.is_file() and path.suffix in _PULLED_SUFFIXES and path.name not in _NOT_PULLED
+    ]
 
 
 _REGISTRY: tuple[Example, ...] = (
@@ -81,6 +104,7 @@ _REGISTRY: tuple[Example, ...] = (
             "the cache."
         ),
         path=_HERE / "caching",
+        legacy="legacy",
     ),
 )
 
@@ -102,11 +126,14 @@ def get_example(name: str) -> Example:
     raise ExampleNotFoundError(name, [example.name for example in _REGISTRY])
 
 
-def pull_example(name: str, dest: str | Path, *, force: bool = False) -> list[Path]:
+def pull_example(
+    name: str, dest: str | Path, *, force: bool = False, legacy: bool = False
+) -> list[Path]:
     """Copy an example's files into ``dest`` (created if missing) and return the new paths.
 
     Nothing is copied if any target file exists and ``force`` is false, so a pull never
-    leaves a folder half old, half new.
+    leaves a folder half old, half new. ``legacy`` copies the variant written in the
+    class-based API of ZenML before 0.40, where the example has one.
 
     Raises:
         ExampleNotFoundError: unknown ``name``.
@@ -120,7 +147,7 @@ def pull_example(name: str, dest: str | Path, *, force: bool = False) -> list[Pa
     """
     example = get_example(name)
     dest = Path(dest)
-    sources = example.files()
+    sources = example.files(legacy)
     targets = [dest / source.name for source in sources]
     if not force:
         existing = [target for target in targets if target.exists()]
@@ -142,11 +169,12 @@ def _check_requirements(example: Example) -> None:
         )
 
 
-def run_example(name: str, **options: Any) -> Any:
+def run_example(name: str, *, legacy: bool = False, **options: Any) -> Any:
     """Run a packaged example in this process and return what its ``main(**options)`` returns.
 
     ``options`` are the example's own (the caching example takes ``framework`` and ``data``);
     the example checks the packages each needs and names the integration to install.
+    ``legacy`` runs its class-based variant instead (which takes no options).
 
     Raises:
         ExampleNotFoundError: unknown ``name``.
@@ -154,5 +182,5 @@ def run_example(name: str, **options: Any) -> Any:
     """
     example = get_example(name)
     _check_requirements(example)
-    module = importlib.import_module(example.module)
+    module = importlib.import_module(example.module_for(legacy))
     return module.main(**options)
