@@ -36,6 +36,7 @@ from stepstone.cache.explain import Reason, explain
 from stepstone.exceptions import StepstoneError
 from stepstone.metadata.records import (
     ArtifactRecord,
+    ArtifactVersionRecord,
     MetadataResource,
     PipelineRunRecord,
     RunStatus,
@@ -125,10 +126,58 @@ class ArtifactView(BaseModel):
     content_hash: str
     uri: str
     producer_step_run_id: str | None
+    artifact_name: str | None = Field(
+        default=None,
+        description="The name of the artifact this is a version of (its ArtifactConfig or "
+        "Annotated name, else <pipeline>::<step>::<output>); null for values passed in.",
+    )
+    version: str | None = Field(default=None, description="Its version of that name.")
 
     @classmethod
     def of(cls, name: str | None, record: ArtifactRecord) -> ArtifactView:
         return cls(**artifact_fields(name, record))
+
+
+class ArtifactVersionView(ArtifactView):
+    """A version of a named artifact (``artifacts list --name``, the artifact page)."""
+
+    artifact_type: str = Field(description="DataArtifact, ModelArtifact, ...")
+    has_custom_name: bool = Field(description="The name was given, not the default one.")
+    created_at: datetime
+    tags: list[str] = Field(default_factory=list)
+    run_metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of_version(
+        cls,
+        record: ArtifactVersionRecord,
+        tags: Iterable[str] = (),
+        run_metadata: Mapping[str, Any] | None = None,
+    ) -> ArtifactVersionView:
+        return cls(
+            **artifact_fields(None, record.artifact),
+            artifact_name=record.name,
+            version=record.version,
+            artifact_type=record.artifact_type,
+            has_custom_name=record.has_custom_name,
+            created_at=record.created_at,
+            tags=list(tags),
+            run_metadata=dict(run_metadata or {}),
+        )
+
+
+def version_views(
+    metadata: MetadataStore, records: Iterable[ArtifactVersionRecord]
+) -> list[ArtifactVersionView]:
+    """Views of versions with their tags and metadata, read in two queries."""
+    records = list(records)
+    ids = [record.artifact_id for record in records]
+    tags = metadata.get_tags(ids)
+    logged = metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, ids)
+    return [
+        ArtifactVersionView.of_version(r, tags.get(r.artifact_id, ()), logged.get(r.artifact_id))
+        for r in records
+    ]
 
 
 def artifact_fields(name: str | None, record: ArtifactRecord) -> dict[str, Any]:
@@ -225,19 +274,44 @@ class LoggedMetadata(BaseModel):
     steps: dict[str, dict[str, Any]] = Field(default_factory=dict)
     artifacts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     tags: dict[str, list[str]] = Field(default_factory=dict)
+    versions: dict[str, tuple[str, str]] = Field(
+        default_factory=dict,
+        description="Artifact id -> (artifact name, version) of the steps' inputs and outputs.",
+    )
+
+    def step_fields(self, record: StepRunRecord) -> dict[str, Any]:
+        """What was logged on ``record`` and its outputs, as :class:`LoggedStep` has it."""
+        outputs = record.outputs.items()
+        return {
+            "run_metadata": self.steps.get(record.id, {}),
+            "output_metadata": {
+                n: self.artifacts[a.id] for n, a in outputs if a.id in self.artifacts
+            },
+            "output_tags": {n: self.tags[a.id] for n, a in outputs if a.id in self.tags},
+        }
+
+    def name_versions(self, views: Iterable[ArtifactView]) -> None:
+        """Fill in the artifact name and version of each artifact view that is a version."""
+        for view in views:
+            if view.id in self.versions:
+                view.artifact_name, view.version = self.versions[view.id]
 
 
 def logged_metadata(
     metadata: MetadataStore, run: PipelineRunRecord, steps: list[StepRunRecord]
 ) -> LoggedMetadata:
-    """Everything logged on ``run``, its ``steps`` and their outputs, in four queries."""
+    """Everything logged on ``run``, its ``steps`` and their outputs, and the artifact versions
+    of their inputs and outputs, in five queries."""
     by_step = step_metadata(metadata, steps)
     artifact_ids = [a.id for step in steps for a in step.outputs.values()]
+    input_ids = [a.id for step in steps for a in step.inputs.values()]
+    versions = metadata.get_artifact_versions([*artifact_ids, *input_ids])
     return LoggedMetadata(
         run=run_metadata(metadata, run.id, steps, by_step),
         steps={k: v for k, v in by_step.items() if v},
         artifacts=metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, artifact_ids),
         tags=metadata.get_tags(artifact_ids),
+        versions={i: (v.name, v.version) for i, v in versions.items()},
     )
 
 
@@ -272,18 +346,9 @@ class RunDocument(RunView):
         logged = logged or LoggedMetadata()
         views = []
         for step in steps:
-            view = StepView.of(step, sources)
-            outputs = step.outputs.items()
-            views.append(
-                LoggedStep(
-                    **view.model_dump(),
-                    run_metadata=logged.steps.get(step.id, {}),
-                    output_metadata={
-                        n: logged.artifacts[a.id] for n, a in outputs if a.id in logged.artifacts
-                    },
-                    output_tags={n: logged.tags[a.id] for n, a in outputs if a.id in logged.tags},
-                )
-            )
+            view = LoggedStep(**StepView.of(step, sources).model_dump(), **logged.step_fields(step))
+            logged.name_versions([*view.inputs, *view.outputs])
+            views.append(view)
         return cls(**run_fields(record), run_metadata=logged.run, steps=views)
 
 

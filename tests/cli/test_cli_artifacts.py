@@ -138,3 +138,45 @@ def test_export_refuses_damaged_bytes_and_says_how_to_recompute(
     code, _, err = invoke(runner, "artifacts", "export", numbers.id, str(target))
     assert code == 0, err
     assert (target / "data.json").read_bytes() == original
+
+
+def test_list_by_name_shows_the_versions_of_that_name(runner: CliRunner) -> None:
+    from stepstone import save_artifact
+
+    save_artifact([1], name="iris_dataset", tags=["raw"])
+    save_artifact([1, 2], name="iris_dataset", version="gold")
+    code, out, err = invoke(runner, "artifacts", "list", "--name", "iris_dataset")
+    assert code == 0, err
+    assert "Versions of iris_dataset" in out
+    assert out.index("gold") < out.index(" 1 ")  # newest first
+    assert "save_artifact" in out and "raw" in out
+    code, out, err = invoke(runner, "artifacts", "list", "--name", "iris_dataset", "--json")
+    document = json.loads(out)
+    assert [v["version"] for v in document["versions"]] == ["gold", "1"]
+    assert document["versions"][1]["tags"] == ["raw"]
+    assert document["versions"][0]["artifact_name"] == "iris_dataset"
+
+
+def test_list_by_an_unknown_name_suggests_a_recorded_one(runner: CliRunner) -> None:
+    from stepstone import save_artifact
+
+    save_artifact([1], name="iris_dataset")
+    code, _, err = invoke(runner, "artifacts", "list", "--name", "iris_datset")
+    assert code == 2
+    assert "No artifact named 'iris_datset' has versions. Did you mean 'iris_dataset'?" in err
+    code, _, err = invoke(runner, "artifacts", "list", "--name", "x", "--run", "latest")
+    assert code == 2 and "leave out --run" in err
+
+
+def test_list_and_show_name_the_version_of_each_output(
+    runner: CliRunner, recorded_runs: RecordedRuns
+) -> None:
+    numbers = recorded_runs.first.steps["load_numbers"].output
+    code, out, err = invoke(runner, "artifacts", "list", "--json")
+    assert code == 0, err
+    by_id = {a["id"]: a for a in json.loads(out)["artifacts"]}
+    assert by_id[numbers.id]["version"] == "1"
+    assert by_id[numbers.id]["artifact_name"].endswith("::load_numbers::output")
+    code, out, err = invoke(runner, "artifacts", "show", numbers.id)
+    assert code == 0, err
+    assert "::load_numbers::output version 1 (DataArtifact)" in out

@@ -70,31 +70,84 @@ def list_artifacts(
             "--run", "-r", metavar="RUN", help="Only artifacts this run produced or used."
         ),
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="The versions of the artifact NAME (an ArtifactConfig or Annotated name, "
+            "PIPELINE::STEP::OUTPUT, or a save_artifact name), newest first.",
+        ),
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="Show at most this many, newest first.")
     ] = 50,
     as_json: JsonFlag = False,
 ) -> None:
-    """List stored artifacts, newest first."""
+    """List stored artifacts, or the versions of one artifact name, newest first."""
     from stepstone.cli import documents
     from stepstone.client import Client
 
     client = Client()
+    if name is not None:
+        _list_versions(client, name, run, limit, as_json)
+        return
     artifacts = client.list_artifacts(run, limit=limit)
     producers = _producers(client, artifacts)
+    versions = client.stores.metadata.get_artifact_versions([a.id for a in artifacts])
     if as_json:
         documents.print_json(
             {
                 "limit": limit,
                 "artifacts": [
-                    documents.artifact_document(a, producers.get(a.id)) for a in artifacts
+                    documents.artifact_document(a, producers.get(a.id), versions.get(a.id))
+                    for a in artifacts
                 ],
             }
         )
         return
     from stepstone.cli import render_store
 
-    render_store.print_artifacts(artifacts, producers, limit=limit)
+    render_store.print_artifacts(artifacts, producers, versions, limit=limit)
+
+
+def _list_versions(client: Client, name: str, run: str | None, limit: int, as_json: bool) -> None:
+    """``artifacts list --name``: a name's versions, or a usage error with close names."""
+    from stepstone.cli import documents
+    from stepstone.exceptions import UsageError, did_you_mean
+
+    if run is not None:
+        raise UsageError(
+            "--name lists the versions of one artifact name across runs; leave out --run, or "
+            "leave out --name to list what one run produced or used."
+        )
+    page = client.list_artifact_versions(name, size=limit)
+    if not page.items:
+        known = client.stores.metadata.artifact_names()
+        hint = did_you_mean(name, known) or (
+            " Names recorded: " + ", ".join(known[:10]) + "." if known else " None is recorded."
+        )
+        raise UsageError(f"No artifact named '{name}' has versions.{hint}")
+    from stepstone.read_model import version_views
+
+    versions = list(page)
+    producers = _producers(client, list(versions))
+    views = version_views(client.stores.metadata, [v.version_record for v in versions])
+    if as_json:
+        documents.print_json(
+            {
+                "name": name,
+                "limit": limit,
+                "total": page.total,
+                "versions": [
+                    documents.version_document(view, producers.get(view.id)) for view in views
+                ],
+            }
+        )
+        return
+    from stepstone.cli import render_store
+
+    render_store.print_artifact_versions(name, views, producers, total=page.total)
 
 
 @artifacts_app.command("show")
@@ -107,14 +160,17 @@ def show_artifact(artifact_id: ArtifactArgument, as_json: JsonFlag = False) -> N
     artifact = _get_artifact(client, artifact_id)
     producer = _producers(client, [artifact]).get(artifact.id)
     links = client.artifact_lineage(artifact.id)
+    version = client.stores.metadata.get_artifact_versions([artifact.id]).get(artifact.id)
     if as_json:
-        document = documents.artifact_document(artifact, producer)
+        document = documents.artifact_document(artifact, producer, version)
+        document["tags"] = artifact.tags
+        document["run_metadata"] = documents.jsonable(artifact.run_metadata)
         document["lineage"] = [documents.link_to_dict(link) for link in links]
         documents.print_json(document)
         return
     from stepstone.cli import render_store
 
-    render_store.print_artifact_detail(artifact, producer, links)
+    render_store.print_artifact_detail(artifact, producer, links, version)
 
 
 @artifacts_app.command("export")

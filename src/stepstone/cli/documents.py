@@ -22,8 +22,9 @@ import typer
 
 if TYPE_CHECKING:
     from stepstone.config import SettingValue
-    from stepstone.metadata.records import ArtifactLink, CacheEntryRecord
+    from stepstone.metadata.records import ArtifactLink, ArtifactVersionRecord, CacheEntryRecord
     from stepstone.models import Artifact
+    from stepstone.read_model import ArtifactVersionView
 
 Producer = tuple[str, str, str]
 """(step name, run id, run name) of the step run that produced an artifact."""
@@ -52,25 +53,40 @@ def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
 
-def artifact_document(artifact: Artifact, producer: Producer | None) -> dict[str, Any]:
-    """An artifact of ``artifacts list|show``: the read model's fields, its summary, producer."""
+def artifact_document(
+    artifact: Artifact, producer: Producer | None, version: ArtifactVersionRecord | None = None
+) -> dict[str, Any]:
+    """An artifact of ``artifacts list|show``: the read model's fields, its summary, producer,
+    and the artifact name and version it is (null for a value passed in)."""
     from stepstone.read_model import ArtifactView
 
     record = artifact.record
-    document = ArtifactView.of(None, record).model_dump(mode="json")
+    view = ArtifactView.of(None, record)
+    if version is not None:
+        view.artifact_name, view.version = version.name, version.version
+    document = view.model_dump(mode="json")
     document["created_at"] = record.created_at.isoformat()
     document["summary"] = artifact.summary
-    document["producer"] = (
-        None
-        if producer is None
-        else {
-            "step_run_id": artifact.producer_step_run_id,
-            "step_name": producer[0],
-            "run_id": producer[1],
-            "run_name": producer[2],
-        }
-    )
+    document["producer"] = _producer_document(artifact.producer_step_run_id, producer)
     return document
+
+
+def version_document(view: ArtifactVersionView, producer: Producer | None) -> dict[str, Any]:
+    """An artifact version of ``artifacts list --name``: the read model's view and producer."""
+    document = view.model_dump(mode="json")
+    document["producer"] = _producer_document(view.producer_step_run_id, producer)
+    return document
+
+
+def _producer_document(step_run_id: str | None, producer: Producer | None) -> dict[str, Any] | None:
+    if producer is None:
+        return None
+    return {
+        "step_run_id": step_run_id,
+        "step_name": producer[0],
+        "run_id": producer[1],
+        "run_name": producer[2],
+    }
 
 
 def link_to_dict(link: ArtifactLink) -> dict[str, Any]:

@@ -29,8 +29,9 @@ from stepstone.units import format_duration
 if TYPE_CHECKING:
     from stepstone.config import SettingValue
     from stepstone.maintenance import GarbageReport, RunDeletion
-    from stepstone.metadata.records import ArtifactLink, CacheEntryRecord
+    from stepstone.metadata.records import ArtifactLink, ArtifactVersionRecord, CacheEntryRecord
     from stepstone.models import Artifact
+    from stepstone.read_model import ArtifactVersionView
 
 
 # -- artifacts ---------------------------------------------------------------------------------
@@ -43,8 +44,17 @@ def _producer_text(producer: Producer | None, artifact: Artifact) -> str:
     return "passed in" if artifact.producer_step_run_id is None else "(deleted run)"
 
 
+def _version_text(version: ArtifactVersionRecord | None) -> str:
+    """``iris_dataset:3``, or ``-`` for a value passed in."""
+    return f"{version.name}:{version.version}" if version is not None else "-"
+
+
 def print_artifacts(
-    artifacts: Sequence[Artifact], producers: Mapping[str, Producer], *, limit: int
+    artifacts: Sequence[Artifact],
+    producers: Mapping[str, Producer],
+    versions: Mapping[str, ArtifactVersionRecord],
+    *,
+    limit: int,
 ) -> None:
     out = console()
     if not artifacts:
@@ -52,6 +62,7 @@ def print_artifacts(
         return
     columns = [
         Column("id"),
+        Column("name:version", drop=1, elide=True, min_width=12),
         Column("type", drop=2, elide=True, min_width=8),
         Column("size", justify="right"),
         Column("produced by", elide=True, min_width=16),
@@ -61,9 +72,12 @@ def print_artifacts(
     rows = [
         [
             artifact.id[:12],
+            _version_text(versions.get(artifact.id)),
             short_type(artifact.data_type),
             format_size(artifact.size),
-            _producer_text(producers.get(artifact.id), artifact),
+            "save_artifact"
+            if artifact.producer_step_run_id is None and artifact.id in versions
+            else _producer_text(producers.get(artifact.id), artifact),
             format_time(artifact.record.created_at),
             artifact.content_hash[:12],
         ]
@@ -75,8 +89,51 @@ def print_artifacts(
     out.print("Details: stepstone artifacts show ID")
 
 
+def print_artifact_versions(
+    name: str,
+    versions: Sequence[ArtifactVersionView],
+    producers: Mapping[str, Producer],
+    *,
+    total: int,
+) -> None:
+    """``artifacts list --name``: one row per version, newest first."""
+    out = console()
+    columns = [
+        Column("version"),
+        Column("id"),
+        Column("type", drop=2, elide=True, min_width=8),
+        Column("size", justify="right"),
+        Column("produced by", elide=True, min_width=16),
+        Column("created", drop=3),
+        Column("tags", drop=1, elide=True),
+    ]
+    rows = [
+        [
+            view.version or "",
+            view.id[:12],
+            short_type(view.data_type),
+            format_size(view.size),
+            f"{producers[view.id][0]} @ {producers[view.id][2]}"
+            if view.id in producers
+            else ("save_artifact" if view.producer_step_run_id is None else "(deleted run)"),
+            format_time(view.created_at),
+            ", ".join(view.tags),
+        ]
+        for view in versions
+    ]
+    out.print(fitted_table(f"Versions of {name}", columns, rows, out.width))
+    if total > len(versions):
+        out.print(f"Showing the newest {len(versions)} of {total}; see more with --limit.")
+    out.print(
+        f"Load one: load_artifact({name!r}, version=...); details: stepstone artifacts show ID"
+    )
+
+
 def print_artifact_detail(
-    artifact: Artifact, producer: Producer | None, links: Sequence[ArtifactLink]
+    artifact: Artifact,
+    producer: Producer | None,
+    links: Sequence[ArtifactLink],
+    version: ArtifactVersionRecord | None = None,
 ) -> None:
     """Type, size, summary, who produced it, who reused and who consumed it."""
     out = console()
@@ -84,6 +141,16 @@ def print_artifact_detail(
     header.add_column(style="bold")
     header.add_column(overflow="fold")
     header.add_row("Artifact", artifact.id)
+    if version is not None:
+        header.add_row(
+            "Version", escape(f"{version.name} version {version.version} ({version.artifact_type})")
+        )
+    tags = artifact.tags
+    if tags:
+        header.add_row("Tags", escape(", ".join(tags)))
+    logged = artifact.run_metadata
+    if logged:
+        header.add_row("Metadata", escape(", ".join(f"{k}: {v}" for k, v in logged.items())))
     header.add_row("Type", escape(artifact.data_type))
     header.add_row("Materializer", escape(f"{artifact.materializer}"))
     header.add_row("Size", f"{format_size(artifact.size)} ({artifact.size} bytes)")

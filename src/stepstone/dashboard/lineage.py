@@ -17,13 +17,26 @@ from typing import TYPE_CHECKING
 
 from stepstone.dashboard import graphs
 from stepstone.dashboard.formatting import run_moment
-from stepstone.dashboard.schemas import ArtifactDetail, ArtifactList, LinkView
-from stepstone.metadata.records import ArtifactLink, ArtifactRecord, StepRunRecord
+from stepstone.dashboard.schemas import (
+    ArtifactDetail,
+    ArtifactList,
+    ArtifactVersionLink,
+    LinkView,
+)
+from stepstone.metadata.records import (
+    ArtifactLink,
+    ArtifactRecord,
+    MetadataResource,
+    StepRunRecord,
+)
+from stepstone.read_model import version_views
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData
 
 MAX_NODES = 80
+VERSIONS_SHOWN = 20
+"""How many versions of its name an artifact's page lists (the newest)."""
 DOWNSTREAM_STEPS = 3
 """How many step runs deep the downstream walk goes (upstream goes to the sources)."""
 
@@ -172,6 +185,16 @@ def artifact_detail(data: DashboardData, artifact_id: str) -> ArtifactDetail:
     walk.upstream(record, name)
     walk.downstream(record, name)
     nodes = list(walk.nodes.values())
+    version = data.metadata.get_artifact_versions([record.id]).get(record.id)
+    versions = (
+        data.metadata.list_artifact_versions(version.name, limit=VERSIONS_SHOWN)
+        if version is not None
+        else []
+    )
+    links = {
+        view.id: ArtifactVersionLink(**view.model_dump(), href=data.links.artifact(view.id) or "")
+        for view in version_views(data.metadata, [*versions, *([version] if version else [])])
+    }
     return ArtifactDetail(
         id=record.id,
         content_hash=record.content_hash,
@@ -189,6 +212,12 @@ def artifact_detail(data: DashboardData, artifact_id: str) -> ArtifactDetail:
         consumers=consumers,
         lineage=graphs.draw(nodes, walk.edges.values(), column_gap=graphs.LINEAGE_GAP),
         lineage_truncated=walk.truncated,
+        version=links[record.id] if version is not None else None,
+        tags=data.metadata.get_tags([record.id]).get(record.id, []),
+        run_metadata=data.metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, [record.id]).get(
+            record.id, {}
+        ),
+        versions=[links[v.artifact_id] for v in versions],
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from stepstone.cache.explain import Reason
-from stepstone.read_model import ArtifactView, RunView, SourceRun, StepView
+from stepstone.read_model import ArtifactVersionView, ArtifactView, RunView, SourceRun, StepView
 
 
 class RunSummary(RunView):
@@ -204,6 +204,12 @@ class LinkView(BaseModel):
     run_href: str
 
 
+class ArtifactVersionLink(ArtifactVersionView):
+    """A version of a named artifact, with the page of the stored artifact."""
+
+    href: str
+
+
 class ArtifactDetail(BaseModel):
     """An artifact, who made it, who used it, and its lineage graph."""
 
@@ -223,6 +229,16 @@ class ArtifactDetail(BaseModel):
     consumers: list[LinkView]
     lineage: GraphView
     lineage_truncated: bool
+    version: ArtifactVersionLink | None = Field(
+        default=None, description="The artifact version it is (null for values passed in)."
+    )
+    tags: list[str] = Field(default_factory=list)
+    run_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Key -> value logged on it."
+    )
+    versions: list[ArtifactVersionLink] = Field(
+        default_factory=list, description="The newest versions of its artifact name."
+    )
 
 
 class ArtifactList(BaseModel):

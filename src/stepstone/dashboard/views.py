@@ -43,6 +43,7 @@ from stepstone.metadata.records import (
     StepRunRecord,
     StepStatus,
 )
+from stepstone.models import run_metadata
 from stepstone.read_model import (
     SOURCE_MEMO_SIZE,
     SourceRun,
@@ -246,6 +247,12 @@ class DashboardData:
         nodes = {node.name: node for node in structure}
         recorded = {record.name: record for record in records}
         steps = [self.step_summary(r, nodes.get(r.name), sources) for r in records]
+        # What was logged and the artifact versions, as ``runs show --json`` has them.
+        logged = logged_metadata(self.metadata, run, records)
+        for step, step_record in zip(steps, records, strict=True):
+            for field, value in logged.step_fields(step_record).items():
+                setattr(step, field, value)
+            logged.name_versions([*step.inputs, *step.outputs])
         for node in structure:
             if node.name in recorded:
                 continue
@@ -288,18 +295,6 @@ class DashboardData:
         """A run with its steps, DAG, timeline and the time its cached steps saved."""
         record = self.run_record(run)
         structure, records, steps = self.steps(record, with_sources=True)
-        logged = logged_metadata(self.metadata, record, records)
-        by_name = {r.name: r for r in records}
-        for step in steps:
-            recorded = by_name.get(step.name)
-            if recorded is None:
-                continue
-            outputs = recorded.outputs.items()
-            step.run_metadata = logged.steps.get(recorded.id, {})
-            step.output_metadata = {
-                n: logged.artifacts[a.id] for n, a in outputs if a.id in logged.artifacts
-            }
-            step.output_tags = {n: logged.tags[a.id] for n, a in outputs if a.id in logged.tags}
         nodes = []
         for step in steps:
             source = step.cached_from
@@ -322,7 +317,10 @@ class DashboardData:
             (s.cached_from.duration or 0.0) for s in steps if s.status == "cached" and s.cached_from
         )
         return RunDetail(
-            run=RunOverview(**self.run_summary(record).model_dump(), run_metadata=logged.run),
+            run=RunOverview(
+                **self.run_summary(record).model_dump(),
+                run_metadata=run_metadata(self.metadata, record.id, records),
+            ),
             steps=steps,
             graph=graph,
             timeline=self.timeline(record, steps),
