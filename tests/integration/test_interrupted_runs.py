@@ -114,6 +114,9 @@ def test_a_killed_run_reads_interrupted_everywhere_and_gc_needs_no_force(
     code, out, err = _cli("runs", "list")
     assert code == 0, err
     assert "interrupted" in out and "running" not in out
+    code, out, err = _cli("runs", "show", live.id)
+    assert code == 0, err
+    assert f"interrupted (its process {driver.pid} on {this_host()} is gone" in out
     code, out, err = _cli("runs", "show", live.id, "--json")
     assert code == 0, err
     assert json.loads(out)["status"] == "interrupted"

@@ -132,7 +132,13 @@ def _run_header(run: PipelineRun) -> Table:
     header.add_row("Run", escape(run.name))
     header.add_row("ID", run.id)
     header.add_row("Pipeline", escape(run.pipeline_name))
-    header.add_row("Status", status_markup(run.status))
+    status = status_markup(run.status)
+    if run.status == "interrupted":
+        status += escape(
+            f" (its process {run.record.pid} on {run.record.host} is gone; the run never "
+            "finished: rerun the pipeline to redo only its unfinished steps)"
+        )
+    header.add_row("Status", status)
     header.add_row("Started", format_time(run.started_at))
     header.add_row("Duration", format_duration(run.duration))
     header.add_row("Parameters", escape(format_parameters(run.parameters)))
