@@ -36,7 +36,7 @@ from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation
-    from stepstone.read_model import RunComparison, SourceRun
+    from stepstone.read_model import RunComparison, RunTable, SourceRun
 
 LATEST = "latest"
 """The run name that means the newest run (narrowed by pipeline and step, see get_run)."""
@@ -117,6 +117,27 @@ class Client:
             pipeline_name, status=status, limit=limit, offset=offset
         )
         return [self._wrap(record) for record in records]
+
+    def run_table(
+        self,
+        pipeline_name: str | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+        columns: Iterable[str] | None = None,
+        sort: str | None = None,
+    ) -> RunTable:
+        """The newest runs side by side: differing parameters, logged numbers, numeric outputs.
+
+        ``columns`` picks columns by name; ``sort`` orders by one (``-name``: highest first).
+        See :func:`stepstone.read_model.run_table`; ``runs list`` and the dashboard's
+        pipeline page show this table.
+        """
+        from stepstone.read_model import run_table
+
+        metadata = self.stores.metadata
+        records = metadata.list_runs(pipeline_name, status=status, limit=limit)
+        return run_table(metadata, records, columns=columns, sort=sort)
 
     def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:
         return self.stores.metadata.count_runs(pipeline_name, status=status)

@@ -14,6 +14,7 @@
     │   │   └── RunConfigError           .path .key: a YAML run configuration that cannot be used
     │   ├── InvalidBooleanError      .value: not an on/off word (also ValueError)
     │   ├── UsageError               a command line that cannot work as typed
+    │   │   └── ColumnNotFoundError          .name: no runs-table column of that name
     │   │   └── ParameterValueError          .parameter .value .expected: a -p value of another type
     │   ├── MissingIntegrationError  .pipeline_name .integrations: required ones not installed
     │   ├── StepContextError         a step-only API called outside a running step
@@ -219,6 +220,19 @@ class MissingIntegrationError(UserError):
             f"not installed. Install with: stepstone integration install "
             f"{' '.join(self.integrations)}"
         )
+
+
+class ColumnNotFoundError(UsageError, LookupError):
+    """``--columns``, ``--sort`` or a chart named a column the listed runs do not have."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        known = sorted(known)
+        listed = ", ".join(known) if known else "none"
+        super().__init__(
+            f"No column '{name}' in these runs.{did_you_mean(name, known)} Columns: {listed}."
+        )
+        self.name = name
+        self.known = known
 
 
 class StepContextError(UserError):

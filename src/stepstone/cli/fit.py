@@ -5,7 +5,8 @@ five, breaks that. So a list table is built from :class:`Column` s that say how 
 way, and :func:`fitted_table` makes it fit the console: first it drops the columns marked
 least needed (a run's name already holds its pipeline and start time), then it shortens the
 long names by cutting out their middle (``numbers_pip…23_45_58_618362``: a run name's start
-says the pipeline, its end tells runs apart), and never wraps a cell.
+says the pipeline, its end tells runs apart), then drops the ``last_resort`` columns (a
+run's metrics) that still do not fit, and never wraps a cell.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Column:
     elide: bool = False
     min_width: int = 12
     justify: Literal["left", "right"] = "left"
+    last_resort: bool = False
+    """Dropped only when shortening the elidable columns is not enough (a metric column)."""
 
 
 def elide_middle(text: str, width: int) -> str:
@@ -74,7 +77,8 @@ def fitted_table(
         return _TABLE_OVERHEAD + sum(widths[i] + _COLUMN_OVERHEAD for i in kept)
 
     for index in sorted(
-        (i for i, column in enumerate(columns) if column.drop), key=lambda i: -columns[i].drop
+        (i for i, column in enumerate(columns) if column.drop and not column.last_resort),
+        key=lambda i: -columns[i].drop,
     ):
         if total() <= width:
             break
@@ -88,6 +92,13 @@ def fitted_table(
             break
         widest = max(shrinkable, key=lambda i: widths[i])
         widths[widest] -= 1
+    for index in sorted(
+        (i for i, column in enumerate(columns) if column.last_resort),
+        key=lambda i: -columns[i].drop,
+    ):
+        if total() <= width:
+            break
+        kept.remove(index)
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for index in kept:
         column = columns[index]

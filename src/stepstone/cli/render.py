@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stepstone.config import Settings
     from stepstone.examples import Example
     from stepstone.models import PipelineRun, StepRun
-    from stepstone.read_model import SourceRun
+    from stepstone.read_model import RunTable, SourceRun
 
 _STATUS_STYLES = {
     "completed": "green",
@@ -79,10 +79,22 @@ def short_type(data_type: str) -> str:
 # -- tables ----------------------------------------------------------------------------------
 
 
-def print_runs(runs: list[PipelineRun], total: int, *, filtered: bool, hint: str = "") -> None:
-    """The ``runs list`` table, or a sentence saying why there is nothing to show."""
+def _table_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def print_runs(table: RunTable, total: int, *, filtered: bool, hint: str = "") -> None:
+    """The ``runs list`` table, or a sentence saying why there is nothing to show.
+
+    After the run's own columns come the table's parameters and metrics, which stay while
+    the less needed run columns give way to a narrow terminal.
+    """
     out = console()
-    if not runs:
+    if not table.rows:
         what = "No runs match these filters." if filtered else "No runs recorded yet."
         out.print(f"{what} {escape(hint)}".strip())
         if not filtered:
@@ -90,30 +102,37 @@ def print_runs(runs: list[PipelineRun], total: int, *, filtered: bool, hint: str
         return
     # A run's name already starts with its pipeline and its start time, so a narrow
     # terminal drops those two columns first, then shortens the name, never wraps a row.
+    # Parameters and metrics outlast every run column and the name's full length; the last
+    # of them go first.
     columns = [
         Column("name", elide=True, min_width=16),
         Column("id"),
         Column("pipeline", drop=2, elide=True),
         Column("status"),
-        Column("steps", justify="right"),
+        Column("steps", drop=4 if table.columns else 0, justify="right"),
         Column("started", drop=3),
         Column("duration", drop=1, justify="right"),
+        *(
+            Column(c.name, drop=i + 1, justify="right" if c.numeric else "left", last_resort=True)
+            for i, c in enumerate(table.columns)
+        ),
     ]
-    rows = [
+    rows: list[list[str | Text]] = [
         [
-            run.name,
-            run.id[:8],
-            run.pipeline_name,
-            status_text(run.status),
-            f"{run.record.step_count} ({run.record.cached_count} cached)",
-            format_time(run.started_at),
-            format_duration(run.duration),
+            row.run.name,
+            row.run.id[:8],
+            row.run.pipeline_name,
+            status_text(row.run.status),
+            f"{row.run.step_count} ({row.run.cached_count} cached)",
+            format_time(row.run.started_at),
+            format_duration(row.run.duration),
+            *(_table_value(row.values.get(c.name)) for c in table.columns),
         ]
-        for run in runs
+        for row in table.rows
     ]
     out.print(fitted_table("Pipeline runs", columns, rows, out.width))
-    if total > len(runs):
-        out.print(f"Showing the newest {len(runs)} of {total} runs; see more with --limit.")
+    if total > len(table.rows):
+        out.print(f"Showing the newest {len(table.rows)} of {total} runs; see more with --limit.")
 
 
 def _source_cell(step: StepRun, sources: Mapping[str, SourceRun]) -> str:

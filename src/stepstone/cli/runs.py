@@ -38,35 +38,66 @@ def list_runs(
         int,
         typer.Option("--limit", "-n", min=1, help="Show at most this many runs, newest first."),
     ] = DEFAULT_LIMIT,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            "-c",
+            help="Comma-separated parameters and metrics to show (e.g. lr,accuracy). "
+            "Default with --pipeline: the parameters that differ between the runs listed and "
+            "every number they logged or returned.",
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            help="Order the listed runs by a column, lowest first; '-accuracy' puts the "
+            "highest first.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print JSON ({total, runs: [...]}) instead of a table."),
+        typer.Option(
+            "--json",
+            help="Print JSON ({total, runs: [...]}, with columns and values when there are "
+            "any) instead of a table.",
+        ),
     ] = False,
 ) -> None:
-    """List recorded runs, newest first."""
+    """List recorded runs, newest first, with their parameters and metrics side by side."""
     from stepstone.cli import documents
     from stepstone.client import Client
-    from stepstone.read_model import RunView
+    from stepstone.read_model import RunRow, RunTable, RunView
 
     client = Client()
     status_value = status.value if status is not None else None
-    runs = client.list_runs(pipeline, status=status_value, limit=limit)
+    chosen = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
+    if pipeline is not None or chosen is not None or sort is not None:
+        table = client.run_table(
+            pipeline, status=status_value, limit=limit, columns=chosen, sort=sort
+        )
+    else:  # runs of many pipelines: their parameters do not line up, so none are read
+        records = client.stores.metadata.list_runs(None, status=status_value, limit=limit)
+        table = RunTable(columns=[], rows=[RunRow(run=RunView.of(r), values={}) for r in records])
     total = client.count_runs(pipeline, status=status_value)
     if as_json:
-        documents.print_json(
-            {
-                "total": total,
-                "limit": limit,
-                "runs": [RunView.of(run.record) for run in runs],
-            }
-        )
+        document: dict[str, object] = {
+            "total": total,
+            "limit": limit,
+            "runs": [row.run for row in table.rows],
+        }
+        if table.columns:
+            document["columns"] = table.columns
+            document["values"] = {row.run.id: row.values for row in table.rows}
+        documents.print_json(document)
         return
     from stepstone.cli import render
 
     hint = ""
-    if not runs and pipeline is not None:
+    if not table.rows and pipeline is not None:
         hint = _pipeline_hint(client, pipeline)
-    render.print_runs(runs, total, filtered=bool(pipeline or status), hint=hint)
+    render.print_runs(table, total, filtered=bool(pipeline or status), hint=hint)
 
 
 def _pipeline_hint(client: Client, pipeline: str) -> str:
