@@ -637,7 +637,8 @@ def run_table(
     """The runs table of ``runs`` (read with four queries a run, plus its step runs).
 
     By default the columns are the parameters whose values differ between the runs, then
-    every logged number, then the numeric outputs that are not a logged number again. ``columns`` picks (and orders) them by name.
+    every logged number, then the numeric outputs that are not a logged number again.
+    ``columns`` picks (and orders) them by name.
     ``sort`` orders the rows by a column, ascending, or descending with a leading ``-``;
     rows without a value go last.
 

@@ -70,7 +70,7 @@ def test_chosen_columns_sorted_by_a_metric(
     rows = [line for line in out if line.strip().startswith("tuned-")]
     accuracies = [float(row.split()[-1]) for row in rows]
     assert accuracies == sorted(accuracies, reverse=True) and len(rows) == 4
-    assert [row.split()[-2] for row in rows][0] == "0.003"  # lr of the best run
+    assert rows[0].split()[-2] == "0.003"  # lr of the best run
     header = next(line for line in out if "accuracy" in line)
     assert header.split()[-2:] == ["lr", "accuracy"]
 
