@@ -674,12 +674,12 @@ def run_table(
     if columns is not None:
         table.columns = [table.column(name) for name in columns]
     else:
-        metrics = [c.name for c in available if c.kind == "metric"]
+        logged_names = [c.name for c in available if c.kind == "metric"]
         table.columns = [
             c
             for c in available
             if (c.kind != "parameter" or _differs(rows, c.name))
-            and not (c.kind == "output" and any(_same(rows, c.name, m) for m in metrics))
+            and not (c.kind == "output" and any(_same(rows, c.name, m) for m in logged_names))
         ]
     if sort:
         key = table.column(sort.removeprefix("-")).name
