@@ -28,6 +28,8 @@ def storable_text(text: str) -> str:
     as that byte, ``\\xe9``, like the bytes logged from ``sys.stdout.buffer``. Text without
     such characters is returned as it is (the same object).
     """
+    if text.isascii() and "\x00" not in text:
+        return text  # the common case, without a regular expression
     if _UNSTORABLE.search(text) is None:
         return text
     return _UNSTORABLE.sub(lambda match: _escape(ord(match.group())), text)
@@ -45,6 +47,8 @@ def storable_json(text: str) -> str:
     :func:`storable_text` escape with its backslash escaped for JSON. Escaped backslashes
     (``\\\\``) are matched as pairs, so a user's literal ``\\u0000`` text is left alone.
     """
+    if text.isascii() and "\\u0000" not in text:
+        return text  # the common case, without a regular expression
     if _JSON_UNSTORABLE_HINT.search(text) is None:
         return text
     return _JSON_UNSTORABLE.sub(_escape_json, text)

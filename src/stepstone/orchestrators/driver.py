@@ -48,6 +48,7 @@ from stepstone.metadata.records import (
     RunStatus,
     StepRunRecord,
     StepRunWrite,
+    StepStatus,
 )
 from stepstone.models import PipelineRun, StepRun
 from stepstone.orchestrators.events import (
@@ -154,6 +155,8 @@ class RunDriver:
 
     def _external_inputs(self, planned: PlannedStep) -> dict[str, ArtifactRecord]:
         """Store values passed straight into the pipeline as artifacts (once per keying)."""
+        if not planned.external_inputs:
+            return {}
         now = datetime.now(UTC)
         records = {}
         for name, value in planned.external_inputs.items():
@@ -232,24 +235,28 @@ class RunDriver:
         """Record a cached step run; its duration is what deciding and reusing cost."""
         state = self.state
         name = keyed.planned.name
-        self.emit(StepDecided(self.run.id, name, Decision.HIT))
+        listened = bool(self.listeners)  # a run without listeners builds no events
+        if listened:
+            self.emit(StepDecided(self.run.id, name, Decision.HIT))
         now = datetime.now(UTC)
         record = self._step_record(
             keyed,
             id=uuid.uuid4().hex,
-            status="cached",
+            status=StepStatus.CACHED,
             started_at=now,
             ended_at=now,
             duration=time.perf_counter() - keyed.clock,
             cached_from=hit.step_run_id,
             outputs=hit.outputs,
         )
-        external = tuple(keyed.inputs[name] for name in keyed.planned.external_inputs)
+        externals = keyed.planned.external_inputs
+        external = tuple(keyed.inputs[name] for name in externals) if externals else ()
         state.pending.append(StepRunWrite(record, new_artifacts=external))
         state.finish(record)
         state.cached.append(name)
         state.saved_seconds += hit.duration or 0.0
-        self.emit(StepCached(self.run.id, name, hit.run_name, hit.duration or 0.0))
+        if listened:
+            self.emit(StepCached(self.run.id, name, hit.run_name, hit.duration or 0.0))
         state.sorter.done(name)
 
     def submit(self, keyed: KeyedStep) -> None:
@@ -343,7 +350,7 @@ class RunDriver:
         record = self._step_record(
             keyed,
             id=step_run_id,
-            status="completed" if result.succeeded else "failed",
+            status=StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED,
             started_at=result.started_at,
             ended_at=result.ended_at,
             duration=result.duration,

@@ -170,7 +170,9 @@ def plan_step(
     cache_on: bool,
     refresh: bool = False,
     pipeline: PipelineOptions | None = None,
+    configuration: dict[str, Any] | None = None,
 ) -> PlannedStep:
+    """Plan one invocation; ``configuration`` is its :func:`step_configuration` if known."""
     step = invocation.step
     parameters: dict[str, Any] = {}
     digests: dict[str, str] = {}
@@ -211,9 +213,9 @@ def plan_step(
         static_decision=_static_decision(invocation, pipeline_cache, cache_on, refresh),
         depends_on=step.cache_depends_on,
         expires_after=step.cache_expires_after,
-        configuration=step_configuration(
-            invocation, pipeline or PipelineOptions(name=invocation.id)
-        ),
+        configuration=configuration
+        if configuration is not None
+        else step_configuration(invocation, pipeline or PipelineOptions(name=invocation.id)),
         artifact_metadata=_artifact_metadata(invocation),
     )
 
@@ -268,16 +270,19 @@ def plan_run(
                 f"{did_you_mean(name, graph.invocations)} Its steps: {', '.join(graph.order)}.",
             )
     options = pipeline.options
-    steps = {
-        name: plan_step(
-            graph.invocations[name],
-            pipeline.enable_cache,
-            cache_on,
-            name in pipeline.refresh,
-            options,
-        )
-        for name in graph.order
-    }
+    # A step called many times has one configuration: computed once per step object.
+    configurations: dict[int, dict[str, Any]] = {}
+    steps = {}
+    for name in graph.order:
+        invocation = graph.invocations[name]
+        configuration = configurations.get(id(invocation.step))
+        if configuration is None:
+            configuration = step_configuration(invocation, options)
+            configurations[id(invocation.step)] = configuration
+        steps[name] = plan_step(
+            invocation, pipeline.enable_cache, cache_on, name in pipeline.refresh, options,
+            configuration,
+        )  # fmt: skip
     configuration = {
         "enable_cache": options.enable_cache,
         "enable_step_logs": options.enable_step_logs,

@@ -25,7 +25,7 @@ import inspect
 import textwrap
 import typing
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin
 
 from stepstone.exceptions import StepDefinitionError
@@ -81,6 +81,12 @@ class StepSignature:
     outputs: tuple[OutputSpec, ...]
     annotations: dict[str, Any]
     returns: Any = inspect.Signature.empty
+    output_names: tuple[str, ...] = field(init=False)
+    """The declared outputs' names, in order (read on every call of the step in a trace)."""
+
+    def __post_init__(self) -> None:
+        names = tuple(output.name for output in self.outputs)
+        object.__setattr__(self, "output_names", names)
 
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
@@ -94,10 +100,6 @@ class StepSignature:
     @property
     def argument_names(self) -> tuple[str, ...]:
         return tuple(self.function.parameters)
-
-    @property
-    def output_names(self) -> tuple[str, ...]:
-        return tuple(output.name for output in self.outputs)
 
     @property
     def returns_tuple(self) -> bool:

@@ -113,24 +113,32 @@ class RowCodec:
         table: TableSpec,
         given: tuple[str, ...] = (),
         typed: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] | None = None,
+        record_type: type | None = None,
     ) -> None:
-        """``typed`` maps a JSON field held as a value object to its (to JSON, from JSON)."""
+        """``typed`` maps a JSON field held as a value object to its (to JSON, from JSON);
+        ``record_type`` is the dataclass :meth:`record` builds."""
         self.table = table
         self.fields = table.fields
         self._given = given
         self._values = attrgetter(*table.fields)
         self._json = table.positions(Kind.JSON)
         self._timestamps = table.positions(Kind.TIMESTAMP)
-        self._texts = table.positions(Kind.STRING) + table.positions(Kind.TEXT)
-        self._limits = tuple(
-            (i, column, column.length)
-            for i, column in enumerate(table.columns)
-            if column.length is not None
+        #: (position, column, length or None) of the text columns: made storable, then
+        #: checked against the column's length.
+        self._texts = tuple(
+            (i, table.columns[i], table.columns[i].length)
+            for i in sorted(table.positions(Kind.STRING) + table.positions(Kind.TEXT))
         )
-        self._json_fields = tuple(table.fields[i] for i in self._json)
-        self._timestamp_fields = tuple(table.fields[i] for i in self._timestamps)
-        self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in (typed or {}).items())
-        self._from_json = tuple((f, back) for f, (_, back) in (typed or {}).items())
+        typed = typed or {}
+        self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in typed.items())
+        #: (position, decode) of each JSON column, a typed one decoded into its value object.
+        self._from_json = tuple(
+            (i, _then(decode_json, typed[table.fields[i]][1]) if table.fields[i] in typed
+             else decode_json)
+            for i in self._json
+        )  # fmt: skip
+        self._record_type = record_type
+        self._positional = record_type is not None and _leading_fields(record_type, table.fields)
 
     def row(self, record: object, dt_in: DateTimeIn, **given: Any) -> tuple[Any, ...]:
         """Parameters of an INSERT of ``record``, in the spec's column order.
@@ -151,28 +159,57 @@ class RowCodec:
             values[i] = encode_json(values[i])
         for i in self._timestamps:
             values[i] = dt_in(values[i])
-        for i in self._texts:
-            if isinstance(values[i], str):
-                values[i] = storable_text(values[i])
-        for i, column, length in self._limits:
-            if isinstance(values[i], str) and len(values[i]) > length:
-                raise _too_long(self.table, column, values[i])
+        for i, column, length in self._texts:
+            value = values[i]
+            if isinstance(value, str):
+                value = values[i] = storable_text(value)
+                if length is not None and len(value) > length:
+                    raise _too_long(self.table, column, value)
         return tuple(values)
 
-    def fields_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> dict[str, Any]:
-        """Record attributes of the values of a row read in the spec's column order.
+    def values_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> list[Any]:
+        """The decoded values of a row read in the spec's column order (same order).
 
         ``dt_out`` converts the raw driver's timestamps; Core results are already converted.
         """
-        found = dict(zip(self.fields, values, strict=True))
-        for name in self._json_fields:
-            found[name] = decode_json(found[name])
-        for name, from_json in self._from_json:
-            found[name] = from_json(found[name])
+        if len(values) != len(self.fields):
+            raise ValueError(
+                f"a {self.table.name} row has {len(values)} values, the spec {len(self.fields)}"
+            )
+        decoded = list(values)
+        for i, decode in self._from_json:
+            decoded[i] = decode(decoded[i])
         if dt_out is not None:
-            for name in self._timestamp_fields:
-                found[name] = dt_out(found[name])
-        return found
+            for i in self._timestamps:
+                decoded[i] = dt_out(decoded[i])
+        return decoded
+
+    def fields_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> dict[str, Any]:
+        """Record attributes of the values of a row read in the spec's column order."""
+        return dict(zip(self.fields, self.values_of(values, dt_out), strict=True))
+
+    def record(self, values: Sequence[Any], dt_out: DateTimeOut | None = None, **extra: Any) -> Any:
+        """The ``record_type`` of a row's values, with ``extra`` for the fields no column holds.
+
+        When the record's leading fields are the spec's fields in the same order (checked by
+        name when the codec is made), the values are passed by position: the hot path's lookup
+        decodes one artifact per cached step.
+        """
+        assert self._record_type is not None, f"no record type for {self.table.name}"
+        decoded = self.values_of(values, dt_out)
+        if self._positional:
+            return self._record_type(*decoded, **extra)
+        return self._record_type(**dict(zip(self.fields, decoded, strict=True)), **extra)
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
+
+
+def _leading_fields(record_type: type, names: tuple[str, ...]) -> bool:
+    """Whether ``record_type``'s first dataclass fields are ``names``, in that order."""
+    declared = tuple(f.name for f in dataclasses.fields(record_type))
+    return declared[: len(names)] == names
 
 
 def _too_long(table: TableSpec, column: ColumnSpec, value: str) -> MetadataStoreError:
@@ -187,9 +224,11 @@ def _too_long(table: TableSpec, column: ColumnSpec, value: str) -> MetadataStore
     )
 
 
-ARTIFACT_CODEC = RowCodec(ARTIFACTS)
+ARTIFACT_CODEC = RowCodec(ARTIFACTS, record_type=ArtifactRecord)
 STEP_RUN_CODEC = RowCodec(
-    STEP_RUNS, typed={"manifest": (KeyManifest.to_json, KeyManifest.from_json)}
+    STEP_RUNS,
+    typed={"manifest": (KeyManifest.to_json, KeyManifest.from_json)},
+    record_type=StepRunRecord,
 )
 #: A run row names its pipeline by id; the record by name.
 PIPELINE_RUN_CODEC = RowCodec(PIPELINE_RUNS, given=("pipeline_id",))
@@ -197,13 +236,16 @@ PIPELINE_RUN_CODEC = RowCodec(PIPELINE_RUNS, given=("pipeline_id",))
 
 def artifact_from_row(values: Sequence[Any], dt_out: DateTimeOut | None = None) -> ArtifactRecord:
     """An artifact from a row's values in the column order of :data:`~.columns.ARTIFACTS`."""
-    return ArtifactRecord(**ARTIFACT_CODEC.fields_of(values, dt_out))
+    record: ArtifactRecord = ARTIFACT_CODEC.record(values, dt_out)
+    return record
 
 
 def step_run_from_row(
     values: Sequence[Any],
     inputs: dict[str, ArtifactRecord],
     outputs: dict[str, ArtifactRecord],
+    dt_out: DateTimeOut | None = None,
 ) -> StepRunRecord:
-    """A step run from a Core row in the column order of :data:`~.columns.STEP_RUNS`."""
-    return StepRunRecord(**STEP_RUN_CODEC.fields_of(values), inputs=inputs, outputs=outputs)
+    """A step run from a row's values in the column order of :data:`~.columns.STEP_RUNS`."""
+    record: StepRunRecord = STEP_RUN_CODEC.record(values, dt_out, inputs=inputs, outputs=outputs)
+    return record

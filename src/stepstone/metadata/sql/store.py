@@ -72,6 +72,15 @@ if TYPE_CHECKING:
 _VERSION_WRITE_TRIES = 20
 
 
+#: Positions of a lookup row's values, by the field names of ``LOOKUP_HIT_FIELDS``; the output
+#: artifact's columns follow them.
+_KEY, _STEP_RUN_ID, _RUN_ID, _RUN_NAME, _CREATED_AT, _DURATION, _OUTPUT = map(
+    LOOKUP_HIT_FIELDS.index,
+    ("cache_key", "step_run_id", "run_id", "run_name", "created_at", "duration", "output"),
+)
+_ARTIFACT = len(LOOKUP_HIT_FIELDS)
+
+
 class SqlMetadataStore(MetadataStore):
     """The metadata store on any SQLAlchemy URL of SQLite, PostgreSQL or MySQL.
 
@@ -365,21 +374,20 @@ class SqlMetadataStore(MetadataStore):
                 statement = self._hot.sql_for("lookup", len(part), statements.lookup_cache)
                 params = part
             for row in self._hot.query("look up cache keys", statement, params):
-                found = dict(zip(LOOKUP_HIT_FIELDS, row, strict=False))
-                hit = hits.get(found["cache_key"])
+                key = row[_KEY]
+                hit = hits.get(key)
                 if hit is None:
-                    hit = hits[found["cache_key"]] = CacheHit(
-                        cache_key=found["cache_key"],
-                        step_run_id=found["step_run_id"],
-                        run_id=found["run_id"],
-                        run_name=found["run_name"],
-                        created_at=dt_out(found["created_at"]),  # type: ignore[arg-type]
-                        duration=found["duration"],
+                    hit = hits[key] = CacheHit(
+                        cache_key=key,
+                        step_run_id=row[_STEP_RUN_ID],
+                        run_id=row[_RUN_ID],
+                        run_name=row[_RUN_NAME],
+                        created_at=dt_out(row[_CREATED_AT]),  # type: ignore[arg-type]
+                        duration=row[_DURATION],
                         outputs={},
                     )
-                if found["output"] is not None:
-                    artifact = row[len(LOOKUP_HIT_FIELDS) :]
-                    hit.outputs[found["output"]] = artifact_from_row(artifact, dt_out)
+                if row[_OUTPUT] is not None:
+                    hit.outputs[row[_OUTPUT]] = artifact_from_row(row[_ARTIFACT:], dt_out)
         return hits
 
     def delete_cache_entries(self, keys: Sequence[str]) -> int:
