@@ -18,7 +18,16 @@ PROGRAMS = Path(__file__).parent / "programs"
 
 
 @pytest.mark.parametrize(
-    "program", ["composition", "configuration", "run_history", "tuple_outputs"], ids=str
+    "program",
+    [
+        "class_based",
+        "composition",
+        "configuration",
+        "run_history",
+        "tuple_outputs",
+        "yaml_config",
+    ],
+    ids=str,
 )
 def test_program_runs_twice_and_caches_the_second_time(program: str) -> None:
     runpy.run_path(str(PROGRAMS / f"{program}.py"), run_name="__main__")

@@ -128,3 +128,26 @@ def test_a_pipeline_of_stepstone_pipelines_also_runs_the_modern_way() -> None:
 def test_an_instance_outside_a_pipeline_function_is_refused() -> None:
     with pytest.raises(StepDefinitionError, match="runs inside a pipeline"):
         scale()(values=np.ones(1))
+
+
+def test_calling_the_definition_without_its_steps_says_how_to_run_it() -> None:
+    with pytest.raises(PipelineDefinitionError, match=r"takes its steps as arguments.*\.run\(\)"):
+        summing()
+
+
+def test_stepstone_run_of_a_class_based_pipeline_says_to_run_the_file(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from stepstone.cli.app import app
+
+    flow = tmp_path / "old_flow.py"
+    flow.write_text(
+        "from stepstone.pipelines import pipeline\n"
+        "from stepstone.steps import step\n\n"
+        "@step\ndef one() -> int:\n    return 1\n\n"
+        "@pipeline\ndef old(first):\n    first()\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["run", str(flow)])
+    assert result.exit_code == 2
+    assert "is class-based: its arguments are steps (first)" in result.stderr

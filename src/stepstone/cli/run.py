@@ -101,6 +101,7 @@ def run(
     with on_sys_path(parsed.path.resolve().parent):
         module = load_module(parsed.path)
         pipeline = find_pipeline(module, parsed)
+        _refuse_class_based(pipeline)
         parameters = parse_parameters(pipeline, param or [])
         options: dict[str, Any] = {}
         if config:
@@ -122,6 +123,19 @@ def run(
             _report_failure(exc, target, param or [], no_cache, config)
             raise typer.Exit(FAILURE_EXIT_CODE) from None
     typer.echo(f"Inspect it with: stepstone runs show {result.name}")
+
+
+def _refuse_class_based(pipeline: Pipeline) -> None:
+    """A class-based pipeline takes steps, which a command line cannot give: say how to run it."""
+    from stepstone.exceptions import UsageError
+    from stepstone.pipelines import ClassBasedPipeline
+
+    if isinstance(pipeline, ClassBasedPipeline) and pipeline.takes_steps():
+        raise UsageError(
+            f"Pipeline '{pipeline.name}' is class-based: its arguments are steps "
+            f"({', '.join(pipeline.signature.parameters)}), which 'stepstone run' cannot pass. "
+            "Run the file with python, where it makes the instance and calls .run()."
+        )
 
 
 def _checked_executor(text: str) -> str:

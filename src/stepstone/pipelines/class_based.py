@@ -110,8 +110,27 @@ class ClassBasedPipeline(Pipeline):
         if ACTIVE_TRACER.get() is None:
             if any(isinstance(value, Step | StepInstance) for value in given):
                 return PipelineInstance(self, self._instances(args, kwargs))
+            if not given and self.takes_steps():
+                names = list(self.signature.parameters)
+                raise PipelineDefinitionError(
+                    self.name,
+                    f"takes its steps as arguments ({', '.join(names)}): give it them and run "
+                    f"the instance, {self.name}({names[0]}=my_step(), ...).run(). "
+                    "'stepstone run' runs pipelines whose arguments are values.",
+                )
             check_integrations(self.name, self.required_integrations)
         return super().__call__(*args, **kwargs)
+
+    def takes_steps(self) -> bool:
+        """Whether the signature is the class-based kind: arguments with neither an
+        annotation nor a default (nor a configured value), which only steps can fill."""
+        parameters = self.signature.parameters.values()
+        return bool(parameters) and all(
+            p.default is p.empty
+            and p.annotation is p.empty
+            and p.name not in self.options.parameters
+            for p in parameters
+        )
 
     def __repr__(self) -> str:
         return f"<class-based pipeline '{self.name}'>"
