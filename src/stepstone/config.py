@@ -144,6 +144,12 @@ SETTINGS: tuple[Setting, ...] = (
         "public keys (NAME:BASE64, comma-separated) whose entries are trusted",
     ),
     Setting(
+        "lease_timeout",
+        "STEPSTONE_LEASE_TIMEOUT",
+        float,
+        "seconds a step's lease outlives its holder's last heartbeat (then another run takes over)",
+    ),
+    Setting(
         "executor",
         "STEPSTONE_EXECUTOR",
         str,
@@ -205,6 +211,9 @@ class Settings:
         executor: where steps run unless a run says otherwise (``local``, ``threads:4``...).
         materializers: ``module:Class`` names of the user's own materializers that loading an
             artifact may import (see :func:`stepstone.artifacts.get_materializer`).
+        lease_timeout: seconds a step's lease on its cache key outlives the last heartbeat of
+            the run executing it; another run waiting for that key then takes over. Heartbeats
+            go every quarter of it, so a holder killed outright costs a waiter at most this.
     """
 
     home: Path
@@ -221,6 +230,7 @@ class Settings:
     remotes: Mapping[str, Any] | None = field(default=None, hash=False)
     executor: str = "local"
     materializers: tuple[str, ...] = ()
+    lease_timeout: float = 10.0
 
     @property
     def config_file(self) -> Path:

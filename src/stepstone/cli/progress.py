@@ -39,6 +39,7 @@ from stepstone.orchestrators.events import (
     StepFailed,
     StepFinished,
     StepStarted,
+    StepWaiting,
     console_line,
 )
 from stepstone.units import format_duration
@@ -104,6 +105,9 @@ class LiveProgress:
                     row = self._row(name)
                     row.status, row.saved = "cached", saved
                     row.note = f"from {source}"
+                case StepWaiting(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
+                    row = self._row(name)
+                    row.status, row.note = "waiting", f"for run {holder} ({pid}, {host})"
                 case CachedResultUnusable(invocation_name=name, reason=reason):
                     self._row(name).note = f"cache unusable: {reason}"
                 case StepFailed(invocation_name=name, duration=duration, error=error):

@@ -37,6 +37,7 @@ _STATUS_STYLES = {
     "cached": "cyan",
     "running": "yellow",
     "interrupted": "dark_orange",
+    "waiting": "magenta",
     "failed": "bold red",
 }
 

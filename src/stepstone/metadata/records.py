@@ -199,6 +199,76 @@ class NewArtifactVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """The right to execute one cache key, held by ``owner`` at ``epoch``.
+
+    Each grant (a new lease, or one taken over after it expired) raises the epoch, so a holder
+    that stalled past its expiry and comes back renews and releases nothing: its statements
+    match on owner and epoch.
+    """
+
+    cache_key: str
+    owner: str
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseClaim:
+    """Who asks to execute ``cache_key``: written into the lease row when it is granted.
+
+    ``owner`` is unique per request (two invocations with one key in one run do not share a
+    lease); the run, step, process and host say who holds it to the runs waiting for it.
+    """
+
+    cache_key: str
+    owner: str
+    run_id: str
+    run_name: str
+    step_name: str
+    pid: int
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """A lease row as stored: its holder, and its times on the database's clock.
+
+    ``acquired_at`` and ``expires_at`` are seconds since the epoch as the database server
+    tells them, so expiry never compares the clocks of two machines.
+    """
+
+    cache_key: str
+    owner: str
+    epoch: int
+    run_id: str
+    run_name: str
+    step_name: str
+    pid: int
+    host: str
+    acquired_at: float
+    expires_at: float
+
+    @property
+    def lease(self) -> Lease:
+        return Lease(self.cache_key, self.owner, self.epoch)
+
+
+@dataclass(frozen=True, slots=True)
+class StepWait:
+    """A step of a running run waiting for another run executing the same cache key.
+
+    ``holder`` is the lease it waits on (``None`` once that lease is gone: the waiting step is
+    about to reuse the result or execute it).
+    """
+
+    run_id: str
+    step_name: str
+    cache_key: str
+    since: datetime
+    holder: LeaseRecord | None
+
+
+@dataclass(frozen=True, slots=True)
 class StepRunWrite:
     """Everything one step run adds to the store, written in one transaction.
 
@@ -212,6 +282,8 @@ class StepRunWrite:
         tags: tags on the step's output artifacts.
         versions: the artifact versions the step's outputs become (executed steps only: a
             cached step run links the versions its source created).
+        release: the lease under which the step executed, given up in the same transaction
+            (so a waiter finds the cache entry the moment the lease is gone).
     """
 
     step_run: StepRunRecord
@@ -221,6 +293,7 @@ class StepRunWrite:
     metadata: tuple[MetadataEntry, ...] = ()
     tags: tuple[ArtifactTag, ...] = ()
     versions: tuple[NewArtifactVersion, ...] = ()
+    release: Lease | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,16 @@ from stepstone.metadata.records import (
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
+    Lease,
+    LeaseClaim,
+    LeaseRecord,
     MetadataEntry,
     MetadataResource,
     NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
+    StepWait,
 )
 
 
@@ -119,6 +123,36 @@ class MetadataStore(ABC):
     @abstractmethod
     def delete_cache_entries(self, keys: Sequence[str]) -> int:
         """Remove cache entries (e.g. whose artifacts are gone); return how many were removed."""
+
+    # -- leases (one execution per cache key) ---------------------------------------------
+
+    @abstractmethod
+    def acquire_lease(self, claim: LeaseClaim, timeout: float) -> LeaseRecord:
+        """Grant ``claim`` the lease of its key for ``timeout`` seconds, unless another holds it.
+
+        A lease is granted when no row has the key or the row has expired (taken over with a
+        higher epoch). Returns the key's row after the attempt: ``claim.owner``'s when granted,
+        else the live holder's. Times are the database server's.
+        """
+
+    @abstractmethod
+    def renew_leases(self, leases: Sequence[Lease], timeout: float) -> list[Lease]:
+        """Extend each held lease to ``timeout`` seconds from now; return those no longer held."""
+
+    @abstractmethod
+    def release_leases(self, leases: Sequence[Lease]) -> None:
+        """Give up ``leases`` (a lease taken over since, at a higher epoch, stays)."""
+
+    @abstractmethod
+    def set_waiting(self, run_id: str, step_name: str, cache_key: str | None) -> None:
+        """Record that a step of a running run waits on the lease of ``cache_key``.
+
+        ``None`` clears it (the step stopped waiting).
+        """
+
+    @abstractmethod
+    def waiting_steps(self, run_id: str) -> list[StepWait]:
+        """The steps of ``run_id`` waiting on a lease, each with the lease's holder if any."""
 
     # -- reading ---------------------------------------------------------------------------
 

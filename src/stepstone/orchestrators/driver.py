@@ -62,9 +62,11 @@ from stepstone.orchestrators.events import (
     StepFailed,
     StepFinished,
     StepStarted,
+    StepWaiting,
 )
 from stepstone.orchestrators.executors import Placement, open_executor, worker_failure
 from stepstone.orchestrators.hits import check_hit, missing_outputs
+from stepstone.orchestrators.leases import StepLeases, covered
 from stepstone.orchestrators.notebook import default_listeners
 from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
@@ -136,6 +138,12 @@ class RunDriver:
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
         self.read_through = _read_through(stores)
+        # Single-flight across runs: only results that will be cached are worth waiting for.
+        self.leases = (
+            StepLeases(stores.metadata, self.run, settings.lease_timeout)
+            if settings.cache
+            else None
+        )
 
     # -- events and records ---------------------------------------------------------------
 
@@ -183,18 +191,43 @@ class RunDriver:
         return KeyedStep(planned, components, components.key(), inputs, decision)
 
     def _reuse_or_submit(self, keyed: KeyedStep, hit: CacheHit | None) -> None:
-        """Reuse ``hit`` if it is usable; otherwise say why not and execute the step."""
-        if hit is not None:
-            artifacts = self.stores.artifacts
-            keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), artifacts.exists)
-            if keyed.decision is Decision.HIT:
-                self.use_hit(keyed, hit)
+        """Reuse ``hit`` if it is usable; else execute the step, or wait for the run that is."""
+        if hit is not None and self._reuse(keyed, hit):
+            return
+        leases = self.leases
+        if leases is not None and covered(keyed):
+            holder = leases.acquire(keyed)
+            if holder is not None:
+                if leases.wait(keyed, holder):
+                    self.emit(
+                        StepWaiting(
+                            self.run.id,
+                            keyed.planned.name,
+                            holder.run_name,
+                            holder.pid,
+                            holder.host,
+                        )
+                    )
                 return
-            # The entry is stale either way: drop it, so the fresh result can take its place.
-            self.stores.metadata.delete_cache_entries([hit.cache_key])
-            if keyed.decision is Decision.ARTIFACTS_MISSING:
-                self._warn_unusable(keyed.planned, hit)
+            # Granted; the last holder may have recorded its result since the first lookup.
+            late = self.stores.metadata.lookup_cache([keyed.key]).get(keyed.key)
+            if late is not None and self._reuse(keyed, late):
+                leases.release(keyed.planned.name)
+                return
         self.submit(keyed)
+
+    def _reuse(self, keyed: KeyedStep, hit: CacheHit) -> bool:
+        """Reuse ``hit`` if it is usable (True); else drop the entry and say why not."""
+        artifacts = self.stores.artifacts
+        keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), artifacts.exists)
+        if keyed.decision is Decision.HIT:
+            self.use_hit(keyed, hit)
+            return True
+        # The entry is stale either way: drop it, so the fresh result can take its place.
+        self.stores.metadata.delete_cache_entries([hit.cache_key])
+        if keyed.decision is Decision.ARTIFACTS_MISSING:
+            self._warn_unusable(keyed.planned, hit)
+        return False
 
     def _warn_unusable(self, planned: PlannedStep, hit: CacheHit) -> None:
         missing = missing_outputs(planned, hit, self.stores.artifacts.exists)
@@ -345,6 +378,7 @@ class RunDriver:
             planned, self.run.pipeline_name, self.started_at, outputs, result.ended_at
         )
         external = tuple(keyed.inputs[name] for name in planned.external_inputs)
+        name = planned.name
         if result.logs and not self.placement.shares_console:
             sys.stdout.write(result.logs if result.logs.endswith("\n") else result.logs + "\n")
         record = self._step_record(
@@ -371,6 +405,7 @@ class RunDriver:
                 metadata=(*versions.metadata, *logged[0]),
                 tags=(*versions.tags, *logged[1]),
                 versions=versions.versions,
+                release=None if self.leases is None else self.leases.release_with_record(name),
             )
         )
         state.finish(record)
@@ -411,12 +446,20 @@ class RunDriver:
         state = self.state
         while state.failure is None:
             ready = state.sorter.ready()
+            leases = self.leases
             if ready:
                 self._run_batch(ready)
-            elif state.in_flight:
-                finished, _ = wait(list(state.in_flight), return_when=FIRST_COMPLETED)
-                state.finished.extend(finished)
-                self._collect_finished()
+            elif state.in_flight or (leases is not None and leases.waiting):
+                # Waiting steps are polled between results; the others keep running meanwhile.
+                timeout = leases.poll_in() if leases is not None and leases.waiting else None
+                if state.in_flight:
+                    finished, _ = wait(list(state.in_flight), timeout, FIRST_COMPLETED)
+                    state.finished.extend(finished)
+                    self._collect_finished()
+                elif timeout:
+                    time.sleep(timeout)
+                if leases is not None:
+                    self._poll_waiting(leases)
             else:
                 break
         if state.in_flight:  # a failure stopped scheduling: let running steps finish, record them
@@ -479,6 +522,17 @@ class RunDriver:
                 break
             self._reuse_or_submit(keyed, hits.get(keyed.key) if keyed.decision is None else None)
             self._collect_finished()
+
+    def _poll_waiting(self, leases: StepLeases) -> None:
+        """Look the waiting steps up again (when their poll is due): reuse, take over or wait."""
+        due = leases.due()
+        if due:
+            hits = self.stores.metadata.lookup_cache([keyed.key for keyed in due])
+            for keyed in due:
+                if self.state.failure is None:
+                    self._reuse_or_submit(keyed, hits.get(keyed.key))
+                    self._collect_finished()
+            leases.settle()
 
     def _collect_finished(self) -> None:
         """Collect every finished future, including those a collection itself submits."""
@@ -622,6 +676,8 @@ class RunDriver:
             ended_at = datetime.now(UTC)
             try:
                 self.flush()
+                if self.leases is not None:
+                    self.leases.close()
             finally:
                 self.stores.metadata.finish_run(self.run.id, status, ended_at)
             self.run = PipelineRunRecord(

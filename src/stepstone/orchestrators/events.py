@@ -61,6 +61,21 @@ class StepCached:
 
 
 @dataclass(frozen=True, slots=True)
+class StepWaiting:
+    """Another run is executing the step's cache key: this one waits, then reuses its result.
+
+    ``holder_run_name``, ``pid`` and ``host`` say who holds the key's lease. Published again
+    only when the holder changes (a waiter took over, a new holder started).
+    """
+
+    run_id: str
+    invocation_name: str
+    holder_run_name: str
+    pid: int
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
 class CachedResultUnusable:
     """A cache entry matched but its artifacts were missing; the step executes instead."""
 
@@ -95,6 +110,7 @@ Event = (
     | StepStarted
     | StepFinished
     | StepCached
+    | StepWaiting
     | CachedResultUnusable
     | StepFailed
     | RunFinished
@@ -134,6 +150,8 @@ def console_line(event: Event) -> str | None:
             return f"Step `{name}` has finished in {duration:.3f}s."
         case StepCached(invocation_name=name, source_run_name=source, saved_seconds=saved):
             return f"Using cached version of step `{name}` (from run {source}, saved {saved:.3f}s)."
+        case StepWaiting(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
+            return f"Step `{name}` is running in run {holder} ({pid}, {host}); waiting."
         case CachedResultUnusable(invocation_name=name, reason=reason):
             return f"Cached result of step `{name}` cannot be used ({reason}); running it again."
         case StepFailed(invocation_name=name, duration=duration, error=error):

@@ -238,6 +238,37 @@ ARTIFACT_VERSIONS = TableSpec(
     ),
 )
 
+STEP_LEASES = TableSpec(
+    "step_leases",
+    (
+        # One row per cache key being executed: who holds it (see records.LeaseRecord).
+        ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH, primary_key=True),
+        ColumnSpec("owner", Kind.STRING, ID_LENGTH),
+        ColumnSpec("epoch", Kind.BIG_INTEGER),
+        # No foreign keys: a lease outlives nothing, and the holder's run may not be visible
+        # to a waiter's transaction yet.
+        ColumnSpec("run_id", Kind.STRING, RUN_ID_LENGTH),
+        ColumnSpec("run_name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("pid", Kind.INTEGER),
+        ColumnSpec("host", Kind.STRING, NAME_LENGTH),
+        # Seconds since the epoch on the database server's clock, never a client's.
+        ColumnSpec("acquired_at", Kind.DOUBLE),
+        ColumnSpec("expires_at", Kind.DOUBLE),
+    ),
+)
+
+STEP_WAITS = TableSpec(
+    "step_waits",
+    (
+        # A step of a running run waiting on the lease of cache_key (shown as ``waiting``).
+        ColumnSpec("run_id", Kind.STRING, RUN_ID_LENGTH),
+        ColumnSpec("step_name", Kind.STRING, NAME_LENGTH),
+        ColumnSpec("cache_key", Kind.STRING, HASH_LENGTH),
+        ColumnSpec("since", Kind.TIMESTAMP),
+    ),
+)
+
 #: Every table, parents before children (the order ``create_all`` and the migrations use).
 TABLES = (
     PIPELINES,
@@ -250,4 +281,6 @@ TABLES = (
     RUN_METADATA,
     ARTIFACT_TAGS,
     ARTIFACT_VERSIONS,
+    STEP_LEASES,
+    STEP_WAITS,
 )

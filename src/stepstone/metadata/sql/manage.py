@@ -33,6 +33,7 @@ from stepstone.metadata.sql.tables import (
     step_logs,
     step_run_artifacts,
     step_runs,
+    step_waits,
 )
 
 
@@ -48,6 +49,8 @@ def delete_run(connection: Connection, run_id: str) -> DeletedRun:
     )
     removed_entries, removed_artifacts = _delete_step_runs(connection, step_ids)
     _delete_metadata(connection, MetadataResource.PIPELINE_RUN, [run_id])
+    # A killed run may leave the record of a step that was waiting on another run's lease.
+    connection.execute(delete(step_waits).where(step_waits.c.run_id == run_id))
     connection.execute(delete(pipeline_runs).where(pipeline_runs.c.id == run_id))
     return DeletedRun(
         run_id=run_id,

@@ -8,4 +8,4 @@ from __future__ import annotations
 
 #: The Alembic revision this code reads and writes. Bump it with every new migration (a contract
 #: test checks it equals the head of ``metadata/migrations/versions``).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"

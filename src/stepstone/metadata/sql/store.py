@@ -35,12 +35,16 @@ from stepstone.metadata.records import (
     CacheEntryRecord,
     CacheHit,
     DeletedRun,
+    Lease,
+    LeaseClaim,
+    LeaseRecord,
     MetadataEntry,
     MetadataResource,
     NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
     StepRunWrite,
+    StepWait,
 )
 from stepstone.metadata.sql import (
     artifact_versions,
@@ -58,6 +62,7 @@ from stepstone.metadata.sql.codec import (
 from stepstone.metadata.sql.columns import ARTIFACTS, CACHE_ENTRIES
 from stepstone.metadata.sql.connection import Connector, DriverConnection, datetime_codecs
 from stepstone.metadata.sql.flavor import SQLITE
+from stepstone.metadata.sql.leases import LeaseStatements
 from stepstone.metadata.sql.revision import SCHEMA_REVISION
 from stepstone.metadata.sql.statements import LOOKUP_HIT_FIELDS, chunks
 from stepstone.metadata.store import MetadataStore
@@ -141,6 +146,7 @@ class SqlMetadataStore(MetadataStore):
         self._insert_log = flavor.sql(statements.INSERT_LOG)
         self._annotations = run_metadata.AnnotationStatements(flavor)
         self._versions = artifact_versions.VersionStatements(flavor)
+        self._leases = LeaseStatements(self._hot)
         self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
         self._insert_pipeline = flavor.insert_if_absent("pipelines", statements.PIPELINE_COLUMNS)
         self._select_pipeline_id = flavor.sql(statements.SELECT_PIPELINE_ID)
@@ -263,6 +269,9 @@ class SqlMetadataStore(MetadataStore):
             tags = [tag for write in writes for tag in write.tags]
             if logged or tags:
                 self._annotations.write(cursor, logged, tags)
+            releases = [write.release for write in writes if write.release is not None]
+            if releases:
+                self._leases.release(cursor, releases)
             if cache_rows:
                 pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
                 now = dt_in(datetime.now(UTC))
@@ -401,6 +410,29 @@ class SqlMetadataStore(MetadataStore):
                 cursor.execute(statement, list(part))
                 removed += max(cursor.rowcount, 0)
         return removed
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def acquire_lease(self, claim: LeaseClaim, timeout: float) -> LeaseRecord:
+        return self._leases.acquire(claim, timeout)
+
+    def renew_leases(self, leases: Sequence[Lease], timeout: float) -> list[Lease]:
+        if not leases:
+            return []
+        with self._hot.transaction(f"renew {len(leases)} lease(s)") as cursor:
+            return [lease for lease in leases if not self._leases.renew(cursor, lease, timeout)]
+
+    def release_leases(self, leases: Sequence[Lease]) -> None:
+        if leases:
+            with self._hot.transaction(f"release {len(leases)} lease(s)") as cursor:
+                self._leases.release(cursor, leases)
+
+    def set_waiting(self, run_id: str, step_name: str, cache_key: str | None) -> None:
+        with self._hot.transaction(f"record that step '{step_name}' waits") as cursor:
+            self._leases.set_wait(cursor, run_id, step_name, cache_key)
+
+    def waiting_steps(self, run_id: str) -> list[StepWait]:
+        return self._leases.waits(run_id)
 
     # -- reading ---------------------------------------------------------------------------
 

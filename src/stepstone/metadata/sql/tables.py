@@ -50,9 +50,11 @@ from stepstone.metadata.sql.columns import (
     PIPELINE_RUNS,
     PIPELINES,
     RUN_METADATA,
+    STEP_LEASES,
     STEP_LOGS,
     STEP_RUN_ARTIFACTS,
     STEP_RUNS,
+    STEP_WAITS,
     ColumnSpec,
     Kind,
     TableSpec,
@@ -68,9 +70,11 @@ __all__ = [
     "pipeline_runs",
     "pipelines",
     "run_metadata",
+    "step_leases",
     "step_logs",
     "step_run_artifacts",
     "step_runs",
+    "step_waits",
 ]
 
 NAMING_CONVENTION = {
@@ -197,3 +201,5 @@ artifact_versions = _table(
     # A name's versions are unique; the constraint's index also serves reads by name.
     UniqueConstraint("name", "version"),
 )
+step_leases = _table(STEP_LEASES)
+step_waits = _table(STEP_WAITS, PrimaryKeyConstraint("run_id", "step_name"))
