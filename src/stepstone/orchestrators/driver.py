@@ -32,6 +32,7 @@ from stepstone.exceptions import (
     CacheMissWarning,
     ExecutorError,
     NotFoundError,
+    PipelineDefinitionError,
     StepExecutionError,
     StepRetryWarning,
 )
@@ -735,6 +736,16 @@ class RunDriver:
         return PipelineRun(self.run, self.stores, steps)
 
 
+def _check_run_name_free(plan: RunPlan, name: str, stores: Stores) -> None:
+    """Refuse a ``run_name`` option a run already has: run names are unique."""
+    if any(run.name == name for run in stores.metadata.find_runs(name)):
+        raise PipelineDefinitionError(
+            plan.pipeline_name,
+            f"run_name: a run named '{name}' already exists; run names are unique. Add "
+            f"{{time}} to with_options(run_name={plan.run_name_option!r}), or change it.",
+        )
+
+
 def run_pipeline(
     pipeline: Pipeline,
     args: tuple[Any, ...] = (),
@@ -761,6 +772,8 @@ def run_pipeline(
         driver = RunDriver(
             plan, stores, placement, default_listeners() if listeners is None else listeners
         )
-        if plan.run_config is not None and plan.run_config.run_name is not None:
+        if plan.run_name_option is not None:
+            _check_run_name_free(plan, driver.run.name, stores)
+        elif plan.run_config is not None and plan.run_config.run_name is not None:
             plan.run_config.check_run_name_free(driver.run.name, stores.metadata.find_runs)
         return driver.execute()

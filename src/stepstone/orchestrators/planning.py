@@ -48,6 +48,7 @@ from stepstone.models import Artifact
 from stepstone.pipeline import Pipeline, PipelineGraph, PipelineOptions
 from stepstone.pipeline.run_config import RunConfig
 from stepstone.steps import Invocation
+from stepstone.steps.artifact_config import placeholder_values
 from stepstone.steps.configuration import StepConfiguration, layered
 
 
@@ -239,9 +240,14 @@ class RunPlan:
     """The run's recorded configuration (:class:`~stepstone.steps.RunConfiguration` JSON)."""
     run_config: RunConfig | None = None
     """The YAML run configuration the pipeline was given, if any."""
+    run_name_option: str | None = None
+    """``with_options(run_name=...)``: beats the YAML file's, as code given at run time does."""
 
     def run_name(self, started_at: datetime) -> str:
-        """The run's name: the configured ``run_name``, else ``<pipeline>-<date>-<time>``."""
+        """The run's name: the ``run_name`` option, else the YAML file's, else
+        ``<pipeline>-<date>-<time>``."""
+        if self.run_name_option is not None:
+            return self.run_name_option.format(**placeholder_values(started_at))
         custom = None if self.run_config is None else self.run_config.format_run_name(started_at)
         return custom or f"{self.pipeline_name}-{started_at:%Y_%m_%d-%H_%M_%S_%f}"
 
@@ -291,4 +297,12 @@ def plan_run(
     }
     if options.run_config is not None:
         configuration["run_config"] = options.run_config.describe()
-    return RunPlan(pipeline.name, graph, parameters, steps, configuration, options.run_config)
+    return RunPlan(
+        pipeline.name,
+        graph,
+        parameters,
+        steps,
+        configuration,
+        options.run_config,
+        options.run_name,
+    )

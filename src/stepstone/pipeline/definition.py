@@ -11,17 +11,35 @@ import dataclasses
 import inspect
 import os
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from stepstone.exceptions import PipelineDefinitionError, did_you_mean
 from stepstone.pipeline.run_config import RunConfig, load_run_config
 from stepstone.pipeline.tracing import PipelineGraph, same_value, trace
+from stepstone.steps.artifact_config import placeholder_values
 from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER
 
 if TYPE_CHECKING:
     from stepstone.models import PipelineRun
+
+
+def check_run_name(pipeline_name: str, run_name: object) -> None:
+    """Refuse a run name that is not text or has a placeholder other than ZenML's."""
+    if not isinstance(run_name, str) or not run_name.strip():
+        raise PipelineDefinitionError(
+            pipeline_name, f"run_name takes a non-empty text, not {run_name!r}."
+        )
+    try:
+        run_name.format(**placeholder_values(datetime.now(UTC)))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PipelineDefinitionError(
+            pipeline_name,
+            f"run_name {run_name!r} has a placeholder other than {{date}} and {{time}} "
+            f"({exc}); write a literal brace as {{{{ or }}}}.",
+        ) from exc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +60,10 @@ class PipelineOptions:
         extra: free-form extra data, recorded and merged the same way.
         run_config: the YAML run configuration applied (``with_options(config_path=...)``):
             its steps' options, run name and text (see :mod:`stepstone.pipeline.run_config`).
+        run_name: the name of the runs, ``with_options(run_name="nightly_{date}_{time}")``
+            (``{date}`` and ``{time}`` filled in when a run starts; run names are unique, so
+            a name without ``{time}`` works once). It beats a YAML file's ``run_name``, as
+            options given in code at run time do. Default: ``<pipeline>-<date>-<time>``.
     """
 
     name: str
@@ -53,8 +75,11 @@ class PipelineOptions:
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     run_config: RunConfig | None = None
+    run_name: str | None = None
 
     def __post_init__(self) -> None:
+        if self.run_name is not None:
+            check_run_name(self.name, self.run_name)
         for option in DICT_OPTIONS:
             if not isinstance(getattr(self, option), Mapping):
                 raise PipelineDefinitionError(

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from stepstone.exceptions import RunConfigError, did_you_mean
+from stepstone.steps.artifact_config import placeholder_values
 
 PIPELINE_KEYS = (
     "enable_cache",
@@ -119,9 +120,7 @@ class RunConfig:
         if self.run_name is None:
             return None
         try:
-            return self.run_name.format(
-                date=f"{started_at:%Y_%m_%d}", time=f"{started_at:%H_%M_%S_%f}"
-            )
+            return self.run_name.format(**placeholder_values(started_at))
         except (KeyError, IndexError, ValueError) as exc:
             raise self.error(
                 "run_name", f"{self.run_name!r} has a placeholder other than {{date}} and {{time}}"

@@ -34,11 +34,18 @@ _OPTIONS = (
 PLACEHOLDERS = ("date", "time")
 
 
+def placeholder_values(when: datetime) -> dict[str, str]:
+    """The values of ZenML's placeholders at ``when``: ``2026_12_02`` and ``16_05_32_123456``."""
+    return {"date": f"{when:%Y_%m_%d}", "time": f"{when:%H_%M_%S_%f}"}
+
+
 def fill_placeholders(name: str, when: datetime) -> str:
-    """``name`` with ``{date}`` and ``{time}`` filled in ZenML's formats (others left as is)."""
+    """``name`` with ``{date}`` and ``{time}`` filled in (other braces left as they are)."""
     if "{" not in name:
         return name
-    return name.replace("{date}", f"{when:%Y_%m_%d}").replace("{time}", f"{when:%H_%M_%S_%f}")
+    for placeholder, value in placeholder_values(when).items():
+        name = name.replace(f"{{{placeholder}}}", value)
+    return name
 
 
 class ArtifactConfig:
