@@ -7,12 +7,13 @@ and the config file, and a pipeline whose cache lives in a bucket.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from s3_servers import S3Server
+from s3_servers import KEY, SECRET, S3Server
 from stepstone import pipeline, step
 from stepstone.artifacts import ArtifactStore
 from stepstone.artifacts.hashing import MANIFEST_NAME, decode_manifest
@@ -20,6 +21,7 @@ from stepstone.artifacts.remote import PROBE_PREFIX, FsspecBackend, conditional_
 from stepstone.artifacts.storage import StorageOptions
 from stepstone.config import load_settings
 from stepstone.exceptions import CacheMissWarning, ConfigError
+from stepstone.execution import StoreSpec
 from stepstone.maintenance import collect_garbage
 from stepstone.models import PipelineRun
 from stepstone.stores import get_stores
@@ -210,6 +212,50 @@ def test_the_config_file_points_the_store_at_a_server(
     assert f"team/{stored.content_hash[:2]}/{stored.content_hash}/{MANIFEST_NAME}" in {
         item["Key"] for item in listed
     }
+
+
+@step
+def numbers(n: int) -> list[int]:
+    return list(range(n))
+
+
+@step
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+@pipeline
+def summing(n: int = 5):
+    total(numbers(n))
+
+
+def test_credentials_in_the_config_file_stay_in_the_driver_and_workers_read_their_own(
+    moto_s3: S3Server, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No AWS variables anywhere: the key and secret are only in the config file. The tasks
+    carry neither; the pool's workers find them in the same config, as the driver did."""
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    bucket = moto_s3.new_bucket()
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "config.toml").write_text(
+        f'artifact_root = "s3://{bucket}/team"\n\n'
+        "[artifact_storage]\n"
+        f'endpoint_url = "{moto_s3.endpoint}"\n'
+        "[artifact_storage.options]\n"
+        f'key = "{KEY}"\n'
+        f'secret = "{SECRET}"\n'
+        "requester_pays = false\n"
+    )
+    stores = get_stores(load_settings())
+    spec = StoreSpec(stores.settings.artifact_root, True, stores.storage_options)
+    assert spec.storage is not None and spec.storage.withheld == (("key",), ("secret",))
+    assert spec.storage.options == {"requester_pays": False}
+    assert SECRET.encode() not in pickle.dumps(spec)
+    run = summing.with_options(executor="processes:2")(n=10)
+    assert _statuses(run) == {"numbers": "completed", "total": "completed"}
+    assert run.steps["total"].output.load() == 45
 
 
 # -- a pipeline whose artifacts live in a bucket ----------------------------------------------

@@ -1,8 +1,8 @@
 """How to reach an artifact store that is not a local directory: the ``[artifact_storage]`` table.
 
-Credentials never go here: s3fs (through botocore) takes them from where AWS tools do
+Credentials belong elsewhere: s3fs (through botocore) takes them from where AWS tools do
 (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``, ``~/.aws``, instance
-roles). What does go here is safe to ship to a worker and to print::
+roles). Everything but ``options`` is safe to ship to a worker and to print::
 
     artifact_root = "s3://team-bucket/stepstone"
 
@@ -20,10 +20,20 @@ endpoint is not AWS's own. ``conditional_writes``: whether the commit marker is 
 with ``If-None-Match: *`` (``auto`` probes the server once per process; servers that
 ignore the header get the plain manifest-last protocol, which is still safe because
 artifacts are content-addressed).
+
+``options`` go to fsspec as they are, so they may hold credentials after all (``key`` and
+``secret``, a ``token``, ``client_kwargs.aws_secret_access_key``). They never leave the
+driver's process: :meth:`StorageOptions.shareable` is what a task carries, with every option
+whose name says it is a credential left out and named in ``withheld``. A worker fills those in
+from its own config file when it names the same artifact root (a process pool or a cluster on
+this machine reads the driver's), and otherwise reaches the store with the credentials of its
+own environment.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +49,55 @@ _SWITCH = {"auto": None, "on": True, "true": True, "off": False, "false": False}
 _KEYS = ("endpoint_url", "region", "checksums", "conditional_writes", "options")
 #: Endpoint variables in the order botocore reads them for S3.
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+_CREDENTIAL_NAMES = frozenset(
+    {
+        "key",
+        "secret",
+        "token",
+        "credential",
+        "credentials",
+        "access_key",
+        "access_key_id",
+        "secret_key",
+        "account_key",
+        "api_key",
+        "connection_string",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "sas_token",
+    }
+)
+"""Option names of the fsspec file systems' credentials (s3fs, gcsfs, adlfs...)."""
+
+OptionPath = tuple[str, ...]
+
+
+def is_credential(name: str) -> bool:
+    """Whether an option of this name holds a credential (``secret``, ``*_token``...)."""
+    lowered = name.lower()
+    return (
+        lowered in _CREDENTIAL_NAMES
+        or "secret" in lowered
+        or "password" in lowered
+        or lowered.endswith("_token")
+    )
+
+
+def _without_credentials(
+    options: Mapping[str, Any], path: OptionPath
+) -> tuple[dict[str, Any], list[OptionPath]]:
+    kept: dict[str, Any] = {}
+    withheld: list[OptionPath] = []
+    for name, value in options.items():
+        where = (*path, str(name))
+        if is_credential(str(name)):
+            withheld.append(where)
+            continue
+        if isinstance(value, Mapping):
+            value, inner = _without_credentials(value, where)
+            withheld += inner
+        kept[name] = value
+    return kept, withheld
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +111,8 @@ class StorageOptions:
         checksums: when uploads and downloads carry flexible checksums.
         conditional_writes: True or False forces the commit protocol, None detects it.
         options: more keyword arguments for the fsspec file system, as given.
+        withheld: the paths (``("client_kwargs", "aws_secret_access_key")``) of credentials
+            left out of ``options`` before they went to a worker (see :meth:`shareable`).
     """
 
     endpoint_url: str | None = None
@@ -59,6 +120,30 @@ class StorageOptions:
     checksums: Checksums = "auto"
     conditional_writes: bool | None = None
     options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    withheld: tuple[OptionPath, ...] = ()
+
+    def shareable(self) -> StorageOptions:
+        """These options without the credentials among ``options``: what a task carries."""
+        options, withheld = _without_credentials(self.options, ())
+        return dataclasses.replace(self, options=options, withheld=(*self.withheld, *withheld))
+
+    def with_credentials_of(self, own: StorageOptions | None) -> StorageOptions:
+        """The withheld credentials filled in from ``own`` (a worker's config), where it
+        has them; the others are left to the worker's environment."""
+        if not self.withheld:
+            return self
+        options = copy.deepcopy(dict(self.options))
+        for path in self.withheld:
+            value: Any = own.options if own is not None else {}
+            for name in path:
+                value = value.get(name) if isinstance(value, Mapping) else None
+            if value is None:
+                continue
+            target = options
+            for name in path[:-1]:
+                target = target.setdefault(name, {})
+            target[path[-1]] = value
+        return dataclasses.replace(self, options=options, withheld=())
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], where: str) -> StorageOptions:

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 class StoreSpec:
     """How a worker opens the run's artifact store: its URL and non-secret options.
 
-    Credentials never travel: a worker takes them from its own environment (for S3 the
-    usual ``AWS_*`` variables or instance role).
+    Credentials never travel, however the spec is made: credentials among the
+    ``[artifact_storage]`` options are left out here (``StorageOptions.shareable``), and a
+    worker takes them from its own config file or environment (for S3 the usual ``AWS_*``
+    variables, ``~/.aws`` or an instance role).
     """
 
     root: str
@@ -38,6 +40,10 @@ class StoreSpec:
     storage: StorageOptions | None = None
     materializers: tuple[str, ...] = ()
     """The ``materializers`` setting: the user's ``module:Class`` names loading may import."""
+
+    def __post_init__(self) -> None:
+        if self.storage is not None:
+            object.__setattr__(self, "storage", self.storage.shareable())
 
 
 @dataclass(frozen=True, slots=True)

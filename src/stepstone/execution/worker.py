@@ -26,6 +26,7 @@ from stepstone.execution.task import StepResult, StepTask, StoreSpec
 
 if TYPE_CHECKING:
     from stepstone.artifacts import ArtifactStore
+    from stepstone.artifacts.storage import StorageOptions
     from stepstone.cache import CodeFingerprint
 
 _STORES: dict[StoreSpec, ArtifactStore] = {}
@@ -39,20 +40,43 @@ def register_store(spec: StoreSpec, store: ArtifactStore) -> None:
 
 
 def store_for(spec: StoreSpec) -> ArtifactStore:
-    """The artifact store named by ``spec``, opened once per process."""
+    """The artifact store named by ``spec``, opened once per process.
+
+    Credentials the driver's options held did not travel with the task: this process's own
+    config supplies them if it names the same artifact root, else its environment does.
+    """
     with _STORES_LOCK:
         store = _STORES.get(spec)
         if store is None:
             from stepstone.artifacts import open_artifact_store
 
+            storage = spec.storage
+            if storage is not None and storage.withheld:
+                storage = storage.with_credentials_of(_own_storage(spec.root))
             store = open_artifact_store(
                 spec.root,
                 allow_pickle=spec.allow_pickle,
-                storage_options=spec.storage,
+                storage_options=storage,
                 materializers=spec.materializers,
             )
             _STORES[spec] = store
         return store
+
+
+def _own_storage(root: str) -> StorageOptions | None:
+    """This process's ``[artifact_storage]`` options, if its config uses ``root`` too."""
+    from stepstone.artifacts.storage import StorageOptions
+    from stepstone.config import load_settings
+    from stepstone.exceptions import ConfigError
+
+    try:
+        settings = load_settings()
+        table = settings.artifact_storage
+        if table is None or settings.artifact_root != root:
+            return None
+        return StorageOptions.from_table(table, f"Config file {settings.config_file}")
+    except (ConfigError, OSError):  # no usable config here: the environment's credentials
+        return None
 
 
 def _differences(driver: CodeFingerprint, worker: CodeFingerprint) -> tuple[str, ...]:
