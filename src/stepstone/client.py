@@ -23,7 +23,7 @@ from stepstone.exceptions import (
     StepRunNotFoundError,
     did_you_mean,
 )
-from stepstone.metadata.records import ArtifactLink, PipelineRunRecord
+from stepstone.metadata.records import ArtifactLink, PipelineRunRecord, RunStatus, StepWait
 from stepstone.models import (
     Artifact,
     ArtifactVersion,
@@ -292,6 +292,16 @@ class Client:
 
         records = [step_run.record for step_run in step_runs]
         return resolve_sources(self.stores.metadata, records, self._run_name)
+
+    def waiting_steps(self, run: PipelineRun) -> list[StepWait]:
+        """The steps of a running run that wait for another run executing the same cache key.
+
+        Each names the lease it waits on (its holder's run, pid and host) while there is one.
+        A finished run has none.
+        """
+        if run.status != RunStatus.RUNNING:
+            return []
+        return self.stores.metadata.waiting_steps(run.id)
 
     def compare(self, a: str | PipelineRun, b: str | PipelineRun) -> RunComparison:
         """Run ``b`` against run ``a``: parameters, and per step a verdict and the reasons.

@@ -219,7 +219,8 @@ class StepView(BaseModel):
     definition_name: str = Field(description="The name of the @step it calls.")
     status: str = Field(
         description="completed, cached, failed or running; for a step of a run still going "
-        "that is not recorded yet, pending (waiting for upstream steps) or skipped (the run "
+        "that is not recorded yet, pending (waiting for upstream steps), waiting (another run "
+        "is executing the same cache key: its result will be reused) or skipped (the run "
         "ended before it started)."
     )
     position: int | None

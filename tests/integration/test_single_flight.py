@@ -194,6 +194,9 @@ def _kill_or_fail_holder(project: Path, metadata_url: str, *, kill: bool) -> tup
             lambda: any(store.waiting_steps(run.id) for run in store.list_runs(status="running")),
             "the second run to wait",
         )
+        waiting = next(r for r in store.list_runs(status="running") if store.waiting_steps(r.id))
+        holding = next(r for r in store.list_runs(status="running") if r.id != waiting.id)
+    _assert_shown_waiting(project, metadata_url, waiting.name, holding.name)
     released = time.monotonic()
     if kill:
         os.kill(holder.pid, signal.SIGKILL)
@@ -206,6 +209,36 @@ def _kill_or_fail_holder(project: Path, metadata_url: str, *, kill: bool) -> tup
     if not kill:
         assert "RuntimeError: the data source is down" in holder_output
     return output, time.monotonic() - released
+
+
+def _assert_shown_waiting(project: Path, metadata_url: str, run_name: str, holder: str) -> None:
+    """``runs show`` and the dashboard show the waiting step, and the run it waits for."""
+    env = _environment(project, metadata_url)
+    shown = subprocess.run(
+        [sys.executable, "-m", "stepstone.cli", "runs", "show", run_name],
+        env=env | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = next(line for line in shown.splitlines() if " load " in line)
+    assert "waiting" in row
+    assert f"waiting for {holder}" in row
+
+    from fastapi.testclient import TestClient
+
+    from stepstone import Client
+    from stepstone.config import load_settings
+    from stepstone.dashboard import create_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            if name.startswith("STEPSTONE_"):
+                patch.setenv(name, value)
+        client = Client(settings=load_settings())
+    with TestClient(create_app(client)) as api:
+        steps = api.get(f"/api/v1/runs/{run_name}").json()["steps"]
+    assert {step["name"]: step["status"] for step in steps}["load"] == "waiting"
 
 
 def test_a_killed_holder_is_taken_over_once_its_lease_expires(

@@ -12,7 +12,7 @@ sees it: a ``[red]`` inside a parameter must print as text, not as colour.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from stepstone.units import format_duration, format_size
 if TYPE_CHECKING:
     from stepstone.config import Settings
     from stepstone.examples import Example
+    from stepstone.metadata.records import StepWait
     from stepstone.models import PipelineRun, StepRun
     from stepstone.read_model import RunTable, SourceRun
 
@@ -180,7 +181,9 @@ def _run_header(run: PipelineRun) -> Table:
     return header
 
 
-def _steps_table(run: PipelineRun, sources: Mapping[str, SourceRun]) -> Table:
+def _steps_table(
+    run: PipelineRun, sources: Mapping[str, SourceRun], waits: Sequence[StepWait]
+) -> Table:
     table = Table(title="Steps", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("step", overflow="fold")
@@ -195,6 +198,17 @@ def _steps_table(run: PipelineRun, sources: Mapping[str, SourceRun]) -> Table:
             # A cached step executed nothing; its recorded zero would read as "instant".
             "-" if step.status == "cached" else format_duration(step.duration),
             _source_cell(step, sources),
+        )
+    for wait in waits:
+        holder = wait.holder
+        table.add_row(
+            "-",
+            escape(wait.step_name),
+            status_markup("waiting"),
+            "-",
+            "-"
+            if holder is None
+            else escape(f"waiting for {holder.run_name} ({holder.pid}, {holder.host})"),
         )
     return table
 
@@ -221,12 +235,18 @@ def _outputs_table(run: PipelineRun) -> Table | None:
     return table
 
 
-def print_run_detail(run: PipelineRun, sources: Mapping[str, SourceRun]) -> None:
-    """The ``runs show`` view: the run's facts, its steps, their outputs, then any errors."""
+def print_run_detail(
+    run: PipelineRun, sources: Mapping[str, SourceRun], waits: Sequence[StepWait] = ()
+) -> None:
+    """The ``runs show`` view: the run's facts, its steps, their outputs, then any errors.
+
+    ``waits`` are the steps of a running run waiting for another run that executes the same
+    cache key (listed after the recorded steps, with the run they wait for).
+    """
     out = console()
     out.print(_run_header(run))
     out.print()
-    out.print(_steps_table(run, sources))
+    out.print(_steps_table(run, sources, waits))
     outputs = _outputs_table(run)
     if outputs is not None:
         out.print(outputs)

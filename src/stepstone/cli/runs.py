@@ -129,7 +129,7 @@ def show_run(
         return
     from stepstone.cli import render
 
-    render.print_run_detail(pipeline_run, sources)
+    render.print_run_detail(pipeline_run, sources, client.waiting_steps(pipeline_run))
 
 
 @runs_app.command("compare")

@@ -14,7 +14,17 @@ from typing import Any
 from stepstone.units import format_duration, format_size
 
 KNOWN_STATUSES = frozenset(
-    {"completed", "cached", "failed", "running", "interrupted", "pending", "skipped", "artifact"}
+    {
+        "completed",
+        "cached",
+        "failed",
+        "running",
+        "waiting",
+        "interrupted",
+        "pending",
+        "skipped",
+        "artifact",
+    }
 )
 
 

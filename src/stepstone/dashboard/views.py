@@ -253,11 +253,19 @@ class DashboardData:
             for field, value in logged.step_fields(step_record).items():
                 setattr(step, field, value)
             logged.name_versions([*step.inputs, *step.outputs])
+        # A step waiting for another run that executes the same cache key (single-flight).
+        waiting = (
+            {wait.step_name for wait in self.metadata.waiting_steps(run.id)}
+            if run.status == RunStatus.RUNNING
+            else set()
+        )
         for node in structure:
             if node.name in recorded:
                 continue
             if run.status != RunStatus.RUNNING:
                 status = "skipped"
+            elif node.name in waiting:
+                status = "waiting"
             elif all(
                 name in recorded
                 and recorded[name].status in (StepStatus.COMPLETED, StepStatus.CACHED)
