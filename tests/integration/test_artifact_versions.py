@@ -214,3 +214,20 @@ def test_unstorable_config_metadata_fails_before_anything_runs() -> None:
     with pytest.raises(MetadataValueError, match="ArtifactConfig of output 'b'"):
         broken()
     assert Client().list_runs() == []
+
+
+def test_log_metadata_outside_a_step_names_a_version_by_name() -> None:
+    from stepstone import log_metadata
+    from stepstone.exceptions import MetadataTargetError
+
+    first = save_artifact([1], name="scores")
+    save_artifact([2], name="scores")
+    log_metadata(metadata={"checked": True}, artifact_name="scores", artifact_version=1)
+    log_metadata(metadata={"latest": True}, artifact_name="scores")
+    assert Client().get_artifact_version("scores", 1).run_metadata == {"checked": True}
+    assert Client().get_artifact_version("scores").run_metadata == {"latest": True}
+    assert first.run_metadata == {"checked": True}
+    with pytest.raises(ArtifactVersionNotFoundError, match="Did you mean 'scores'"):
+        log_metadata(metadata={"x": 1}, artifact_name="score")
+    with pytest.raises(MetadataTargetError, match="names a recorded version of artifact_name="):
+        log_metadata(metadata={"x": 1}, artifact_version="1")

@@ -10,7 +10,8 @@ What each call attaches to, as ZenML documents it:
 
 * no target, inside a step: the step run (its run shows it as ``"<step name>::<key>"``);
 * ``infer_artifact=True`` (optionally ``artifact_name=`` an output): the step's output;
-* ``artifact_version_id=``: that artifact version;
+* ``artifact_version_id=``: that artifact version; outside a step, ``artifact_name=`` (with
+  ``artifact_version=``, else the latest) names one too;
 * ``step_name=`` with ``run_id_name_or_prefix=`` (or ``step_id=``): that step run;
 * ``run_id_name_or_prefix=`` alone: that run;
 * ``infer_model=True`` / ``model_*``: refused, stepstone has no model registry.
@@ -18,11 +19,13 @@ What each call attaches to, as ZenML documents it:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from stepstone.exceptions import (
     ArtifactNotFoundError,
+    ArtifactVersionNotFoundError,
     MetadataTargetError,
     StepContextError,
     StepNotFoundError,
@@ -59,7 +62,7 @@ def log_metadata(
     run_id_name_or_prefix: str | None = None,
     artifact_version_id: str | None = None,
     artifact_name: str | None = None,
-    artifact_version: str | None = None,
+    artifact_version: str | int | None = None,
     infer_artifact: bool = False,
     model_name: str | None = None,
     model_version: str | None = None,
@@ -74,13 +77,13 @@ def log_metadata(
         NotFoundError: a run, step run or artifact version that is not recorded.
     """
     _refuse_models(infer_model or model_name is not None or model_version is not None)
-    if artifact_version is not None:
-        raise MetadataTargetError(
-            f"log_metadata: artifact_version={artifact_version!r} names an artifact version by "
-            "name and version; pass its id as artifact_version_id= instead "
-            "(Client().get_artifact(...).id)."
-        )
     context = current_step_context()
+    if artifact_version is not None and (context is not None or artifact_name is None):
+        raise MetadataTargetError(
+            f"log_metadata: artifact_version={artifact_version!r} names a recorded version of "
+            "artifact_name=, outside a step (inside one, artifact_name= names one of the "
+            "step's outputs). Call it after the run, or pass artifact_version_id=."
+        )
     where = f"Step '{context.step_name}'" if context else "log_metadata"
     values = normalize_metadata(metadata, where)
     if step_name is not None and run_id_name_or_prefix is None and step_id is None:
@@ -100,12 +103,16 @@ def log_metadata(
             infer_artifact,
         )
         return
-    if infer_artifact or artifact_name is not None:
+    if infer_artifact:
         raise StepContextError(
-            "log_metadata(infer_artifact=True / artifact_name=) was called outside a running "
-            "step, where there is no output to infer. Pass artifact_version_id= instead."
+            "log_metadata(infer_artifact=True) was called outside a running step, where there "
+            "is no output to infer. Pass artifact_name= (and artifact_version=) or "
+            "artifact_version_id= instead."
         )
     from stepstone.stores import get_stores
+
+    if artifact_name is not None:
+        artifact_version_id = _version_id(get_stores().metadata, artifact_name, artifact_version)
 
     targets = Collected()
     _route(targets, values, step_id, step_name, run_id_name_or_prefix, artifact_version_id)
@@ -117,6 +124,16 @@ def log_metadata(
         )
     store = get_stores().metadata
     store.log_metadata(resolve_targets(store, targets))
+
+
+def _version_id(metadata: MetadataStore, name: str, version: str | int | None) -> str:
+    """The artifact id of version ``version`` of ``name`` (the latest when None)."""
+    wanted = None if version is None else str(version)
+    found = metadata.get_artifact_version(name, wanted)
+    if found is None:
+        close = difflib.get_close_matches(name, metadata.artifact_names(), n=1)
+        raise ArtifactVersionNotFoundError(name, wanted, close)
+    return found.artifact_id
 
 
 def _route(
