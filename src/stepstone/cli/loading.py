@@ -27,9 +27,11 @@ Parameters
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import json
+import operator
 import sys
 import types
 import typing
@@ -37,8 +39,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+from stepstone.config import parse_bool
 from stepstone.exceptions import (
     InvalidBooleanError,
     ParameterValueError,
@@ -313,7 +316,7 @@ def convert(
     from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
     try:
-        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        adapter: TypeAdapter[Any] = TypeAdapter(_on_off_bools(annotation))
     except PydanticSchemaGenerationError:  # a type pydantic cannot build: JSON, else the text
         return _json_or_text(text)
     try:
@@ -328,6 +331,21 @@ def convert(
     )
 
 
+def _on_off_bools(annotation: Any) -> Any:
+    """``annotation`` with ``bool`` (also in a union) read as :func:`parse_bool` reads it.
+
+    pydantic knows the same words but not surrounding spaces; one vocabulary means one
+    reader, so ``-p flag=" on "`` is what ``STEPSTONE_ALLOW_PICKLE=" on "`` is.
+    """
+    from pydantic import BeforeValidator
+
+    if annotation is bool:
+        return Annotated[bool, BeforeValidator(parse_bool)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, map(_on_off_bools, typing.get_args(annotation)))
+    return annotation
+
+
 def _reason(as_text: Any, as_json: Any) -> str:
     """pydantic's first complaint about the reading that got further.
 
@@ -340,8 +358,9 @@ def _reason(as_text: Any, as_json: Any) -> str:
         error = json_error
     else:
         error = text_error
-    if error["type"] == "bool_parsing":
-        return f"use {InvalidBooleanError.expected}"
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidBooleanError):
+        return f"use {cause.expected}"
     where = ".".join(str(part) for part in error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
 
