@@ -28,9 +28,11 @@ from stepstone.models import (
     Artifact,
     ArtifactVersion,
     PipelineRun,
+    Producer,
     RecordedPipeline,
     StepRun,
     find_run,
+    resolve_producers,
 )
 from stepstone.stores import Stores, get_stores
 
@@ -343,6 +345,12 @@ class Client:
                 )
             record = matches[0]
         return Artifact(record.id, record, self.stores)
+
+    def producers_of(self, artifacts: Iterable[Artifact]) -> dict[str, Producer]:
+        """Artifact id -> the step run (and run) that produced it, for those whose producer
+        is still recorded; each producing step run and run is read once."""
+        records = [artifact.record for artifact in artifacts]
+        return resolve_producers(self.stores.metadata, records, self._run_name)
 
     def artifact_lineage(self, artifact_id: str) -> list[ArtifactLink]:
         """Every step run that produced or consumed the artifact, across runs, oldest first."""

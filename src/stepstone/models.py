@@ -9,12 +9,20 @@ reads zero artifact bytes.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from stepstone.exceptions import AmbiguousRunError, PipelineNotFoundError, RunNotFoundError
+from stepstone.exceptions import (
+    AmbiguousRunError,
+    PipelineNotFoundError,
+    RunNotFoundError,
+    StepstoneError,
+)
 from stepstone.metadata.records import (
+    ArtifactLink,
     ArtifactRecord,
     ArtifactVersionRecord,
     MetadataResource,
@@ -198,6 +206,86 @@ def comparison_record(
     from stepstone.cache.explain import manifest_distance
 
     return min(candidates, key=lambda other: manifest_distance(record.manifest, other.manifest))
+
+
+@dataclass(frozen=True, slots=True)
+class Producer:
+    """The step run that executed and output an artifact first, and that step run's run.
+
+    A plain dataclass, not a view model: ``artifacts list`` draws it without importing
+    pydantic; the JSON documents embed it (:class:`stepstone.read_model.ArtifactDocument`).
+    """
+
+    step_run_id: str
+    invocation_name: str
+    """The step's name in its pipeline (``trainer_2``)."""
+    run_id: str
+    run_name: str
+
+
+class LinkRole(StrEnum):
+    """What a step run did with an artifact (see :func:`link_role`)."""
+
+    PRODUCER = "producer"
+    """It executed and output the artifact first."""
+    REUSED = "reused"
+    """It was cached: its output is the artifact an earlier execution produced."""
+    CONSUMER = "consumer"
+    """It took the artifact as an input."""
+
+
+def link_role(link: ArtifactLink, producer_step_run_id: str | None) -> LinkRole:
+    """The role of ``link``, a link of the artifact ``producer_step_run_id`` produced."""
+    if link.direction == "input":
+        return LinkRole.CONSUMER
+    if link.step_run_id == producer_step_run_id:
+        return LinkRole.PRODUCER
+    return LinkRole.REUSED
+
+
+def resolve_producers(
+    metadata: MetadataStore,
+    records: Iterable[ArtifactRecord],
+    run_name: Callable[[str], str | None],
+) -> dict[str, Producer]:
+    """Artifact id -> :class:`Producer`, reading each producing step run and run once.
+
+    Artifacts passed into a pipeline, and those whose producing run is gone or unreadable,
+    are left out (their ``producer_step_run_id`` still names the step run).
+    """
+    by_step_run: dict[str, Producer | None] = {}
+    run_names: dict[str, str | None] = {}
+    found: dict[str, Producer] = {}
+    for record in records:
+        step_run_id = record.producer_step_run_id
+        if step_run_id is None:
+            continue
+        if step_run_id not in by_step_run:
+            by_step_run[step_run_id] = _producer(metadata, step_run_id, run_name, run_names)
+        producer = by_step_run[step_run_id]
+        if producer is not None:
+            found[record.id] = producer
+    return found
+
+
+def _producer(
+    metadata: MetadataStore,
+    step_run_id: str,
+    run_name: Callable[[str], str | None],
+    run_names: dict[str, str | None],
+) -> Producer | None:
+    try:
+        step = metadata.get_step_run(step_run_id)
+        if step is None:
+            return None
+        if step.run_id not in run_names:
+            run_names[step.run_id] = run_name(step.run_id)
+    except StepstoneError:  # an unreadable producer: left unresolved, as a deleted one
+        return None
+    name = run_names[step.run_id]
+    if name is None:
+        return None
+    return Producer(step.id, step.name, step.run_id, name)
 
 
 def step_metadata(

@@ -10,7 +10,17 @@ dashboard's models subclass them to add links. Everything here is computed from 
   that several cached steps came from once, not once per step;
 * :class:`RunComparison`: run B against run A step by step (:meth:`Client.compare`), with
   one :class:`Verdict` per step and the reasons from the explain logic, so ``runs compare``,
-  the dashboard's compare page and ``stepstone explain --against`` never disagree.
+  the dashboard's compare page and ``stepstone explain --against`` never disagree;
+* :class:`ExplanationView`: why one step run ran or was cached (``stepstone explain --json``,
+  the step page);
+* :class:`ArtifactDocument`: a stored artifact with its :class:`~stepstone.models.Producer`
+  (:meth:`Client.producers_of`), and :class:`ArtifactLinkView`: a step run that produced,
+  reused or consumed it (``artifacts list|show``, the artifact page);
+* :class:`CacheEntryView`: one cache entry (``cache list``).
+
+A step is named ``name`` in a step's own view and ``invocation_name`` where the view is of
+something else (an artifact's link, a cache entry, a producer): both are its name in the
+pipeline (``trainer_2``); ``definition_name`` is the ``@step``'s (``trainer``).
 
 ========== ================================================================================
 verdict    meaning
@@ -33,18 +43,27 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from stepstone.cache.explain import Reason, explain
+from stepstone.cache.explain import Explanation, Reason, explain
 from stepstone.exceptions import ColumnNotFoundError, StepstoneError
 from stepstone.metadata.records import (
+    ArtifactLink,
     ArtifactRecord,
     ArtifactVersionRecord,
+    CacheEntryRecord,
     MetadataResource,
     PipelineRunRecord,
     RunStatus,
     StepRunRecord,
     StepStatus,
 )
-from stepstone.models import run_metadata, step_metadata, step_run_facts
+from stepstone.models import (
+    LinkRole,
+    Producer,
+    link_role,
+    run_metadata,
+    step_metadata,
+    step_run_facts,
+)
 
 if TYPE_CHECKING:
     from stepstone.metadata.store import MetadataStore
@@ -392,6 +411,160 @@ def resolve_sources(
             )
     found = {r.cached_from for r in records if r.cached_from and r.cached_from in known}
     return {step_run_id: known[step_run_id] for step_run_id in found}
+
+
+class ExplanationView(BaseModel):
+    """Why a step run executed or was cached (:meth:`StepRun.explain`), as data and as text."""
+
+    invocation_name: str
+    run_name: str
+    status: str
+    against_run: str | None = Field(description="The run it was compared with, if any.")
+    against_is_source: bool = Field(description="Whether against_run holds the reused run.")
+    decided_by: str | None = Field(description="The kind of the deciding (first) reason.")
+    reasons: list[Reason]
+    text: str = Field(description="The explanation as sentences (what the CLI prints).")
+
+    @classmethod
+    def of(cls, explained: Explanation) -> ExplanationView:
+        return cls(
+            invocation_name=explained.invocation_name,
+            run_name=explained.run_name,
+            status=explained.status,
+            against_run=explained.against_run,
+            against_is_source=explained.against_is_source,
+            decided_by=explained.decided_by,
+            reasons=list(explained.reasons),
+            text=str(explained),
+        )
+
+
+# -- artifacts, their lineage and the cache -------------------------------------------------
+
+
+class ArtifactLinkView(BaseModel):
+    """A step run that produced, reused or consumed an artifact, in any run."""
+
+    step_run_id: str
+    invocation_name: str = Field(description="The step's name in its pipeline (trainer_2).")
+    run_id: str
+    run_name: str
+    direction: Literal["input", "output"]
+    role: LinkRole
+    name: str = Field(description="The input or output name the step gave the artifact.")
+    step_status: StepStatus
+    pipeline_name: str
+    started_at: datetime
+
+    @classmethod
+    def of(cls, link: ArtifactLink, producer_step_run_id: str | None) -> ArtifactLinkView:
+        return cls(**link_fields(link, producer_step_run_id))
+
+
+def link_fields(link: ArtifactLink, producer_step_run_id: str | None) -> dict[str, Any]:
+    """The fields of :class:`ArtifactLinkView` (the dashboard's adds its pages' links)."""
+    return {
+        "step_run_id": link.step_run_id,
+        "invocation_name": link.invocation_name,
+        "run_id": link.run_id,
+        "run_name": link.run_name,
+        "direction": link.direction,
+        "role": link_role(link, producer_step_run_id),
+        "name": link.name,
+        "step_status": link.step_status,
+        "pipeline_name": link.pipeline_name,
+        "started_at": link.started_at,
+    }
+
+
+class ArtifactDocument(ArtifactView):
+    """A stored artifact: what it is, when it was made, its summary and who produced it.
+
+    ``producer`` is null for a value passed into a pipeline, and when the run that produced
+    it was deleted (``producer_step_run_id`` still says which step run it was).
+    """
+
+    materializer_version: str
+    created_at: datetime
+    summary: dict[str, Any]
+    producer: Producer | None
+
+    @classmethod
+    def of_record(
+        cls,
+        record: ArtifactRecord,
+        producer: Producer | None,
+        version: ArtifactVersionRecord | None = None,
+    ) -> ArtifactDocument:
+        return cls(**artifact_document_fields(record, producer, version))
+
+
+def artifact_document_fields(
+    record: ArtifactRecord,
+    producer: Producer | None,
+    version: ArtifactVersionRecord | None = None,
+) -> dict[str, Any]:
+    """The fields of :class:`ArtifactDocument`; ``version`` names the artifact version it is."""
+    return {
+        **artifact_fields(None, record),
+        "artifact_name": version.name if version is not None else None,
+        "version": version.version if version is not None else None,
+        "materializer_version": record.materializer_version,
+        "created_at": record.created_at,
+        "summary": dict(record.summary),
+        "producer": producer,
+    }
+
+
+class ArtifactLineage(ArtifactDocument):
+    """An artifact (``artifacts show``): its tags, what was logged on it, and every step run
+    that produced, reused or consumed it, oldest first."""
+
+    tags: list[str]
+    run_metadata: dict[str, Any] = Field(description="Key -> value logged on it.")
+    lineage: list[ArtifactLinkView]
+
+    @classmethod
+    def with_links(
+        cls,
+        document: ArtifactDocument,
+        links: Iterable[ArtifactLink],
+        *,
+        tags: Iterable[str] = (),
+        run_metadata: Mapping[str, Any] | None = None,
+    ) -> ArtifactLineage:
+        producer_id = document.producer_step_run_id
+        return cls(
+            **dict(document),
+            tags=list(tags),
+            run_metadata=dict(run_metadata or {}),
+            lineage=[ArtifactLinkView.of(link, producer_id) for link in links],
+        )
+
+
+class ArtifactVersionDocument(ArtifactVersionView):
+    """A version of a named artifact with the step run that produced it (``artifacts list
+    --name``)."""
+
+    producer: Producer | None
+
+
+class CacheEntryView(BaseModel):
+    """A cache entry: the key, the step run it reuses and what reusing it saves."""
+
+    cache_key: str
+    invocation_name: str = Field(description="The step's name in its pipeline (trainer_2).")
+    pipeline_name: str
+    step_run_id: str
+    run_id: str
+    run_name: str
+    created_at: datetime
+    duration: float | None = Field(description="What the execution took (what reusing saves).")
+    output_bytes: int = Field(description="The total size of its output artifacts.")
+
+    @classmethod
+    def of(cls, entry: CacheEntryRecord) -> CacheEntryView:
+        return cls.model_validate(entry, from_attributes=True)
 
 
 # -- comparing two runs ---------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_list_json_and_run_filter(runner: CliRunner, recorded_runs: RecordedRuns
         second.steps["scale_total"].output.id,
     }
     produced = next(
-        a for a in json.loads(out)["artifacts"] if a["producer"]["step_name"] == "scale_total"
+        a for a in json.loads(out)["artifacts"] if a["producer"]["invocation_name"] == "scale_total"
     )
     assert produced["producer"]["run_name"] == second.name
     assert produced["summary"]
@@ -75,7 +75,7 @@ def test_show_json_lists_the_lineage(runner: CliRunner, recorded_runs: RecordedR
     document = json.loads(out)
     assert document["id"] == numbers.id
     consumers = [
-        (link["step_name"], link["name"], link["run_id"])
+        (link["invocation_name"], link["name"], link["run_id"])
         for link in document["lineage"]
         if link["direction"] == "input"
     ]
@@ -85,6 +85,19 @@ def test_show_json_lists_the_lineage(runner: CliRunner, recorded_runs: RecordedR
             ("scale_total", "numbers", recorded_runs.second.id),
         ]
     )
+    roles = {(link["role"], link["run_id"]) for link in document["lineage"]}
+    assert roles == {
+        ("producer", recorded_runs.first.id),  # load_numbers executed in the first run
+        ("reused", recorded_runs.second.id),  # and was cached in the second
+        ("consumer", recorded_runs.first.id),
+        ("consumer", recorded_runs.second.id),
+    }
+    assert document["producer"] == {
+        "step_run_id": numbers.producer_step_run_id,
+        "invocation_name": "load_numbers",
+        "run_id": recorded_runs.first.id,
+        "run_name": recorded_runs.first.name,
+    }
 
 
 def test_unknown_artifact_is_a_user_error(runner: CliRunner, recorded_runs: RecordedRuns) -> None:

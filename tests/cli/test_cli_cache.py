@@ -39,7 +39,11 @@ def test_list_shows_what_later_runs_can_reuse(
     assert "load_numbers" in out and "scale_total" in out
     assert recorded_runs.first.name in out
     listed = entries(runner)
-    assert sorted(e["step_name"] for e in listed) == ["load_numbers", "scale_total", "scale_total"]
+    assert sorted(e["invocation_name"] for e in listed) == [
+        "load_numbers",
+        "scale_total",
+        "scale_total",
+    ]
     assert all(e["pipeline_name"] == "numbers_pipeline" for e in listed)
     assert {e["run_id"] for e in entries(runner, "--step", "load_numbers")} == {
         recorded_runs.first.id
@@ -61,7 +65,7 @@ def test_clear_a_step_makes_the_next_run_execute_it(
     code, out, err = invoke(runner, "cache", "clear", "--step", "scale_total")
     assert code == 0, err
     assert "Removed 2 cache entries of step 'scale_total'" in out
-    assert [e["step_name"] for e in entries(runner)] == ["load_numbers"]
+    assert [e["invocation_name"] for e in entries(runner)] == ["load_numbers"]
     rerun = numbers_pipeline(factor=2)
     assert rerun.steps["scale_total"].status == "completed"
     assert rerun.steps["load_numbers"].status == "cached"

@@ -103,6 +103,9 @@ def test_explain_json_and_against(runner: CliRunner, recorded_runs: RecordedRuns
     assert [(r["kind"], r["before"], r["after"]) for r in document["reasons"]] == [
         ("parameter", 2, 1)
     ]
+    assert document["invocation_name"] == "scale_total"
+    # The sentences the command prints without --json (and the dashboard's step page shows).
+    assert document["text"].startswith(f"Step 'scale_total' in run {first.name} ran")
 
 
 def test_explain_a_cached_step(runner: CliRunner, recorded_runs: RecordedRuns) -> None:

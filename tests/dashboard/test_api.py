@@ -125,13 +125,13 @@ def test_artifact_detail_producer_consumers_and_lineage(api: TestClient, runs: D
     artifact = runs.first.steps["normalizer"].outputs["X_train_normed"]
     body = api.get(f"/api/v1/artifacts/{artifact.id}").json()
     assert body["content_hash"] == artifact.content_hash
-    assert body["producer"]["step_name"] == "normalizer"
+    assert body["producer"]["invocation_name"] == "normalizer"
     assert body["producer"]["run_id"] == runs.first.id
-    consumers = {(c["step_name"], c["run_id"], c["step_status"]) for c in body["consumers"]}
+    consumers = {(c["invocation_name"], c["run_id"], c["step_status"]) for c in body["consumers"]}
     assert ("trainer", runs.first.id, "completed") in consumers
     assert ("trainer", runs.second.id, "completed") in consumers
     assert ("trainer", runs.third.id, "cached") in consumers
-    reused = {(r["step_name"], r["run_id"]) for r in body["reused_by"]}
+    reused = {(r["invocation_name"], r["run_id"]) for r in body["reused_by"]}
     assert reused == {("normalizer", runs.second.id), ("normalizer", runs.third.id)}
     by_prefix = api.get(f"/api/v1/artifacts/{artifact.content_hash[:12]}")
     assert by_prefix.status_code in (200, 404)  # content shared with nothing else -> unique

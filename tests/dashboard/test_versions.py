@@ -78,7 +78,8 @@ def test_artifact_page_lists_the_versions_of_its_name(
     first, second = recorded
     newest = second.steps["produce"].output
     body = api.get(f"/api/v1/artifacts/{newest.id}").json()
-    assert body["version"]["version"] == "2" and body["tags"] == ["raw"]
+    assert body["version"] == "2" and body["tags"] == ["raw"]
+    assert body["artifact_version"]["version"] == "2"
     assert body["run_metadata"] == {"source": "csv"}
     assert [v["version"] for v in body["versions"]] == ["2", "1"]
     page = api.get(f"/artifacts/{first.steps['produce'].output.id}").text
@@ -90,5 +91,5 @@ def test_a_saved_version_has_a_page_without_a_producer(api: TestClient) -> None:
     saved = save_artifact({"a": 1}, name="settings", user_metadata={"by": "hand"})
     body = api.get(f"/api/v1/artifacts/{saved.id}").json()
     assert body["producer"] is None
-    assert body["version"]["artifact_name"] == "settings"
+    assert body["artifact_name"] == body["artifact_version"]["artifact_name"] == "settings"
     assert body["run_metadata"] == {"by": "hand"}

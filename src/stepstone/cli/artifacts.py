@@ -15,7 +15,6 @@ import typer
 from stepstone.cli.common import JsonFlag, sub_app
 
 if TYPE_CHECKING:
-    from stepstone.cli.render_store import Producer
     from stepstone.client import Client
     from stepstone.models import Artifact
 
@@ -35,31 +34,6 @@ def _get_artifact(client: Client, query: str) -> Artifact:
         return client.get_artifact(query)
     except ArtifactNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-
-
-def _producers(client: Client, artifacts: list[Artifact]) -> dict[str, Producer]:
-    """Artifact id -> (step, run id, run name) of its producer; deleted producers are left out."""
-    from stepstone.exceptions import NotFoundError, StorageError
-
-    by_step_run: dict[str, Producer | None] = {}
-    run_names: dict[str, str] = {}
-    result: dict[str, Producer] = {}
-    for artifact in artifacts:
-        step_run_id = artifact.producer_step_run_id
-        if step_run_id is None:
-            continue
-        if step_run_id not in by_step_run:
-            try:
-                step = client.get_step_run(step_run_id)
-                if step.run_id not in run_names:
-                    run_names[step.run_id] = client.get_run(step.run_id).name
-                by_step_run[step_run_id] = (step.name, step.run_id, run_names[step.run_id])
-            except (NotFoundError, StorageError):
-                by_step_run[step_run_id] = None
-        producer = by_step_run[step_run_id]
-        if producer is not None:
-            result[artifact.id] = producer
-    return result
 
 
 @artifacts_app.command("list")
@@ -93,18 +67,16 @@ def list_artifacts(
         _list_versions(client, name, run, limit, as_json)
         return
     artifacts = client.list_artifacts(run, limit=limit)
-    producers = _producers(client, artifacts)
+    producers = client.producers_of(artifacts)
     versions = client.stores.metadata.get_artifact_versions([a.id for a in artifacts])
     if as_json:
-        documents.print_json(
-            {
-                "limit": limit,
-                "artifacts": [
-                    documents.artifact_document(a, producers.get(a.id), versions.get(a.id))
-                    for a in artifacts
-                ],
-            }
-        )
+        from stepstone.read_model import ArtifactDocument
+
+        rows = [
+            ArtifactDocument.of_record(a.record, producers.get(a.id), versions.get(a.id))
+            for a in artifacts
+        ]
+        documents.print_json({"limit": limit, "artifacts": rows})
         return
     from stepstone.cli import render_store
 
@@ -128,22 +100,16 @@ def _list_versions(client: Client, name: str, run: str | None, limit: int, as_js
             " Names recorded: " + ", ".join(known[:10]) + "." if known else " None is recorded."
         )
         raise UsageError(f"No artifact named '{name}' has versions.{hint}")
-    from stepstone.read_model import version_views
+    from stepstone.read_model import ArtifactVersionDocument, version_views
 
     versions = list(page)
-    producers = _producers(client, list(versions))
+    producers = client.producers_of(versions)
     views = version_views(client.stores.metadata, [v.version_record for v in versions])
     if as_json:
-        documents.print_json(
-            {
-                "name": name,
-                "limit": limit,
-                "total": page.total,
-                "versions": [
-                    documents.version_document(view, producers.get(view.id)) for view in views
-                ],
-            }
-        )
+        rows = [
+            ArtifactVersionDocument(**dict(view), producer=producers.get(view.id)) for view in views
+        ]
+        documents.print_json({"name": name, "limit": limit, "total": page.total, "versions": rows})
         return
     from stepstone.cli import render_store
 
@@ -158,15 +124,17 @@ def show_artifact(artifact_id: ArtifactArgument, as_json: JsonFlag = False) -> N
 
     client = Client()
     artifact = _get_artifact(client, artifact_id)
-    producer = _producers(client, [artifact]).get(artifact.id)
+    producer = client.producers_of([artifact]).get(artifact.id)
     links = client.artifact_lineage(artifact.id)
     version = client.stores.metadata.get_artifact_versions([artifact.id]).get(artifact.id)
     if as_json:
-        document = documents.artifact_document(artifact, producer, version)
-        document["tags"] = artifact.tags
-        document["run_metadata"] = documents.jsonable(artifact.run_metadata)
-        document["lineage"] = [documents.link_to_dict(link) for link in links]
-        documents.print_json(document)
+        from stepstone.read_model import ArtifactDocument, ArtifactLineage
+
+        document = ArtifactDocument.of_record(artifact.record, producer, version)
+        lineage = ArtifactLineage.with_links(
+            document, links, tags=artifact.tags, run_metadata=artifact.run_metadata
+        )
+        documents.print_json(lineage)
         return
     from stepstone.cli import render_store
 
@@ -222,16 +190,16 @@ def _recompute_hint(client: Client, artifact: Artifact) -> str:
     """How to get an artifact's bytes back: which step produced it, what to run."""
     from stepstone.exceptions import StorageError
 
-    producer = _producers(client, [artifact]).get(artifact.id)
+    producer = client.producers_of([artifact]).get(artifact.id)
     if producer is None:
         return " Run the pipeline whose step produced it again, then export again."
-    step_name, run_id, run_name = producer
+    step, run_name = producer.invocation_name, producer.run_name
     try:
-        pipeline = client.get_run(run_id).pipeline_name
+        pipeline = client.get_run(producer.run_id).pipeline_name
     except StorageError:
         return f" Run the pipeline of run {run_name!r} again, then export again."
     return (
         f" To recompute it, run pipeline {pipeline!r} again (its script, or "
-        f"'stepstone run FILE.py:{pipeline}'): step {step_name!r} (of run {run_name!r}) "
+        f"'stepstone run FILE.py:{pipeline}'): step {step!r} (of run {run_name!r}) "
         "finds its output gone and executes again; then export again."
     )

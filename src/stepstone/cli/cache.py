@@ -74,9 +74,10 @@ def list_cache(
         invocation_name=step, pipeline_name=pipeline, limit=limit
     )
     if as_json:
-        documents.print_json(
-            {"limit": limit, "entries": [documents.cache_entry_to_dict(e) for e in entries]}
-        )
+        from stepstone.read_model import CacheEntryView
+
+        views = [CacheEntryView.of(entry) for entry in entries]
+        documents.print_json({"limit": limit, "entries": views})
         return
     from stepstone.cli import render_store
 

@@ -15,7 +15,6 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from stepstone.cli.documents import Producer
 from stepstone.cli.fit import Column, fitted_table
 from stepstone.cli.render import (
     console,
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from stepstone.config import SettingValue
     from stepstone.maintenance import GarbageReport, RunDeletion
     from stepstone.metadata.records import ArtifactLink, ArtifactVersionRecord, CacheEntryRecord
-    from stepstone.models import Artifact
+    from stepstone.models import Artifact, Producer
     from stepstone.read_model import ArtifactVersionView
 
 
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
 def _producer_text(producer: Producer | None, artifact: Artifact) -> str:
     """``trainer @ mnist_pipeline-…``: plain text (escape it before Rich markup sees it)."""
     if producer is not None:
-        return f"{producer[0]} @ {producer[2]}"
+        return f"{producer.invocation_name} @ {producer.run_name}"
     return "passed in" if artifact.producer_step_run_id is None else "(deleted run)"
 
 
@@ -113,7 +112,7 @@ def print_artifact_versions(
             view.id[:12],
             short_type(view.data_type),
             format_size(view.size),
-            f"{producers[view.id][0]} @ {producers[view.id][2]}"
+            f"{producers[view.id].invocation_name} @ {producers[view.id].run_name}"
             if view.id in producers
             else ("save_artifact" if view.producer_step_run_id is None else "(deleted run)"),
             format_time(view.created_at),
@@ -162,11 +161,11 @@ def print_artifact_detail(
     if summary:
         header.add_row("Summary", escape(", ".join(f"{k}: {v}" for k, v in summary.items())))
     out.print(header)
-    producer_id = artifact.producer_step_run_id
-    reused = [
-        link for link in links if link.direction == "output" and link.step_run_id != producer_id
-    ]
-    consumed = [link for link in links if link.direction == "input"]
+    from stepstone.models import LinkRole, link_role
+
+    roles = [link_role(link, artifact.producer_step_run_id) for link in links]
+    reused = [link for link, role in zip(links, roles, strict=True) if role == LinkRole.REUSED]
+    consumed = [link for link, role in zip(links, roles, strict=True) if role == LinkRole.CONSUMER]
     for title, rows in (("Reused by (cached)", reused), ("Consumed by", consumed)):
         if not rows:
             continue

@@ -109,7 +109,9 @@ def explain(
     pipeline_run = resolve_run(client, run, pipeline=pipeline, step=step)
     explanation = client.explain(pipeline_run, step, against=against)
     if as_json:
-        documents.print_json(explanation.to_dict())
+        from stepstone.read_model import ExplanationView
+
+        documents.print_json(ExplanationView.of(explanation))
         return
     from stepstone.cli import render_steps
 

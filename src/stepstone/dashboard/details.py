@@ -13,15 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from stepstone.cache.explain import explain
-from stepstone.dashboard.schemas import (
-    CodeObject,
-    ExplanationView,
-    StepDetail,
-    StepSummary,
-)
+from stepstone.dashboard.schemas import CodeObject, StepDetail, StepSummary
 from stepstone.exceptions import StepNotFoundError, StepstoneError
 from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
 from stepstone.models import comparison_record, step_run_facts
+from stepstone.read_model import ExplanationView
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData
@@ -51,14 +47,7 @@ def explanation_view(
         )
     except StepstoneError:
         return None
-    return ExplanationView(
-        text=str(explained),
-        status=explained.status,
-        against_run=explained.against_run,
-        against_is_source=explained.against_is_source,
-        decided_by=explained.decided_by,
-        reasons=list(explained.reasons),
-    )
+    return ExplanationView.of(explained)
 
 
 def _code_kind(name: str, fingerprint: str) -> str:

@@ -29,7 +29,8 @@ from stepstone.metadata.records import (
     MetadataResource,
     StepRunRecord,
 )
-from stepstone.read_model import version_views
+from stepstone.models import LinkRole
+from stepstone.read_model import artifact_document_fields, link_fields, version_views
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData
@@ -148,17 +149,11 @@ class _Walk:
                     queue.append((output, output_name, depth + 1))
 
 
-def _link_view(data: DashboardData, link: ArtifactLink, role: str) -> LinkView:
+def _link_view(
+    data: DashboardData, link: ArtifactLink, producer_step_run_id: str | None
+) -> LinkView:
     return LinkView(
-        step_run_id=link.step_run_id,
-        step_name=link.invocation_name,
-        step_status=link.step_status,
-        run_id=link.run_id,
-        run_name=link.run_name,
-        pipeline_name=link.pipeline_name,
-        name=link.name,
-        role=role,
-        started_at=link.started_at,
+        **link_fields(link, producer_step_run_id),
         href=data.links.step(link.run_id, link.invocation_name) or "",
         run_href=data.links.run(link.run_id) or "",
     )
@@ -168,15 +163,10 @@ def artifact_detail(data: DashboardData, artifact_id: str) -> ArtifactDetail:
     """The artifact page's data (``artifact_id`` may be a unique id or content-hash prefix)."""
     record = data.client.get_artifact(artifact_id).record
     links = data.metadata.artifact_links(record.id)
-    producer = None
-    reused, consumers = [], []
-    for link in links:
-        if link.direction == "input":
-            consumers.append(_link_view(data, link, "consumer"))
-        elif link.step_run_id == record.producer_step_run_id and producer is None:
-            producer = _link_view(data, link, "producer")
-        else:
-            reused.append(_link_view(data, link, "reused"))
+    views = [_link_view(data, link, record.producer_step_run_id) for link in links]
+    producer = next((view for view in views if view.role == LinkRole.PRODUCER), None)
+    reused = [view for view in views if view.role == LinkRole.REUSED]
+    consumers = [view for view in views if view.role == LinkRole.CONSUMER]
     names = list(dict.fromkeys(link.name for link in links)) or ["artifact"]
     walk = _Walk(data, record)
     # A single anonymous ``output`` is better called by the name its consumers gave it.
@@ -195,24 +185,19 @@ def artifact_detail(data: DashboardData, artifact_id: str) -> ArtifactDetail:
         view.id: ArtifactVersionLink(**view.model_dump(), href=data.links.artifact(view.id) or "")
         for view in version_views(data.metadata, [*versions, *([version] if version else [])])
     }
+    document = artifact_document_fields(record, None, version)
     return ArtifactDetail(
-        id=record.id,
-        content_hash=record.content_hash,
-        uri=record.uri,
-        data_type=record.data_type,
-        materializer=record.materializer,
-        materializer_version=record.materializer_version,
-        size=record.size,
-        created_at=record.created_at,
-        summary=dict(record.summary),
-        name=name,
+        **{
+            **document,
+            "name": name,
+            "producer": producer,
+        },
+        artifact_version=links[record.id] if version is not None else None,
         names=names,
-        producer=producer,
         reused_by=reused,
         consumers=consumers,
         lineage=graphs.draw(nodes, walk.edges.values(), column_gap=graphs.LINEAGE_GAP),
         lineage_truncated=walk.truncated,
-        version=links[record.id] if version is not None else None,
         tags=data.metadata.get_tags([record.id]).get(record.id, []),
         run_metadata=data.metadata.get_metadata(MetadataResource.ARTIFACT_VERSION, [record.id]).get(
             record.id, {}

@@ -2,20 +2,28 @@
 
 One set of models means the HTML pages and ``/api/v1`` can never disagree: a page is its JSON
 document drawn. Models are flat and hold display-ready facts (durations in seconds, links as
-paths); formatting (units, local names) happens in the templates. Runs, steps, artifacts,
-sources and comparisons are the read model's views (:mod:`stepstone.read_model`, what the
-CLI's ``--json`` prints), here with the links of the pages that show them.
+paths); formatting (units, local names) happens in the templates. Runs, steps, artifacts
+and their lineage links, sources, explanations and comparisons are the read model's views
+(:mod:`stepstone.read_model`, what the CLI's ``--json`` prints), here with the links of the
+pages that show them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from stepstone.cache.explain import Reason
-from stepstone.read_model import ArtifactVersionView, ArtifactView, RunView, SourceRun, StepView
+from stepstone.read_model import (
+    ArtifactDocument,
+    ArtifactLinkView,
+    ArtifactVersionView,
+    ArtifactView,
+    ExplanationView,
+    RunView,
+    SourceRun,
+    StepView,
+)
 
 
 class RunSummary(RunView):
@@ -151,17 +159,6 @@ class RunProgress(BaseModel):
     signature: str = Field(description="Equals RunDetail.signature until something changes.")
 
 
-class ExplanationView(BaseModel):
-    """The cache decision of a step run, as sentences (``StepRun.explain()``)."""
-
-    text: str
-    status: str
-    against_run: str | None
-    against_is_source: bool = False
-    decided_by: str | None = None
-    reasons: list[Reason]
-
-
 class CodeObject(BaseModel):
     """One entry of the code fingerprint: a function, value, module or library version."""
 
@@ -188,18 +185,9 @@ class StepDetail(BaseModel):
     )
 
 
-class LinkView(BaseModel):
-    """A step run that produced, reused or consumed an artifact."""
+class LinkView(ArtifactLinkView):
+    """A step run that produced, reused or consumed an artifact, with its step and run pages."""
 
-    step_run_id: str
-    step_name: str
-    step_status: str
-    run_id: str
-    run_name: str
-    pipeline_name: str
-    name: str = Field(description="The input or output name the step gave the artifact.")
-    role: str = Field(description="producer, reused (a cached step's output) or consumer.")
-    started_at: datetime
     href: str
     run_href: str
 
@@ -210,27 +198,20 @@ class ArtifactVersionLink(ArtifactVersionView):
     href: str
 
 
-class ArtifactDetail(BaseModel):
+class ArtifactDetail(ArtifactDocument):
     """An artifact, who made it, who used it, and its lineage graph."""
 
-    id: str
-    content_hash: str
-    uri: str
-    data_type: str
-    materializer: str
-    materializer_version: str
-    size: int
-    created_at: datetime
-    summary: dict[str, Any]
     name: str = Field(description="The name it is best known by (an output or input name).")
     names: list[str] = Field(description="Every name a step gave it, as output or input.")
-    producer: LinkView | None
+    producer: LinkView | None  # type: ignore[assignment]
     reused_by: list[LinkView]
     consumers: list[LinkView]
     lineage: GraphView
     lineage_truncated: bool
-    version: ArtifactVersionLink | None = Field(
-        default=None, description="The artifact version it is (null for values passed in)."
+    artifact_version: ArtifactVersionLink | None = Field(
+        default=None,
+        description="The artifact version it is, in full (null for values passed in); "
+        "artifact_name and version give its name and number, as everywhere.",
     )
     tags: list[str] = Field(default_factory=list)
     run_metadata: dict[str, Any] = Field(
