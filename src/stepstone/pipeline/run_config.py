@@ -230,12 +230,13 @@ def _option_changes(config: RunConfig, where: str, data: Mapping[str, Any]) -> d
     prefix = f"{where}." if where else ""
     changes: dict[str, Any] = {}
     for name in _BOOLEANS:
-        value = _boolean(config, prefix + name, data.get(name))
-        if value is not None:
-            changes[name] = value
+        flag = _boolean(config, prefix + name, data.get(name))
+        if flag is not None:
+            changes[name] = flag
     for name in _MAPPINGS:
-        if data.get(name) is not None:
-            changes[name] = _mapping(config, prefix + name, data[name])
+        mapping = _mapping(config, prefix + name, data.get(name))
+        if mapping:  # an empty one merges into nothing
+            changes[name] = mapping
     return changes
 
 
