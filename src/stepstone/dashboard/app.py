@@ -22,10 +22,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stepstone.dashboard import details
 from stepstone.dashboard.lineage import artifact_detail, artifact_list
+from stepstone.dashboard.pipelines import RUN_AXIS, pipeline_detail
 from stepstone.dashboard.rendering import render_page
 from stepstone.dashboard.schemas import (
     ArtifactDetail,
     ArtifactList,
+    PipelineDetail,
     RunDetail,
     RunList,
     RunProgress,
@@ -33,7 +35,7 @@ from stepstone.dashboard.schemas import (
 )
 from stepstone.dashboard.security import install_security
 from stepstone.dashboard.views import DashboardData
-from stepstone.exceptions import ArtifactMissingError, NotFoundError, StepstoneError
+from stepstone.exceptions import ArtifactMissingError, NotFoundError, StepstoneError, UserError
 from stepstone.metadata.records import RunStatus
 from stepstone.read_model import RunComparison
 
@@ -48,6 +50,8 @@ Pipeline = Annotated[str | None, Query(description="Only runs of this pipeline."
 Status = Annotated[RunStatus | None, Query(description="Only runs with this status.")]
 PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=200, description="Runs per page.")]
+Metric = Annotated[str | None, Query(description="The column to chart (default: the first).")]
+Against = Annotated[str, Query(description="'run', or a parameter to chart the metric against.")]
 
 
 def _api(data: DashboardData) -> APIRouter:
@@ -66,6 +70,16 @@ def _api(data: DashboardData) -> APIRouter:
             page=page,
             per_page=per_page,
         )
+
+    @router.get(
+        "/pipelines/{name:path}",
+        response_model=PipelineDetail,
+        summary="A pipeline's runs compared",
+    )
+    def get_pipeline(
+        name: str, metric: Metric = None, against: Against = RUN_AXIS
+    ) -> PipelineDetail:
+        return pipeline_detail(data, name, metric=metric, against=against)
 
     @router.get("/runs/{run}", response_model=RunDetail, summary="A run: steps, DAG, timeline")
     def get_run(run: str) -> RunDetail:
@@ -129,6 +143,13 @@ def _pages(data: DashboardData) -> APIRouter:
         )
         return render_page("runs.html", runs=runs, request=request)
 
+    @router.get("/pipelines/{name:path}")
+    def pipeline_page(
+        request: Request, name: str, metric: Metric = None, against: Against = RUN_AXIS
+    ) -> Response:
+        detail = pipeline_detail(data, name, metric=metric, against=against)
+        return render_page("pipeline.html", detail=detail, request=request)
+
     @router.get("/runs/{run}")
     def run_page(request: Request, run: str) -> Response:
         return render_page("run.html", detail=data.run(run), request=request)
@@ -164,7 +185,7 @@ _NOT_FOUND = (NotFoundError, ArtifactMissingError)
 
 
 def _error_response(request: Request, exc: Exception) -> Response:
-    status = 404 if isinstance(exc, _NOT_FOUND) else 503
+    status = 404 if isinstance(exc, _NOT_FOUND) else 400 if isinstance(exc, UserError) else 503
     message = str(exc).strip() or type(exc).__name__
     if request.url.path.startswith(API_PREFIX + "/"):
         return JSONResponse({"detail": message}, status_code=status)

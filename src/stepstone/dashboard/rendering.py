@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from stepstone.dashboard.charts import metric_chart, parallel_chart
 from stepstone.dashboard.formatting import FILTERS
 from stepstone.dashboard.svg import dag_svg, timeline_svg
 
@@ -36,7 +37,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
-    env.globals.update(dag_svg=dag_svg, timeline_svg=timeline_svg)
+    env.globals.update(
+        dag_svg=dag_svg,
+        timeline_svg=timeline_svg,
+        metric_chart=metric_chart,
+        parallel_chart=parallel_chart,
+    )
     return env
 
 

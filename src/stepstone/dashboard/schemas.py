@@ -20,6 +20,8 @@ from stepstone.read_model import (
     ArtifactVersionView,
     ArtifactView,
     ExplanationView,
+    RunColumn,
+    RunRow,
     RunView,
     SourceRun,
     StepView,
@@ -226,3 +228,53 @@ class ArtifactList(BaseModel):
     artifacts: list[ArtifactRef]
     limit: int
     offset: int
+
+
+class ChartPoint(BaseModel):
+    """One run's mark on a metric chart."""
+
+    run_id: str
+    run_name: str
+    href: str
+    x: float | None = Field(description="The position on a numeric x axis; null for a label.")
+    x_label: str
+    y: float
+
+
+class ParallelAxis(BaseModel):
+    """One numeric column as an axis of the parallel-coordinates view."""
+
+    name: str
+    low: float
+    high: float
+
+
+class ParallelLine(BaseModel):
+    """One run across every axis (null where it has no value)."""
+
+    run_id: str
+    run_name: str
+    href: str
+    values: list[float | None]
+
+
+class PipelineRunRow(RunRow):
+    """A row of a pipeline's runs table, with the run's page."""
+
+    href: str
+
+
+class PipelineDetail(BaseModel):
+    """A pipeline's runs side by side and charted: which configuration gave which result."""
+
+    pipeline: str
+    total: int = Field(description="Runs of the pipeline recorded (the table shows the newest).")
+    columns: list[RunColumn]
+    rows: list[PipelineRunRow]
+    metric: str | None = Field(description="The column charted (null: none is numeric).")
+    against: str = Field(description="'run' (in the order they ran) or a parameter column.")
+    metrics: list[str] = Field(description="Numeric columns that can be charted.")
+    parameters: list[str] = Field(description="Columns a metric can be charted against.")
+    points: list[ChartPoint]
+    axes: list[ParallelAxis]
+    lines: list[ParallelLine]
