@@ -24,7 +24,7 @@ from stepstone.exceptions import (
     RunNotFoundError,
     StepNotFoundError,
 )
-from stepstone.metadata.records import PipelineRunRecord
+from stepstone.metadata.records import PipelineRunRecord, RunStatus
 from stepstone.models import PipelineRun
 from stepstone.orchestrators.driver import run_pipeline
 from stepstone.read_model import Verdict
@@ -51,14 +51,19 @@ def client(stores: Stores) -> Client:
 
 
 def _record(
-    stores: Stores, run_id: str, name: str, pipeline_name: str, minute: int, steps: tuple = ()
+    stores: Stores,
+    run_id: str,
+    name: str,
+    pipeline_name: str,
+    minute: int,
+    steps: tuple[str, ...] = (),
 ) -> PipelineRunRecord:
     started = T0 + timedelta(minutes=minute)
     record = PipelineRunRecord(
         id=run_id,
         name=name,
         pipeline_name=pipeline_name,
-        status="completed",
+        status=RunStatus.COMPLETED,
         started_at=started,
         ended_at=started + timedelta(seconds=5),
         graph={"steps": [{"name": name} for name in steps]},
