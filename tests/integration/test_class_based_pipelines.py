@@ -151,3 +151,13 @@ def test_stepstone_run_of_a_class_based_pipeline_says_to_run_the_file(tmp_path) 
     result = CliRunner().invoke(app, ["run", str(flow)])
     assert result.exit_code == 2
     assert "is class-based: its arguments are steps (first)" in result.stderr
+
+
+def test_positional_inputs_skip_the_config_and_context_arguments() -> None:
+    @pipeline
+    def positional(loader, scaler, reporter):
+        values, count = loader()
+        reporter(scaler(values), count)
+
+    run = positional(loader=load(), scaler=scale(ScaleConfig(factor=0.5)), reporter=report()).run()
+    assert run.steps["reporter"].output.load() == "3.0/4"

@@ -116,6 +116,27 @@ class ClassBasedArguments:
             )
         return given
 
+    def keywords(
+        self,
+        step_name: str,
+        names: tuple[str, ...],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """A traced call's arguments by name; positional ones fill the inputs in order,
+        skipping the config and context arguments (``trainer(X_train, y_train)``)."""
+        if not args:
+            return dict(kwargs)
+        own = (self.config_argument, self.context_argument)
+        free = [name for name in names if name not in own and name not in kwargs]
+        if len(args) > len(free):
+            raise StepDefinitionError(
+                step_name,
+                f"takes {len(free)} input(s) ({', '.join(free) or 'none'}) besides its "
+                f"config and context, but the call passes {len(args)} positionally.",
+            )
+        return {**dict(zip(free, args, strict=False)), **kwargs}
+
     def filled(self, step_name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """A traced call's keyword arguments with the config and the context filled in."""
         result = dict(kwargs)

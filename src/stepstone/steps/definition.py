@@ -260,8 +260,10 @@ class Step(Generic[P, R]):
             # ``tf_trainer(config=...)`` in the class-based API (see steps/class_based.py)
             instance = instance_for_call(self, args, kwargs)
             return self.func(*args, **kwargs) if instance is None else instance
-        if self.class_based.declared:
-            kwargs = self.class_based.filled(self.name, kwargs)
+        spec = self.class_based
+        if spec.config_argument is not None or spec.context_argument is not None:
+            named = spec.keywords(self.name, self.signature.argument_names, args, kwargs)
+            args, kwargs = (), spec.filled(self.name, named)
         invocation_id = kwargs.pop("id", None)
         after = kwargs.pop("after", ())
         if isinstance(after, str | OutputHandle) or not isinstance(after, Sequence):
