@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from stepstone.text import storable_text
+
 Part = tuple[str, str | bytes]
 """One write: the stream (``stdout`` or ``stderr``) and what was written to it."""
 
@@ -165,7 +167,11 @@ def open_live(channel: LiveChannel | None, run_id: str, step: str) -> LiveLines 
     mark = {"kind": _TOPIC_MARK, "run": run_id, "step": step}
 
     def send_event(parts: list[Part]) -> None:
-        worker.log_event(channel.topic, {**mark, "parts": [list(p) for p in parts]})
+        try:
+            worker.log_event(channel.topic, {**mark, "parts": [list(p) for p in parts]})
+        except TypeError:  # text msgpack cannot encode (a lone surrogate): shown escaped
+            shown = [[s, p if isinstance(p, bytes) else storable_text(p)] for s, p in parts]
+            worker.log_event(channel.topic, {**mark, "parts": shown})
 
     return LiveLines(send_event)
 
@@ -200,7 +206,10 @@ def _write(parts: list[Part]) -> None:
                 buffer.flush()
                 continue
             part = part.decode("utf-8", "backslashreplace")
-        stream.write(part)
+        try:
+            stream.write(part)
+        except UnicodeEncodeError:  # a console that cannot show it: escaped, as stored
+            stream.write(storable_text(part))
         if stream not in touched:
             touched.append(stream)
     for stream in touched:

@@ -83,8 +83,10 @@ class ProcessPool(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-            if self._reader.is_alive():
-                self._lines_in.send_bytes(b"")  # after the workers' lines: the reader ends
+            # Once the workers exited, the end of their lines; workers still running (no
+            # wait) keep a reader, or they would block on a full pipe.
+            if wait and self._reader.is_alive():
+                self._lines_in.send_bytes(b"")
                 self._reader.join()
                 self._lines_in.close()
                 self._lines.close()
