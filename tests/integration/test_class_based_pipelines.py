@@ -161,3 +161,22 @@ def test_positional_inputs_skip_the_config_and_context_arguments() -> None:
 
     run = positional(loader=load(), scaler=scale(ScaleConfig(factor=0.5)), reporter=report()).run()
     assert run.steps["reporter"].output.load() == "3.0/4"
+
+
+def test_run_takes_a_yaml_run_configuration(tmp_path) -> None:
+    instance = summing(loader=load(), scaler=scale(), reporter=report())
+    template = tmp_path / "template.yaml"
+    instance.write_run_configuration_template(template)
+    assert (
+        "  scaler:" in template.read_text() and '# config: {"factor": 1.0}' in template.read_text()
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text("run_name: old-style-{time}\nsteps:\n  reporter: {enable_cache: false}\n")
+    instance.run(config_path=config)
+    run = instance.run(config_path=config)
+    assert run.name.startswith("old-style-")
+    assert {n: s.status for n, s in run.steps.items()} == {
+        "loader": "cached",
+        "scaler": "cached",
+        "reporter": "completed",
+    }

@@ -24,6 +24,7 @@ a missing one is a :class:`~stepstone.exceptions.MissingIntegrationError` naming
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -164,14 +165,29 @@ class PipelineInstance:
         with_steps.__doc__ = func.__doc__
         return Pipeline(with_steps, self.definition.options)
 
-    def run(self, *, enable_cache: bool | None = None) -> PipelineRun:
-        """Check the required integrations, run the pipeline, and return the recorded run."""
+    def run(
+        self, *, enable_cache: bool | None = None, config_path: str | os.PathLike[str] | None = None
+    ) -> PipelineRun:
+        """Check the required integrations, run the pipeline, and return the recorded run.
+
+        ``config_path`` applies a YAML run configuration (:mod:`stepstone.pipeline.run_config`);
+        ``enable_cache`` given here wins over the file's.
+        """
         check_integrations(self.name, self.definition.required_integrations)
-        pipeline = self.as_pipeline()
+        changes: dict[str, Any] = {}
+        if config_path is not None:
+            changes["config_path"] = config_path
         if enable_cache is not None:
-            pipeline = pipeline.with_options(enable_cache=enable_cache)
+            changes["enable_cache"] = enable_cache
+        pipeline = self.as_pipeline()
+        if changes:
+            pipeline = pipeline.with_options(**changes)
         run: PipelineRun = pipeline()
         return run
+
+    def write_run_configuration_template(self, path: str | os.PathLike[str]) -> None:
+        """Write the commented YAML template of every option and step (see :meth:`run`)."""
+        self.as_pipeline().write_run_configuration_template(path)
 
     def __repr__(self) -> str:
         inside = ", ".join(f"{name}={step!r}" for name, step in self.steps.items())
