@@ -70,3 +70,38 @@ def test_a_comparison_is_the_api_comparison(api: TestClient, cli: Any, runs: Dem
     }
     # The third run reuses the first run's trainer: changed since B, computed before.
     assert verdicts["trainer"] == "cached"
+
+
+def _link_key(link: dict[str, Any]) -> tuple[str, str, str]:
+    return (link["role"], link["step_run_id"], link["name"])
+
+
+def test_an_artifact_and_its_lineage_are_the_api_artifact(
+    api: TestClient, cli: Any, runs: DemoRuns
+) -> None:
+    # The first run's importer output: produced there, reused by the later runs, consumed.
+    artifact = runs.first.steps["importer"].outputs["X_train"]
+    shown = cli("artifacts", "show", artifact.id)
+    served = api.get(f"/api/v1/artifacts/{artifact.id}").json()
+    for key in ("id", "content_hash", "uri", "data_type", "materializer", "size", "summary"):
+        assert shown[key] == served[key], key
+    assert shown["producer"] == {
+        key: served["producer"][key]
+        for key in ("step_run_id", "invocation_name", "run_id", "run_name")
+    }
+    links = [without_links(link) for link in shown["lineage"]]
+    page_links = [served["producer"], *served["reused_by"], *served["consumers"]]
+    served_links = [
+        {k: v for k, v in link.items() if k not in {"href", "run_href"}} for link in page_links
+    ]
+    assert sorted(links, key=_link_key) == sorted(served_links, key=_link_key)
+    assert {link["role"] for link in links} == {"producer", "reused", "consumer"}
+
+
+def test_an_explanation_is_the_step_pages_explanation(
+    api: TestClient, cli: Any, runs: DemoRuns
+) -> None:
+    for run, step in ((runs.second, "trainer"), (runs.second, "importer")):
+        explained = cli("explain", run.id, step)
+        page = api.get(f"/api/v1/runs/{run.id}/steps/{step}").json()
+        assert explained == page["explanation"]
