@@ -92,3 +92,22 @@ def test_the_pulled_copy_runs_twice_and_reuses_importer_and_normalizer(
     reasons = [r.message for r in second.steps["trainer"].explain().reasons]
     assert any("parameter config" in reason and "10" in reason for reason in reasons)
     assert 0.0 <= second.steps["evaluator"].output.load() <= 1.0
+
+
+def test_the_packaged_variant_imports_beside_its_shared_modules() -> None:
+    import importlib
+
+    module = importlib.import_module(get_example("caching").module_for(legacy=True))
+    instance = module.mnist_pipeline(
+        importer=module.importer_mnist(),
+        normalizer=module.normalizer(),
+        trainer=module.keras_trainer(config=module.TrainerConfig(epochs=2)),
+        evaluator=module.keras_evaluator(),
+    )
+    assert instance.as_pipeline().trace().order == (
+        "importer",
+        "normalizer",
+        "trainer",
+        "evaluator",
+    )
+    assert module.mnist_pipeline.required_integrations == ("keras", "sklearn")
