@@ -140,3 +140,72 @@ def test_a_database_at_revision_0001_is_upgraded_with_its_data(metadata_url: str
         with pytest.raises(MetadataStoreError):  # the foreign keys are back
             store.record_step_runs([executed(make_run(), "load", 0)])
     assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
+
+
+def test_the_sqlite_schema_text_is_what_the_tables_create() -> None:
+    """A new SQLite store is created from this text without SQLAlchemy: it must be exactly what
+    ``create_all`` runs (``PYTHONPATH=src python scripts/sqlite_schema`` writes it again)."""
+    from stepstone.metadata.sql import schema, sqlite_schema
+
+    assert sqlite_schema.REVISION == SCHEMA_REVISION
+    assert sqlite_schema.STATEMENTS == schema.sqlite_statements()
+
+
+def test_a_new_sqlite_store_is_created_without_sqlalchemy_as_migrated(tmp_path: Path) -> None:
+    migrated_url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    migrate_with_alembic(migrated_url)
+    url = f"sqlite:///{tmp_path / 'new' / 'metadata.db'}"
+    code = (
+        "import sys\n"
+        "from stepstone.metadata import open_metadata_store\n"
+        "open_metadata_store(sys.argv[1]).close()\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    assert reflected_schema(url) == reflected_schema(migrated_url)
+    assert execute(url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
+
+
+#: Says it is ready, waits for the start file, then opens the new store and records one run.
+_OPEN_AT_ONCE = """
+import os, sys, time
+import stepstone.metadata.sql.store
+from stepstone.metadata import open_metadata_store
+from stepstone.metadata.records import PipelineRunRecord
+from datetime import UTC, datetime
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.001)
+with open_metadata_store(sys.argv[1]) as store:
+    store.create_run(PipelineRunRecord(
+        os.urandom(16).hex(), f"run-{os.getpid()}", "p", "completed", datetime.now(UTC), None
+    ))
+"""
+
+
+def test_processes_opening_a_new_store_at_once_create_it_once(
+    metadata_url: str, tmp_path: Path
+) -> None:
+    start = tmp_path / "start"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AT_ONCE, metadata_url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    for process in processes:
+        assert process.stdout is not None
+        process.stdout.readline()  # imported: every process opens the moment the file appears
+    start.touch()
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+
+    assert [process.returncode for process in processes] == [0] * 6, errors
+    with open_metadata_store(metadata_url) as store:
+        assert store.count_runs() == 6
+    assert execute(metadata_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]

@@ -13,7 +13,8 @@ dashboard, a CLI), so the check is split in two:
   therefore create it exactly once; the others wait and find it done.
 
 An empty database gets the current schema directly: ``create_all`` from :mod:`.tables`, then the
-revision stamped into ``alembic_version`` (a few milliseconds, where replaying every revision
+revision stamped into ``alembic_version`` (a new SQLite file gets the same statements as text,
+:mod:`.sqlite_schema`, without SQLAlchemy: see :mod:`.sqlite_direct`) (a few milliseconds, where replaying every revision
 through Alembic took most of a second). Alembic runs only to upgrade a database an older
 stepstone created; a contract test holds the created schema equal to the migrated one.
 
@@ -140,6 +141,38 @@ def create_current_schema(connection: Connection) -> None:
     metadata.create_all(connection, checkfirst=False)
     ALEMBIC_VERSION.create(connection, checkfirst=False)
     connection.execute(ALEMBIC_VERSION.insert().values(version_num=SCHEMA_REVISION))
+
+
+def sqlite_statements() -> tuple[str, ...]:
+    """The DDL :func:`create_current_schema` runs on SQLite, rendered without a database.
+
+    :mod:`.sqlite_schema` holds these statements as text, so a new SQLite store is created
+    without importing SQLAlchemy; a test holds the two equal (``scripts/sqlite_schema`` writes
+    that module again after a schema change).
+    """
+    from sqlalchemy import create_mock_engine
+
+    from stepstone.metadata.sql.tables import metadata
+
+    rendered: list[str] = []
+    dialect = create_mock_engine("sqlite://", lambda *_: None).dialect
+    engine = create_mock_engine(
+        "sqlite://", lambda sql, *_, **__: rendered.append(str(sql.compile(dialect=dialect)))
+    )
+    metadata.create_all(engine, checkfirst=False)
+    ALEMBIC_VERSION.create(engine, checkfirst=False)
+    # Each table is followed by its indexes, which SQLAlchemy keeps in a set: sorted, so the
+    # text is the same in every process.
+    statements: list[str] = []
+    indexes: list[str] = []
+    for statement in (sql.strip() for sql in rendered):
+        if statement.startswith("CREATE INDEX"):
+            indexes.append(statement)
+            continue
+        statements += sorted(indexes)
+        indexes = []
+        statements.append(statement)
+    return (*statements, *sorted(indexes))
 
 
 def _mysql_get_lock(connection: Connection) -> None:

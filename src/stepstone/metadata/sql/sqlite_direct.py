@@ -1,4 +1,4 @@
-"""Opening an existing, up-to-date SQLite store without importing SQLAlchemy.
+"""Opening (or creating) an up-to-date SQLite store without importing SQLAlchemy.
 
 Importing SQLAlchemy costs more than a cached pipeline run or a ``stepstone runs list`` does
 (~0.2-0.4 s on a laptop, most of a CLI command's budget). So when the URL is a plain SQLite file
@@ -7,8 +7,10 @@ module directly, configured exactly as the engine configures its connections, an
 the hot-path connection (writes, cache lookups) and for the runs page reads (:mod:`.runs`).
 SQLAlchemy is imported only when another read, a delete or a migration needs it.
 
-Anything unusual — an in-memory database, a URL with query options, a missing file, another
-revision — takes the ordinary path through the engine.
+A new store (no file yet in an existing folder, or a file without tables) is created here too,
+from the DDL text of :mod:`.sqlite_schema`, in a few milliseconds. Anything unusual — an
+in-memory database, a URL with query options, a folder to create, another revision — takes the
+ordinary path through the engine.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from stepstone.metadata.sql import sqlite_schema
+
 SQLITE_BUSY_TIMEOUT_S = 30.0
 _PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 
 
 def sqlite_file_of(url: str) -> str | None:
-    """The file of a plain ``sqlite:///path`` URL that exists, else ``None``."""
+    """The file of a plain ``sqlite:///path`` URL (which may not exist yet), else ``None``."""
     for prefix in _PREFIXES:
         if url.startswith(prefix):
             path = url[len(prefix) :]
@@ -35,7 +39,7 @@ def sqlite_file_of(url: str) -> str | None:
     if not path or path == ":memory:" or path.startswith("file:") or any(c in path for c in "?%#"):
         return None
     # Exactly the file pysqlite would open for this URL (no ``~`` expansion either).
-    return path if os.path.isfile(path) else None
+    return path
 
 
 def configure(connection: Any) -> None:
@@ -94,19 +98,72 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def open_if_current(path: str, revision: str) -> sqlite3.Connection | None:
-    """A connection to ``path`` if its schema is exactly ``revision``, else ``None``."""
+    """A connection to ``path`` if its schema is exactly ``revision``, else ``None``.
+
+    A file that does not exist yet, or exists with no table at all, is a new store: it gets
+    the current schema here (:func:`create_if_empty`) when :mod:`.sqlite_schema` is at
+    ``revision`` (its folder is made, as the engine path makes it). Anything else (an older
+    revision, a newer one, a folder that cannot be made) is left to the engine path, which
+    migrates or explains.
+    """
+    creatable = sqlite_schema.REVISION == revision
+    if not os.path.isfile(path):
+        if not creatable or path.startswith("~"):
+            return None
+        try:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        except OSError:
+            return None  # the engine path reports it
     try:
         connection = connect(path)
     except sqlite3.Error:
         return None  # let the engine path report it with the full context
     try:
-        rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        found = _revisions(connection)
+        if not found and creatable:
+            found = create_if_empty(connection)
+        if found == [(revision,)]:
+            return connection
     except sqlite3.Error:
-        rows = []
-    if rows == [(revision,)]:
-        return connection
+        pass  # e.g. a read-only or damaged file: the engine path says why
     connection.close()
     return None
+
+
+def _revisions(connection: sqlite3.Connection) -> list[tuple[str]]:
+    try:
+        return connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.OperationalError:
+        return []  # no such table: a new database, or not a stepstone one
+
+
+def create_if_empty(connection: sqlite3.Connection) -> list[tuple[str]]:
+    """Create the current schema in a database without tables; the revisions found after.
+
+    Runs under ``BEGIN IMMEDIATE``, SQLite's write lock, which every opener takes before it
+    changes the schema (the engine path too): of several processes opening a new file at once,
+    one creates the tables and the others find them, and its schema revision, made.
+    """
+    cursor = connection.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1")
+            if cursor.fetchone() is None:
+                for statement in sqlite_schema.STATEMENTS:
+                    cursor.execute(statement)
+                cursor.execute(
+                    "INSERT INTO alembic_version (version_num) VALUES (?)",
+                    (sqlite_schema.REVISION,),
+                )
+            found = _revisions(connection)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    finally:
+        cursor.close()
+    return found
 
 
 class SqliteConnector:

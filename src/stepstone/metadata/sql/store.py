@@ -2,8 +2,9 @@
 
 Layout of the work:
 
-* opening — an existing SQLite file at the code's schema revision is opened directly with
-  ``sqlite3`` (:mod:`.sqlite_direct`), without importing SQLAlchemy; anything else goes through
+* opening — an existing SQLite file at the code's schema revision is opened (a new one
+  created) directly with ``sqlite3`` (:mod:`.sqlite_direct`), without importing SQLAlchemy;
+  anything else goes through
   :mod:`.engine`, which makes the engine (SQLite pragmas, error wrapping), and :mod:`.schema`,
   which brings the database to the code's schema revision;
 * writing and the cache lookup — here, as hand-written SQL (:mod:`.statements`, built from the
