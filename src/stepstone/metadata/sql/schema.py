@@ -13,10 +13,11 @@ dashboard, a CLI), so the check is split in two:
   therefore create it exactly once; the others wait and find it done.
 
 An empty database gets the current schema directly: ``create_all`` from :mod:`.tables`, then the
-revision stamped into ``alembic_version`` (a new SQLite file gets the same statements as text,
-:mod:`.sqlite_schema`, without SQLAlchemy: see :mod:`.sqlite_direct`) (a few milliseconds, where replaying every revision
-through Alembic took most of a second). Alembic runs only to upgrade a database an older
-stepstone created; a contract test holds the created schema equal to the migrated one.
+revision stamped into ``alembic_version`` (a few milliseconds, where replaying every revision
+through Alembic took most of a second). A new SQLite file gets the same statements as text
+(:mod:`.sqlite_schema`), without SQLAlchemy: see :mod:`.sqlite_direct`. Alembic runs only to
+upgrade a database an older stepstone created; a contract test holds the created schema equal
+to the migrated one.
 
 A revision the code does not know means the database was migrated by a newer stepstone; writing
 to it could corrupt it, so opening fails and tells the user to upgrade.
