@@ -147,8 +147,9 @@ def test_the_sqlite_schema_text_is_what_the_tables_create() -> None:
     ``create_all`` runs (``PYTHONPATH=src python scripts/sqlite_schema`` writes it again)."""
     from stepstone.metadata.sql import schema, sqlite_schema
 
-    assert sqlite_schema.REVISION == SCHEMA_REVISION
-    assert sqlite_schema.STATEMENTS == schema.sqlite_statements()
+    again = "write it again: PYTHONPATH=src python scripts/sqlite_schema"
+    assert sqlite_schema.REVISION == SCHEMA_REVISION, again
+    assert sqlite_schema.STATEMENTS == schema.sqlite_statements(), again
 
 
 def test_a_new_sqlite_store_is_created_without_sqlalchemy_as_migrated(tmp_path: Path) -> None:

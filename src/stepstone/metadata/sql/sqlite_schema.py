@@ -10,7 +10,7 @@ module is written again.
 
 from __future__ import annotations
 
-REVISION = "0005"
+REVISION = "0006"
 
 STATEMENTS = (
     (
@@ -47,6 +47,30 @@ STATEMENTS = (
         "\tname VARCHAR(255) NOT NULL, \n"
         "\tvalue TEXT NOT NULL, \n"
         "\tCONSTRAINT pk_run_metadata PRIMARY KEY (resource_type, resource_id, name)\n"
+        ")"
+    ),
+    (
+        "CREATE TABLE step_leases (\n"
+        "\tcache_key VARCHAR(64) NOT NULL, \n"
+        "\towner VARCHAR(64) NOT NULL, \n"
+        "\tepoch BIGINT NOT NULL, \n"
+        "\trun_id VARCHAR(32) NOT NULL, \n"
+        "\trun_name VARCHAR(255) NOT NULL, \n"
+        "\tstep_name VARCHAR(255) NOT NULL, \n"
+        "\tpid INTEGER NOT NULL, \n"
+        "\thost VARCHAR(255) NOT NULL, \n"
+        "\tacquired_at DOUBLE NOT NULL, \n"
+        "\texpires_at DOUBLE NOT NULL, \n"
+        "\tCONSTRAINT pk_step_leases PRIMARY KEY (cache_key)\n"
+        ")"
+    ),
+    (
+        "CREATE TABLE step_waits (\n"
+        "\trun_id VARCHAR(32) NOT NULL, \n"
+        "\tstep_name VARCHAR(255) NOT NULL, \n"
+        "\tcache_key VARCHAR(64) NOT NULL, \n"
+        "\tsince DATETIME NOT NULL, \n"
+        "\tCONSTRAINT pk_step_waits PRIMARY KEY (run_id, step_name)\n"
         ")"
     ),
     (
