@@ -98,6 +98,12 @@ class Client:
                 else:
                     os.environ["STEPSTONE_HOME"] = previous
         self.stores: Stores = get_stores(settings)
+        artifacts = self.stores.artifacts
+        if self.stores.settings.cache_remote is not None and artifacts.source is None:
+            # Results a read-through imported without their bytes load from the remote.
+            from stepstone.remote.pull import remote_source
+
+            artifacts.source = remote_source(self.stores)
 
     @property
     def settings(self) -> Settings:

@@ -548,6 +548,10 @@ class RemoteEntryWarning(StepstoneWarning):
     """A cache entry on a remote was ignored: unsigned, tampered, untrusted pickle, damaged."""
 
 
+class RemoteUnreachableWarning(StepstoneWarning):
+    """The read-through's cache remote cannot be reached: the run goes on with the local cache."""
+
+
 class StepRetryWarning(StepstoneWarning):
     """A step is executed again after a transient failure (``@step(retries=)``)."""
 

@@ -224,6 +224,11 @@ class SourceRun(BaseModel):
     run_id: str | None
     run_name: str | None
     duration: float | None = Field(description="What the execution took (what reusing saved).")
+    remote: str | None = Field(
+        default=None,
+        description="The cache remote the result was imported from (push/pull or the "
+        "read-through), null for a result executed against this store.",
+    )
 
     @classmethod
     def unknown(cls, step_run_id: str) -> SourceRun:
@@ -373,6 +378,12 @@ class RunDocument(RunView):
         return cls(**run_fields(record), run_metadata=logged.run, steps=views)
 
 
+def remote_of(record: StepRunRecord) -> str | None:
+    """The remote a step run was imported from (its components name it), else ``None``."""
+    remote = record.manifest.components.get("remote")
+    return str(remote["name"]) if isinstance(remote, dict) and remote.get("name") else None
+
+
 def resolve_sources(
     metadata: MetadataStore,
     records: Iterable[StepRunRecord],
@@ -408,6 +419,7 @@ def resolve_sources(
                 run_id=record.run_id if name is not None else None,
                 run_name=name,
                 duration=record.duration,
+                remote=remote_of(record),
             )
     found = {r.cached_from for r in records if r.cached_from and r.cached_from in known}
     return {step_run_id: known[step_run_id] for step_run_id in found}

@@ -157,6 +157,7 @@ def test_show_json_parses_with_steps(runner: CliRunner, recorded_runs: RecordedR
         "run_id": recorded_runs.first.id,
         "run_name": recorded_runs.first.name,
         "duration": source.duration,
+        "remote": None,  # executed against this store, not imported from a remote
     }
     total = steps["scale_total"]
     assert total["status"] == "completed"

@@ -18,10 +18,14 @@ from s3_servers import S3Server
 from stepstone import pipeline, step
 from stepstone.cli.app import app
 from stepstone.config import set_config_value
-from stepstone.exceptions import PickleFallbackWarning, RemoteEntryWarning
+from stepstone.exceptions import (
+    PickleFallbackWarning,
+    RemoteEntryWarning,
+    RemoteUnreachableWarning,
+)
 from stepstone.models import PipelineRun
 from stepstone.remote.config import add_remote
-from stepstone.stores import close_all_stores
+from stepstone.stores import close_all_stores, get_stores
 
 CALLS: list[str] = []
 
@@ -54,6 +58,17 @@ def fit(xs: list) -> Model:
 @pipeline
 def numbers(n: int = 10):
     total(load(n))
+
+
+@step
+def double(xs: list) -> list:
+    CALLS.append("double")
+    return [2 * x for x in xs]
+
+
+@pipeline
+def doubling(n: int = 10):
+    double(load(n))
 
 
 @pipeline
@@ -141,6 +156,74 @@ def test_read_through_fetches_a_miss_from_the_remote(team: Teammates) -> None:
     # A key the remote lacks executes locally, as before.
     run = numbers(n=6)
     assert CALLS == ["load", "total"]
+
+
+def _local_hashes() -> set[str]:
+    return set(get_stores().artifacts.iter_hashes())
+
+
+def test_read_through_downloads_only_what_an_executing_step_reads(team: Teammates) -> None:
+    team.be("alice")
+    numbers(n=5)
+    team.cli("cache", "push", "--all")
+
+    home = team.be("bob")
+    set_config_value(home, "cache_remote", "team")
+    run = numbers(n=5)
+    assert CALLS == []
+    loaded, summed = (run.steps[name].output.content_hash for name in ("load", "total"))
+    assert _local_hashes().isdisjoint({loaded, summed})  # hits feeding hits: no bytes
+
+    # A step that executes reads its input: that one, and only it, is downloaded.
+    doubled = doubling(n=5)
+    assert CALLS == ["double"]
+    assert _statuses(doubled) == {"load": "cached", "double": "completed"}
+    assert loaded in _local_hashes()
+    assert summed not in _local_hashes()
+    # A result the user asks for comes when it is loaded.
+    assert run.steps["total"].output.load() == 10
+    assert summed in _local_hashes()
+
+
+def test_explain_and_runs_show_name_the_remote_of_a_hit(team: Teammates) -> None:
+    team.be("alice")
+    numbers(n=5)
+    team.cli("cache", "push", "--all")
+
+    home = team.be("bob")
+    set_config_value(home, "cache_remote", "team")
+    run = numbers(n=5)
+    assert "from remote team" in str(run.steps["total"].explain())
+    shown = team.cli("runs", "show", run.name)
+    assert "(from remote team)" in shown
+    document = json.loads(team.cli("runs", "show", run.name, "--json"))
+    assert {step["cached_from"]["remote"] for step in document["steps"]} == {"team"}
+
+
+def test_an_unreachable_remote_warns_once_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "carol"
+    home.mkdir()
+    # Nothing listens on port 9 of this machine: every request is refused at once.
+    (home / "config.toml").write_text(
+        'cache_remote = "gone"\n\n[remotes.gone]\nurl = "s3://nowhere/cache"\n'
+        'endpoint_url = "http://127.0.0.1:9"\n'
+    )
+    monkeypatch.setenv("STEPSTONE_HOME", str(home))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    close_all_stores()
+    CALLS.clear()
+
+    with pytest.warns(RemoteUnreachableWarning, match="'gone'.*local cache only") as caught:
+        run = numbers(n=3)
+
+    assert [w.category for w in caught].count(RemoteUnreachableWarning) == 1
+    assert _statuses(run) == {"load": "completed", "total": "completed"}
+    assert CALLS == ["load", "total"]
+    assert run.steps["total"].output.load() == 3
 
 
 def test_push_of_one_run(team: Teammates) -> None:

@@ -36,7 +36,7 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -115,6 +115,10 @@ class ArtifactStore:
         allow_pickle: ``False`` refuses to load artifacts stored with pickle (the
             ``allow_pickle`` setting, ``STEPSTONE_ALLOW_PICKLE``); saving is unaffected.
 
+    ``source``, when set, gives another store that artifacts missing here are copied from
+    (verified, see :func:`stepstone.artifacts.transfer.copy_artifact`) before they are read:
+    the cache remote of a read-through, whose hits are imported without their bytes.
+
     Example:
         >>> import tempfile
         >>> store = ArtifactStore(tempfile.mkdtemp())
@@ -135,6 +139,7 @@ class ArtifactStore:
         allow_pickle: bool = True,
     ) -> None:
         self.allow_pickle = allow_pickle
+        self.source: Callable[[], ArtifactStore | None] | None = None
         root = os.fspath(root)
         local = local_root(root) if backend != "fsspec" else None
         self._backend: Backend
@@ -323,6 +328,7 @@ class ArtifactStore:
         content_hash = self._hash_of(uri)
         if cls.uses_pickle and not self.allow_pickle:
             raise pickle_refused(self.root, uri, data_type, cls)
+        self._fetch_missing(content_hash)
         reader: ArtifactReader = self._backend.reader(content_hash, uri)
         try:
             if verify:
@@ -369,6 +375,7 @@ class ArtifactStore:
             ArtifactIntegrityError: a file's bytes do not match the content hash.
         """
         content_hash = self._hash_of(uri)
+        self._fetch_missing(content_hash)
         if not self._backend.exists(content_hash):
             raise self._not_found(uri, content_hash)
         inner = self._backend.reader(content_hash, uri)
@@ -451,6 +458,7 @@ class ArtifactStore:
             ArtifactMissingError: no artifact is stored at ``uri``.
         """
         content_hash = self._hash_of(uri)
+        self._fetch_missing(content_hash)
         if not self._backend.exists(content_hash):
             raise self._not_found(uri, content_hash)
         return self._backend.reader(content_hash, uri)
@@ -588,6 +596,24 @@ class ArtifactStore:
         return len(leftovers)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _fetch_missing(self, content_hash: str) -> None:
+        """Copy the artifact from :attr:`source` if only that store has it.
+
+        A source that lacks it, holds damaged bytes or cannot be reached leaves it missing:
+        the caller's usual "not found" follows.
+        """
+        if self.source is None or self._backend.exists(content_hash):
+            return
+        source = self.source()
+        if source is None:
+            return
+        from stepstone.artifacts.transfer import copy_artifact
+
+        try:
+            copy_artifact(source, self, content_hash)
+        except Exception:  # absent, damaged or unreachable there (botocore's are no OSErrors)
+            return
 
     def _hash_of(self, uri: str) -> str:
         tail = uri.rstrip("/\\")[-64:]

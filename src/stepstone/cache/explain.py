@@ -377,6 +377,9 @@ def explain(current: StepRunFacts, previous: StepRunFacts | None) -> Explanation
     if current.status == "cached":
         if reused or previous is None:
             message = "same cache key (code, parameters and inputs match): its outputs were reused"
+            remote = previous.manifest.components.get("remote") if previous else None
+            if isinstance(remote, dict) and remote.get("name"):
+                message += f", from remote {remote['name']}"
         else:
             message = (
                 f"its outputs were reused from step run {str(current.cached_from)[:12]}, whose "

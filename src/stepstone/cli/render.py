@@ -143,6 +143,8 @@ def _source_cell(step: StepRun, sources: Mapping[str, SourceRun]) -> str:
     source = sources.get(step.cached_from)
     if source is None or source.run_name is None:
         return f"step run {step.cached_from[:12]}"
+    if source.remote is not None:
+        return escape(f"{source.run_name} (from remote {source.remote})")
     return escape(source.run_name)
 
 

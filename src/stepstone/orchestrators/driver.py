@@ -139,6 +139,10 @@ class RunDriver:
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
         self.read_through = _read_through(stores)
+        # Where a hit's outputs must be: here, or on the read-through's remote to fetch.
+        self.stored = (
+            stores.artifacts.exists if self.read_through is None else self.read_through.exists
+        )
         # Single-flight across runs: only results that will be cached are worth waiting for.
         self.leases = (
             StepLeases(stores.metadata, self.run, settings.lease_timeout)
@@ -219,8 +223,7 @@ class RunDriver:
 
     def _reuse(self, keyed: KeyedStep, hit: CacheHit) -> bool:
         """Reuse ``hit`` if it is usable (True); else drop the entry and say why not."""
-        artifacts = self.stores.artifacts
-        keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), artifacts.exists)
+        keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), self.stored)
         if keyed.decision is Decision.HIT:
             self.use_hit(keyed, hit)
             return True
@@ -231,7 +234,7 @@ class RunDriver:
         return False
 
     def _warn_unusable(self, planned: PlannedStep, hit: CacheHit) -> None:
-        missing = missing_outputs(planned, hit, self.stores.artifacts.exists)
+        missing = missing_outputs(planned, hit, self.stored)
         reason = (
             f"outputs {', '.join(missing)} of run {hit.run_name} are missing from the "
             "artifact store"
@@ -313,6 +316,8 @@ class RunDriver:
             self.state.in_flight[future] = keyed
             self.state.finished.append(future)
             return
+        if self.read_through is not None:  # its hits came without their bytes
+            self.read_through.fetch(keyed.inputs.values())
         self._dispatch(keyed)
 
     def _dispatch(self, keyed: KeyedStep) -> None:

@@ -44,7 +44,7 @@ from stepstone.warn import warn_user
 if TYPE_CHECKING:
     from stepstone.stores import Stores
 
-__all__ = ["Admitted", "admit_and_fetch", "record_imports"]
+__all__ = ["Admitted", "admit", "admit_and_fetch", "record_imports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,25 @@ class Admitted:
     signed_by: str | None
 
 
+def admit(remote: RemoteCache, policy: TrustPolicy, key: str) -> Admitted | None:
+    """Read and check the entry for ``key``, downloading nothing; None if absent or refused.
+
+    A refused entry (unreadable, tampered, untrusted) is a
+    :class:`~stepstone.exceptions.RemoteEntryWarning` saying why.
+
+    Raises:
+        RemoteError: the remote cannot be read.
+    """
+    try:
+        document = remote.read_entry(key)
+        if document is None:
+            return None
+        return Admitted(document, policy.admit(document))
+    except RemoteEntryError as exc:
+        warn_user(str(exc), RemoteEntryWarning)
+        return None
+
+
 def admit_and_fetch(
     stores: Stores, remote: RemoteCache, policy: TrustPolicy, key: str
 ) -> Admitted | None:
@@ -63,14 +82,10 @@ def admit_and_fetch(
     A refused entry (unreadable, tampered, untrusted, damaged bytes) is a
     :class:`~stepstone.exceptions.RemoteEntryWarning` saying why; nothing is recorded.
     """
-    try:
-        document = remote.read_entry(key)
-        if document is None:
-            return None
-        signed_by = policy.admit(document)
-    except RemoteEntryError as exc:
-        warn_user(str(exc), RemoteEntryWarning)
+    admitted = admit(remote, policy, key)
+    if admitted is None:
         return None
+    document = admitted.document
     try:
         for output in document.outputs:
             copy_artifact(remote.artifacts, stores.artifacts, output.content_hash)
@@ -81,7 +96,7 @@ def admit_and_fetch(
             RemoteEntryWarning,
         )
         return None
-    return Admitted(document, signed_by)
+    return admitted
 
 
 def record_imports(
