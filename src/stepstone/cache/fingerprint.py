@@ -365,7 +365,7 @@ def _code_facts(func: types.FunctionType, *, is_root: bool) -> _CodeFacts:
     else:
         note = "source unavailable; hashed compiled bytecode"
     if parsed is None:
-        references = References(chains={(n,) for n in func.__code__.co_names})
+        references = References(chains={(n,) for n in func.__code__.co_names}, exact=False)
         facts = (_code_digest(func.__code__), references, note)
     else:
         source, node = parsed
@@ -595,7 +595,7 @@ class _Walker:
                 obj, where = namespace[head], f"{module_name}.{head}"
             elif head in builtins:
                 continue  # builtins are covered by the Python version
-            elif is_session_code(module_name):
+            elif is_session_code(module_name) and references.exact:
                 # A cell's code names something the kernel does not hold: its cell was never
                 # run, or it was deleted. Running would fail late with a bare NameError.
                 raise UndefinedNameError(self._relabel(owner), head)

@@ -55,12 +55,16 @@ class References:
         imports: local import alias -> what it imports.
         dynamic: notes of references that cannot be resolved statically.
         modules: modules imported by a literal name at run time.
+        exact: whether every chain head is a name the code really loads from outside. Chains
+            read from compiled bytecode (no source) are every name the code mentions,
+            attribute names included, so a head missing from the namespace proves nothing.
     """
 
     chains: set[tuple[str, ...]] = field(default_factory=set)
     imports: dict[str, LocalImport] = field(default_factory=dict)
     dynamic: list[str] = field(default_factory=list)
     modules: list[LiteralImport] = field(default_factory=list)
+    exact: bool = True
 
 
 def _chain(node: ast.expr) -> tuple[str, ...] | None:
