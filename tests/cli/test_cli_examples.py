@@ -39,7 +39,7 @@ def test_unknown_example_suggests_a_close_name() -> None:
 def test_pull_copies_the_files_a_user_edits(tmp_path: Path) -> None:
     dest = tmp_path / "mine"
     copied = pull_example("caching", dest)
-    expected = ["README.md", "data.py", "frameworks.py", "idx.py", "run.py"]
+    expected = ["README.md", "caching.ipynb", "data.py", "frameworks.py", "idx.py", "run.py"]
     assert sorted(path.name for path in copied) == expected
     packaged = get_example("caching").path
     assert (dest / "run.py").read_text() == (packaged / "run.py").read_text()

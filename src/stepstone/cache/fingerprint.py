@@ -558,6 +558,12 @@ class _Walker:
             self.objects[key] = "value:" + digest(description)
             return
         self.objects[key] = "unhashable:" + type_name(type(value))
+        defined_in = getattr(value, "__module__", None) or type(value).__module__
+        if is_session_code(module_name) and locate_module(str(defined_in)) == "library":
+            # A library's object (``np.exp``, a ufunc) from a cell: its library's version
+            # covers it, and a kernel's namespace taken whole would change with every cell.
+            self._library_module(str(defined_in))
+            return
         file = getattr(sys.modules.get(module_name), "__file__", None)
         self.unhashable[key] = unhashable_sentence(name, file)
         self.fallbacks[key] = f"could not be hashed: {describer.unstable[0]}"

@@ -1,7 +1,8 @@
 """Packaged examples: list them, copy one into a folder to edit, or run it in place.
 
 Each example is a folder in this package with a ``run.py`` (whose ``main()`` runs it) and a
-``README.md`` for a new user. The registry below is the single list the CLI shows
+``README.md`` for a new user; an example may ship a notebook too (``caching.ipynb``), pulled
+with the rest. The registry below is the single list the CLI shows
 (``stepstone example list``); an example missing from it is not offered, so a half-written
 one cannot leak into a release.
 
@@ -38,7 +39,7 @@ __all__ = [
 _HERE = Path(__file__).resolve().parent
 
 # Only what a user edits is pulled: the package marker and bytecode stay behind.
-_PULLED_SUFFIXES = (".py", ".md")
+_PULLED_SUFFIXES = (".py", ".md", ".ipynb")
 _NOT_PULLED = frozenset({"__init__.py"})
 
 
@@ -143,7 +144,7 @@ def pull_example(
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     sorted(p.name for p in pull_example("caching", folder))
-        ['README.md', 'data.py', 'frameworks.py', 'idx.py', 'run.py']
+        ['README.md', 'caching.ipynb', 'data.py', 'frameworks.py', 'idx.py', 'run.py']
     """
     example = get_example(name)
     dest = Path(dest)

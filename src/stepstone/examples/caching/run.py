@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from stepstone import pipeline, step  # noqa: E402
+from stepstone import log_metadata, pipeline, step  # noqa: E402
 from stepstone.config import load_settings  # noqa: E402
 
 if __package__:
@@ -127,20 +127,26 @@ def torch_trainer(
 
 @step(name="evaluator")
 def sklearn_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
-    """The share of test digits the model labels correctly."""
-    return accuracy_sklearn(model, X_test, y_test)
+    """The share of test digits the model labels correctly (logged, for ``runs list``)."""
+    accuracy = accuracy_sklearn(model, X_test, y_test)
+    log_metadata({"accuracy": accuracy})
+    return accuracy
 
 
 @step(name="evaluator")
 def keras_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
-    """The share of test digits the model labels correctly."""
-    return accuracy_keras(model, X_test, y_test)
+    """The share of test digits the model labels correctly (logged, for ``runs list``)."""
+    accuracy = accuracy_keras(model, X_test, y_test)
+    log_metadata({"accuracy": accuracy})
+    return accuracy
 
 
 @step(name="evaluator")
 def torch_evaluator(model: Any, X_test: np.ndarray, y_test: np.ndarray) -> float:
-    """The share of test digits the model labels correctly."""
-    return accuracy_torch(model, X_test, y_test)
+    """The share of test digits the model labels correctly (logged, for ``runs list``)."""
+    accuracy = accuracy_torch(model, X_test, y_test)
+    log_metadata({"accuracy": accuracy})
+    return accuracy
 
 
 TRAINERS = {
