@@ -127,6 +127,7 @@ class MetadataResource(StrEnum):
     PIPELINE_RUN = "pipeline_run"
     STEP_RUN = "step_run"
     ARTIFACT_VERSION = "artifact_version"
+    MODEL_VERSION = "model_version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +267,58 @@ class StepWait:
     cache_key: str
     since: datetime
     holder: LeaseRecord | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A model of the model control plane: a name and what it is (``details``: description,
+    license, tags and ZenML's other model card fields)."""
+
+    id: str
+    name: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """One version of a model: its name (``"3"`` unless one was given), its number, its stage
+    (``None`` until promoted) and the run that created it."""
+
+    id: str
+    model_id: str
+    model_name: str
+    name: str
+    number: int
+    stage: str | None
+    created_at: datetime
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRequest:
+    """The version a run works on, to find or create (see :class:`stepstone.steps.model.Model`).
+
+    ``version`` is ``None`` (a new version), a version name (found, else created), a stage or a
+    number (found, else :class:`~stepstone.exceptions.ModelVersionNotFoundError`).
+    """
+
+    model_name: str
+    version: str | None
+    details: dict[str, Any]
+    run_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModelArtifactLink:
+    """An artifact linked to a model version, under its artifact name; ``kind`` is ``model`` for
+    model artifacts (``ArtifactType.MODEL``) and ``data`` for the others."""
+
+    model_version_id: str
+    artifact_id: str
+    name: str
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)

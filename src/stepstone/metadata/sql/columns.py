@@ -269,6 +269,43 @@ STEP_WAITS = TableSpec(
     ),
 )
 
+MODELS = TableSpec(
+    "models",
+    (
+        ColumnSpec("id", Kind.STRING, ID_LENGTH, primary_key=True),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH, unique=True),
+        # description, license, tags and the other model card fields.
+        ColumnSpec("details", Kind.JSON),
+        ColumnSpec("created_at", Kind.TIMESTAMP),
+    ),
+)
+
+MODEL_VERSIONS = TableSpec(
+    "model_versions",
+    (
+        ColumnSpec("id", Kind.STRING, ID_LENGTH, primary_key=True),
+        # (model_id, name) and (model_id, number) are unique (see tables.py).
+        ColumnSpec("model_id", Kind.STRING, ID_LENGTH, references="models.id"),
+        ColumnSpec("name", Kind.STRING, VERSION_LENGTH),
+        ColumnSpec("number", Kind.INTEGER),
+        ColumnSpec("stage", Kind.STRING, STATUS_LENGTH, nullable=True),
+        # The run that created it; not a foreign key (a version outlives its run).
+        ColumnSpec("run_id", Kind.STRING, RUN_ID_LENGTH, nullable=True),
+        ColumnSpec("created_at", Kind.TIMESTAMP),
+    ),
+)
+
+MODEL_VERSION_ARTIFACTS = TableSpec(
+    "model_version_artifacts",
+    (
+        ColumnSpec("model_version_id", Kind.STRING, ID_LENGTH, references="model_versions.id"),
+        ColumnSpec("artifact_id", Kind.STRING, ID_LENGTH, references="artifacts.id", index=True),
+        ColumnSpec("name", Kind.STRING, NAME_LENGTH),
+        # "model" or "data".
+        ColumnSpec("kind", Kind.STRING, DIRECTION_LENGTH),
+    ),
+)
+
 #: Every table, parents before children (the order ``create_all`` and the migrations use).
 TABLES = (
     PIPELINES,
@@ -283,4 +320,7 @@ TABLES = (
     ARTIFACT_VERSIONS,
     STEP_LEASES,
     STEP_WAITS,
+    MODELS,
+    MODEL_VERSIONS,
+    MODEL_VERSION_ARTIFACTS,
 )

@@ -10,7 +10,7 @@ module is written again.
 
 from __future__ import annotations
 
-REVISION = "0006"
+REVISION = "0007"
 
 STATEMENTS = (
     (
@@ -74,6 +74,16 @@ STATEMENTS = (
         ")"
     ),
     (
+        "CREATE TABLE models (\n"
+        "\tid VARCHAR(64) NOT NULL, \n"
+        "\tname VARCHAR(255) NOT NULL, \n"
+        "\tdetails TEXT NOT NULL, \n"
+        "\tcreated_at DATETIME NOT NULL, \n"
+        "\tCONSTRAINT pk_models PRIMARY KEY (id), \n"
+        "\tCONSTRAINT uq_models_name UNIQUE (name)\n"
+        ")"
+    ),
+    (
         "CREATE TABLE pipeline_runs (\n"
         "\tid VARCHAR(32) NOT NULL, \n"
         "\tname VARCHAR(255) NOT NULL, \n"
@@ -118,6 +128,21 @@ STATEMENTS = (
         ")"
     ),
     (
+        "CREATE TABLE model_versions (\n"
+        "\tid VARCHAR(64) NOT NULL, \n"
+        "\tmodel_id VARCHAR(64) NOT NULL, \n"
+        "\tname VARCHAR(64) NOT NULL, \n"
+        "\tnumber INTEGER NOT NULL, \n"
+        "\tstage VARCHAR(16), \n"
+        "\trun_id VARCHAR(32), \n"
+        "\tcreated_at DATETIME NOT NULL, \n"
+        "\tCONSTRAINT pk_model_versions PRIMARY KEY (id), \n"
+        "\tCONSTRAINT uq_model_versions_model_id_name UNIQUE (model_id, name), \n"
+        "\tCONSTRAINT uq_model_versions_model_id_number UNIQUE (model_id, number), \n"
+        "\tCONSTRAINT fk_model_versions_model_id_models FOREIGN KEY(model_id) REFERENCES models (id)\n"
+        ")"
+    ),
+    (
         "CREATE TABLE step_runs (\n"
         "\tid VARCHAR(64) NOT NULL, \n"
         "\trun_id VARCHAR(32) NOT NULL, \n"
@@ -140,6 +165,20 @@ STATEMENTS = (
     ("CREATE INDEX ix_step_runs_cache_key ON step_runs (cache_key)"),
     ("CREATE INDEX ix_step_runs_name ON step_runs (name)"),
     ("CREATE INDEX ix_step_runs_run_id_position_status ON step_runs (run_id, position, status)"),
+    (
+        "CREATE TABLE model_version_artifacts (\n"
+        "\tmodel_version_id VARCHAR(64) NOT NULL, \n"
+        "\tartifact_id VARCHAR(64) NOT NULL, \n"
+        "\tname VARCHAR(255) NOT NULL, \n"
+        "\tkind VARCHAR(8) NOT NULL, \n"
+        "\tCONSTRAINT pk_model_version_artifacts PRIMARY KEY (model_version_id, artifact_id), \n"
+        "\tCONSTRAINT fk_model_version_artifacts_model_version_id_model_versions FOREIGN KEY(model_version_id) REFERENCES model_versions (id), \n"
+        "\tCONSTRAINT fk_model_version_artifacts_artifact_id_artifacts FOREIGN KEY(artifact_id) REFERENCES artifacts (id)\n"
+        ")"
+    ),
+    (
+        "CREATE INDEX ix_model_version_artifacts_artifact_id ON model_version_artifacts (artifact_id)"
+    ),
     (
         "CREATE TABLE step_run_artifacts (\n"
         "\tstep_run_id VARCHAR(64) NOT NULL, \n"

@@ -47,6 +47,9 @@ from stepstone.metadata.sql.columns import (
     ARTIFACT_VERSIONS,
     ARTIFACTS,
     CACHE_ENTRIES,
+    MODEL_VERSION_ARTIFACTS,
+    MODEL_VERSIONS,
+    MODELS,
     PIPELINE_RUNS,
     PIPELINES,
     RUN_METADATA,
@@ -67,6 +70,9 @@ __all__ = [
     "artifacts",
     "cache_entries",
     "metadata",
+    "model_version_artifacts",
+    "model_versions",
+    "models",
     "pipeline_runs",
     "pipelines",
     "run_metadata",
@@ -203,3 +209,13 @@ artifact_versions = _table(
 )
 step_leases = _table(STEP_LEASES)
 step_waits = _table(STEP_WAITS, PrimaryKeyConstraint("run_id", "step_name"))
+models = _table(MODELS)
+model_versions = _table(
+    MODEL_VERSIONS,
+    # Versions are named and numbered once per model; the first key also serves reads by model.
+    UniqueConstraint("model_id", "name"),
+    UniqueConstraint("model_id", "number"),
+)
+model_version_artifacts = _table(
+    MODEL_VERSION_ARTIFACTS, PrimaryKeyConstraint("model_version_id", "artifact_id")
+)
