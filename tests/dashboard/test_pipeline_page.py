@@ -62,6 +62,8 @@ def test_the_page_escapes_a_hostile_pipeline_name(api: TestClient) -> None:
     assert page.status_code == 200
     assert XSS not in page.text and "&lt;script&gt;" in page.text
     assert api.get("/").text.count('href="/pipelines/') >= 2  # the runs list links each one
+    filtered = api.get("/?pipeline=demo_pipeline").text
+    assert 'class="pipeline-link" href="/pipelines/demo_pipeline"' in filtered
 
 
 def test_nice_ticks_are_round_and_cover_the_range() -> None:

@@ -21,6 +21,8 @@ from stepstone.cli.app import app
 
 pytest.importorskip("sklearn")
 
+pytestmark = pytest.mark.slow  # starts kernel processes
+
 
 def run_notebook(path: Path, home: Path) -> nbformat.NotebookNode:
     notebook = nbformat.read(path, as_version=4)

@@ -17,6 +17,8 @@ from shared_fixtures import SRC
 
 from .kernels import Kernel, start_kernel
 
+pytestmark = pytest.mark.slow  # starts kernel processes
+
 SETUP = "import json\nfrom stepstone import pipeline, step\n"
 HELPER = "def scale(x):\n    return x * 2\n"
 STEPS = """
@@ -246,3 +248,31 @@ def holding():
         assert "Step 'use'" in error["evalue"]
         assert "parameter 'holder'" in error["evalue"]
         assert "Holder" in error["evalue"]
+
+
+LIBRARY_STEP = """
+import json
+import numpy as np
+from stepstone import pipeline, step
+
+
+@step
+def grow() -> float:
+    return float(np.exp(1.0))
+
+
+@pipeline
+def growing():
+    grow()
+"""
+GROW = "print(json.dumps(growing().steps['grow'].status))"
+
+
+def test_new_variables_in_the_kernel_leave_library_calls_cached(tmp_path: Path, home: Path) -> None:
+    # np.exp is a ufunc, which has no stable description: its library's version covers it,
+    # so defining more variables (a run, data) in later cells changes no key.
+    with start_kernel(home, tmp_path) as kernel:
+        kernel.run(LIBRARY_STEP)
+        assert kernel.run(GROW).value() == "completed"
+        kernel.run("data = list(range(10))\nlast = growing()")
+        assert kernel.run(GROW).value() == "cached"

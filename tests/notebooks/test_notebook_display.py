@@ -15,6 +15,8 @@ import pytest
 
 from .kernels import start_kernel
 
+pytestmark = pytest.mark.slow  # starts kernel processes
+
 EVIL = "<img src=x onerror=alert(1)>"
 PIPELINE = """
 import json
