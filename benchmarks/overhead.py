@@ -99,7 +99,8 @@ def whole_process(workdir: Path) -> None:
     env = {
         **os.environ,
         "STEPSTONE_HOME": str(workdir / "home-process"),
-        "PYTHONPATH": str(workdir),
+        # The chain module, then whatever the caller put first: the tree being measured.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(workdir), os.environ.get("PYTHONPATH")])),
     }
     run_chain = (
         "from chain_steps import chain; from stepstone.orchestrators.driver import "
