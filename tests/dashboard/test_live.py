@@ -67,3 +67,22 @@ def test_graph_less_run_is_rebuilt_from_artifacts(client: Client) -> None:
     graph = api.get(f"/api/v1/runs/{run.id}").json()["graph"]
     edges = {(e["source"], e["target"]): e["label"] for e in graph["edges"]}
     assert edges == {("load", "fit"): "rows", ("fit", "report"): "model"}
+
+
+def test_a_step_waiting_for_another_run_shows_and_redraws_the_page(client: Client) -> None:
+    store = client.stores.metadata
+    api = TestClient(create_app(client))
+    run = start_run(store, "live_pipeline", LIVE_GRAPH)
+    record_step(store, run, "load", 0, output="rows")
+    if not graph_stored(store, run):
+        pytest.skip("this store records no graph: unfinished steps are not drawn")
+    before = api.get(f"/api/v1/runs/{run.id}/progress").json()
+
+    store.set_waiting(run.id, "fit", "f" * 64)  # another run executes fit's key
+    body = api.get(f"/api/v1/runs/{run.id}").json()
+    after = api.get(f"/api/v1/runs/{run.id}/progress").json()
+
+    assert statuses(body) == {"load": "completed", "fit": "waiting", "report": "pending"}
+    assert after["signature"] != before["signature"]  # the live page redraws
+    assert body["signature"] == after["signature"]
+    assert "status-waiting" in api.get(f"/runs/{run.id}").text

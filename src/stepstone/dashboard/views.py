@@ -108,13 +108,15 @@ def _seconds(start: datetime, end: datetime | None) -> float | None:
     return None if end is None else max((end - start).total_seconds(), 0.0)
 
 
-def _signature(run: PipelineRunRecord) -> str:
-    """Changes whenever a step run is recorded or the run ends (what a live page redraws on).
+def _signature(run: PipelineRunRecord, waiting: Sequence[str] = ()) -> str:
+    """Changes whenever a step run is recorded, a step starts or stops waiting for another
+    run, or the run ends (what a live page redraws on).
 
-    Step runs are written once, when they finish, so the counts and the end say it all, and a
-    poll costs one small query instead of reading every step run.
+    Step runs are written once, when they finish, so the counts and the end say it all, with
+    the names of the ``waiting`` steps, and a poll costs a small query or two instead of
+    reading every step run.
     """
-    text = f"{run.status}|{run.step_count}|{run.cached_count}|{run.ended_at}"
+    text = f"{run.status}|{run.step_count}|{run.cached_count}|{run.ended_at}|{sorted(waiting)}"
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -334,7 +336,7 @@ class DashboardData:
             timeline=self.timeline(record, steps),
             time_saved=saved,
             live=record.status == "running",
-            signature=_signature(record),
+            signature=_signature(record, [s.name for s in steps if s.status == "waiting"]),
         )
 
     def timeline(self, run: PipelineRunRecord, steps: Sequence[StepSummary]) -> Timeline:
@@ -364,10 +366,15 @@ class DashboardData:
     def progress(self, run: str) -> RunProgress:
         """What a live page polls to know whether to redraw: one small read."""
         record = self.run_record(run)
+        waiting = (
+            [wait.step_name for wait in self.metadata.waiting_steps(record.id)]
+            if record.status == RunStatus.RUNNING
+            else []
+        )
         return RunProgress(
             id=record.id,
             status=record.status,
             step_count=record.step_count,
             cached_count=record.cached_count,
-            signature=_signature(record),
+            signature=_signature(record, waiting),
         )
