@@ -39,6 +39,7 @@ from stepstone.orchestrators.events import (
     StepFailed,
     StepFinished,
     StepStarted,
+    StepTakenOver,
     StepWaiting,
     console_line,
 )
@@ -108,6 +109,8 @@ class LiveProgress:
                 case StepWaiting(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
                     row = self._row(name)
                     row.status, row.note = "waiting", f"for run {holder} ({pid}, {host})"
+                case StepTakenOver(invocation_name=name, holder_run_name=holder):
+                    self._row(name).note = f"taken over from {holder} (it stopped renewing)"
                 case CachedResultUnusable(invocation_name=name, reason=reason):
                     self._row(name).note = f"cache unusable: {reason}"
                 case StepFailed(invocation_name=name, duration=duration, error=error):

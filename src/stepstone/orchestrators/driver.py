@@ -63,6 +63,7 @@ from stepstone.orchestrators.events import (
     StepFailed,
     StepFinished,
     StepStarted,
+    StepTakenOver,
     StepWaiting,
 )
 from stepstone.orchestrators.executors import Placement, open_executor, worker_failure
@@ -201,7 +202,8 @@ class RunDriver:
             return
         leases = self.leases
         if leases is not None and covered(keyed):
-            holder = leases.acquire(keyed)
+            claim = leases.acquire(keyed)
+            holder, expired = claim.holder, claim.expired
             if holder is not None:
                 if leases.wait(keyed, holder):
                     self.emit(
@@ -214,6 +216,12 @@ class RunDriver:
                         )
                     )
                 return
+            if expired is not None:
+                self.emit(
+                    StepTakenOver(
+                        self.run.id, keyed.planned.name, expired.run_name, expired.pid, expired.host
+                    )
+                )
             # Granted; the last holder may have recorded its result since the first lookup.
             late = self.stores.metadata.lookup_cache([keyed.key]).get(keyed.key)
             if late is not None and self._reuse(keyed, late):

@@ -76,6 +76,18 @@ class StepWaiting:
 
 
 @dataclass(frozen=True, slots=True)
+class StepTakenOver:
+    """The run a step waited for stopped renewing its lease (killed, its machine lost): the
+    lease expired, and this run executes the step itself."""
+
+    run_id: str
+    invocation_name: str
+    holder_run_name: str
+    pid: int
+    host: str
+
+
+@dataclass(frozen=True, slots=True)
 class CachedResultUnusable:
     """A cache entry matched but its artifacts were missing; the step executes instead."""
 
@@ -111,6 +123,7 @@ Event = (
     | StepFinished
     | StepCached
     | StepWaiting
+    | StepTakenOver
     | CachedResultUnusable
     | StepFailed
     | RunFinished
@@ -152,6 +165,11 @@ def console_line(event: Event) -> str | None:
             return f"Using cached version of step `{name}` (from run {source}, saved {saved:.3f}s)."
         case StepWaiting(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
             return f"Step `{name}` is running in run {holder} ({pid}, {host}); waiting."
+        case StepTakenOver(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
+            return (
+                f"Step `{name}`: run {holder} ({pid}, {host}) stopped renewing its lease; "
+                "executing the step here."
+            )
         case CachedResultUnusable(invocation_name=name, reason=reason):
             return f"Cached result of step `{name}` cannot be used ({reason}); running it again."
         case StepFailed(invocation_name=name, duration=duration, error=error):
@@ -171,7 +189,7 @@ def log_to_console(event: Event) -> None:
     line = console_line(event)
     if line is not None:
         _ensure_console_handler()
-        if isinstance(event, StepFailed | CachedResultUnusable):
+        if isinstance(event, StepFailed | CachedResultUnusable | StepTakenOver):
             logger.warning(line)
         else:
             logger.info(line)

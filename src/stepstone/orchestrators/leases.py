@@ -32,6 +32,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 
 from stepstone.exceptions import ConfigError, MetadataStoreError
 from stepstone.metadata.records import Lease, LeaseClaim, LeaseRecord, PipelineRunRecord
@@ -51,6 +52,19 @@ def covered(keyed: KeyedStep) -> bool:
     ``refresh``)."""
     planned = keyed.planned
     return planned.enable_cache and planned.static_decision is None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What asking for a key's lease came to.
+
+    ``holder``: another live run holds it (wait for it). Otherwise the lease is granted;
+    ``expired`` is then the lease this step was waiting on when that run stopped renewing it
+    and it was taken over (``None`` for a free key or one released).
+    """
+
+    holder: LeaseRecord | None = None
+    expired: LeaseRecord | None = None
 
 
 class _Heartbeat(threading.Thread):
@@ -98,8 +112,8 @@ class StepLeases:
 
     # -- holding ------------------------------------------------------------------------
 
-    def acquire(self, keyed: KeyedStep) -> LeaseRecord | None:
-        """Take the lease of ``keyed``'s key: ``None`` if granted, else the live holder's row."""
+    def acquire(self, keyed: KeyedStep) -> Claim:
+        """Take the lease of ``keyed``'s key, unless another live run holds it."""
         name = keyed.planned.name
         claim = LeaseClaim(
             cache_key=keyed.key,
@@ -112,14 +126,17 @@ class StepLeases:
         )
         row = self.metadata.acquire_lease(claim, self.timeout)
         if row.owner != claim.owner:
-            return row
+            return Claim(holder=row)
+        waited_on = self._holders.get(name)
         self._stop_waiting(name)
         with self._lock:
             self._held[name] = row.lease
         if self._heartbeat is None:
             self._heartbeat = _Heartbeat(self, self.timeout / 4)
             self._heartbeat.start()
-        return None
+        # A higher epoch than the one waited on: that lease expired and was taken over here.
+        expired = waited_on is not None and row.epoch > waited_on.epoch
+        return Claim(expired=waited_on if expired else None)
 
     def release_with_record(self, name: str) -> Lease | None:
         """The lease step ``name`` executed under, handed to the write recording its result."""

@@ -18,7 +18,13 @@ from stepstone import pipeline, step
 from stepstone.exceptions import ConfigError
 from stepstone.metadata.records import LeaseClaim
 from stepstone.orchestrators.driver import run_pipeline
-from stepstone.orchestrators.events import Event, StepFinished, StepStarted, StepWaiting
+from stepstone.orchestrators.events import (
+    Event,
+    StepFinished,
+    StepStarted,
+    StepTakenOver,
+    StepWaiting,
+)
 from stepstone.stores import Stores
 
 from .conftest import memory_stores
@@ -87,13 +93,14 @@ def test_a_held_key_waits_while_the_other_steps_run_then_takes_over(tmp_path: Pa
     shape = [
         (type(e).__name__, e.invocation_name)
         for e in events
-        if isinstance(e, StepWaiting | StepStarted | StepFinished)
+        if isinstance(e, StepWaiting | StepTakenOver | StepStarted | StepFinished)
     ]
     assert shape == [
         ("StepWaiting", "train"),
         ("StepStarted", "describe"),  # the run goes on while train waits
         ("StepFinished", "describe"),
-        ("StepStarted", "train"),  # the other run's lease expired: this one executes it
+        ("StepTakenOver", "train"),  # the other run's lease expired: this one executes it
+        ("StepStarted", "train"),
         ("StepFinished", "train"),
     ]
     waiting = next(e for e in events if isinstance(e, StepWaiting))
