@@ -6,7 +6,8 @@
 Budgets (issue 12), on a 2-core machine:
   * 8 independent steps of 1 s of CPU work on ``processes:2`` and on a 2-worker Dask
     ``LocalCluster`` take <= 0.6x the time of ``local`` (serial);
-  * a no-op step executed on Dask costs <= 10 ms more than on ``local``;
+  * a no-op step executed on Dask costs <= 10 ms more than on ``local`` (a run of one, and
+    each of a chain of ten, where what a run costs once is shared);
   * a fully cached run costs the same through any executor (nothing is submitted).
 The pools and the cluster are started once, before the rounds (their start-up is printed
 separately). Every round runs each case once, interleaved, so all see the same machine
@@ -57,6 +58,18 @@ def noop() -> None:
 @pipeline
 def one_noop():
     noop()
+
+
+@step
+def tick(previous: int) -> int:
+    return previous + 1
+
+
+@pipeline
+def ten_ticks():
+    value = tick(0, id="tick_0")
+    for i in range(1, 10):
+        value = tick(value, id=f"tick_{i}")
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -137,6 +150,19 @@ def main() -> None:
         base = statistics.median(times["local"])
         for name, values in times.items():
             extra = (statistics.median(values) - base) * 1e3
+            print(f"  {name:28s} {extra:+9.1f} ms per step over local")
+        ticks = ten_ticks.with_options(enable_cache=False)
+        times = rounds(
+            {
+                name: lambda e=e: run_pipeline(ticks, executor=e, listeners=[])
+                for name, e in executors.items()
+            },
+            max(args.noop_repeat // 3, 1),
+        )
+        report("a chain of ten quick steps, a whole run", times, 1e3, "ms")
+        base = statistics.median(times["local"])
+        for name, values in times.items():
+            extra = (statistics.median(values) - base) * 1e2
             print(f"  {name:28s} {extra:+9.1f} ms per step over local")
         run_pipeline(eight, kwargs={"seconds": args.seconds}, listeners=[])  # fill the cache
         report(

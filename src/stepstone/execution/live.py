@@ -128,8 +128,21 @@ def _messages(run_id: str, step: str, parts: list[Part]) -> list[bytes]:
     )
 
 
-def read_pipe(reader: Any) -> None:
-    """Show what the pool's processes send, until the empty message that ends it."""
+def send_end(token: str) -> bool:
+    """Say through the pool's pipe that call ``token`` returns: behind every line it sent."""
+    pipe = _PIPE
+    if pipe is None:
+        return False
+    try:
+        pipe.send_bytes(pickle.dumps(("end", token)))
+    except OSError:
+        return False
+    return True
+
+
+def read_pipe(reader: Any, ended: Callable[[str], None]) -> None:
+    """Show what the pool's processes send, and pass on the ends of calls (see
+    :func:`send_end`), until the empty message that ends it."""
     while True:
         try:
             data = reader.recv_bytes()
@@ -137,8 +150,11 @@ def read_pipe(reader: Any) -> None:
             return
         if not data:
             return
-        _run_id, _step, parts = pickle.loads(data)  # noqa: S301 (the pool's own processes)
-        show(parts)
+        message = pickle.loads(data)  # noqa: S301 (the pool's own processes)
+        if len(message) == 2:
+            ended(message[1])
+        else:
+            show(message[2])
 
 
 # -- opening a channel on the worker, showing on the driver ---------------------------------
