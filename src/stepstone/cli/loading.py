@@ -50,6 +50,8 @@ from stepstone.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from stepstone.pipeline import Pipeline
 
 _MARKER = "__stepstone_cli_loaded__"
@@ -346,7 +348,7 @@ def _on_off_bools(annotation: Any) -> Any:
     return annotation
 
 
-def _reason(as_text: Any, as_json: Any) -> str:
+def _reason(as_text: ValidationError, as_json: ValidationError) -> str:
     """pydantic's first complaint about the reading that got further.
 
     Text that parses as JSON failed on its content (a missing field); text that does not
