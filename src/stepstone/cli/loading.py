@@ -27,11 +27,9 @@ Parameters
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import inspect
 import json
-import operator
 import sys
 import types
 import typing
@@ -39,9 +37,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from stepstone.config import parse_bool
 from stepstone.exceptions import (
     InvalidBooleanError,
     ParameterValueError,
@@ -281,12 +278,13 @@ def _type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
-def _admits_none(annotation: Any) -> bool:
+def _admits(annotation: Any, kind: Any) -> bool:
+    """Whether ``annotation`` is ``kind`` or a union with it (``None``: ``X | None``)."""
     if typing.get_origin(annotation) is typing.Annotated:
-        return _admits_none(typing.get_args(annotation)[0])
+        return _admits(typing.get_args(annotation)[0], kind)
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return type(None) in typing.get_args(annotation)
-    return annotation is None or annotation is type(None)
+        return any(_admits(arg, kind) for arg in typing.get_args(annotation))
+    return annotation is kind or (kind is type(None) and annotation is None)
 
 
 def convert(
@@ -313,39 +311,27 @@ def convert(
             annotation = type(default)
         else:
             return _json_or_text(text)
-    if text.strip().lower() in _NONE and _admits_none(annotation):
+    if text.strip().lower() in _NONE and _admits(annotation, type(None)):
         return None
+    # pydantic reads bool from the on/off words of parse_bool (BOOLEAN_WORDS), but not with
+    # the surrounding spaces parse_bool ignores: one vocabulary, read the same everywhere.
+    reading = text.strip() if _admits(annotation, bool) else text
     from pydantic import PydanticSchemaGenerationError, TypeAdapter, ValidationError
 
     try:
-        adapter: TypeAdapter[Any] = TypeAdapter(_on_off_bools(annotation))
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
     except PydanticSchemaGenerationError:  # a type pydantic cannot build: JSON, else the text
         return _json_or_text(text)
     try:
-        return adapter.validate_strings(text)
+        return adapter.validate_strings(reading)
     except ValidationError as as_text:
         try:
-            return adapter.validate_json(text)
+            return adapter.validate_json(reading)
         except ValidationError as as_json:
             reason = _reason(as_text, as_json)
     raise ParameterValueError(
         parameter, text, _type_name(annotation), reason, pipeline_name=pipeline_name
     )
-
-
-def _on_off_bools(annotation: Any) -> Any:
-    """``annotation`` with ``bool`` (also in a union) read as :func:`parse_bool` reads it.
-
-    pydantic knows the same words but not surrounding spaces; one vocabulary means one
-    reader, so ``-p flag=" on "`` is what ``STEPSTONE_ALLOW_PICKLE=" on "`` is.
-    """
-    from pydantic import BeforeValidator
-
-    if annotation is bool:
-        return Annotated[bool, BeforeValidator(parse_bool)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return functools.reduce(operator.or_, map(_on_off_bools, typing.get_args(annotation)))
-    return annotation
 
 
 def _reason(as_text: ValidationError, as_json: ValidationError) -> str:
@@ -360,9 +346,8 @@ def _reason(as_text: ValidationError, as_json: ValidationError) -> str:
         error = json_error
     else:
         error = text_error
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, InvalidBooleanError):
-        return f"use {cause.expected}"
+    if error["type"] == "bool_parsing":
+        return f"use {InvalidBooleanError.expected}"
     where = ".".join(str(part) for part in error["loc"])
     return f"{where}: {error['msg']}" if where else str(error["msg"])
 
