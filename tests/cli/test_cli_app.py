@@ -93,7 +93,7 @@ def test_shell_completion_script(runner: CliRunner) -> None:
     [
         ("stepstone ru", {"run", "runs"}),
         ("stepstone runs ", {"list", "show", "compare", "delete"}),
-        ("stepstone runs list --status ", {"running", "completed", "failed"}),
+        ("stepstone runs list --status ", {"running", "completed", "failed", "interrupted"}),
     ],
 )
 def test_shell_completion_reaches_every_command(
