@@ -193,6 +193,56 @@ for _feature in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
 
 
+def _methods(cls: type) -> list[types.FunctionType]:
+    """The functions written in ``cls``'s body, as loaded (unwrapped from their descriptors)."""
+    found = []
+    for value in vars(cls).values():
+        for attribute in ("__func__", "fget", "fset", "fdel", "func", "__wrapped__", None):
+            inner = value if attribute is None else getattr(value, attribute, None)
+            if (
+                isinstance(inner, types.FunctionType)
+                and inner.__qualname__.startswith(cls.__qualname__ + ".")
+                and inner not in found
+            ):
+                found.append(inner)
+    return found
+
+
+def _is_loaded_class(cls: type, node: ast.AST) -> bool:
+    """Whether a class's parsed definition compiles to the methods that are loaded.
+
+    Only methods compiled from the class's own file are compared (a dataclass's generated
+    ``__init__`` comes from ``<string>``); a class whose methods close over variables of an
+    enclosing function is taken as it is read, since alone it would compile otherwise.
+    """
+    if not isinstance(node, ast.ClassDef):
+        return False
+    methods = _methods(cls)
+    if not methods:
+        return True
+    filename = methods[0].__code__.co_filename
+    loaded = [m.__code__ for m in methods if m.__code__.co_filename == filename]
+    if any(set(code.co_freevars) - {"__class__"} for code in loaded):
+        return True
+    prelude: list[ast.stmt] = [
+        ast.Import([ast.alias("_", name)]) for name in sorted(_import_bound(filename))
+    ]
+    module = ast.fix_missing_locations(ast.Module(body=[*prelude, node], type_ignores=[]))
+    try:
+        compiled = compile(
+            module, "<fingerprint>", "exec", _FUTURE_FLAGS & loaded[0].co_flags, True
+        )
+    except (SyntaxError, ValueError, TypeError):
+        return False
+    written: set[str] = set()
+    pending = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
+    while pending:  # the class body, then every function compiled within it
+        item = pending.pop()
+        written.add(_code_digest(item, where=False))
+        pending.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
+    return all(_code_digest(code, where=False) in written for code in loaded)
+
+
 _IMPORT_BOUND: dict[tuple[str, int], frozenset[str]] = {}
 
 
@@ -480,6 +530,9 @@ class _Walker:
         name = qualified_name(cls)
         self.files[name] = file
         parsed = _source_of(cls)
+        stale = parsed is not None and not _is_loaded_class(cls, parsed[1])
+        if stale:
+            parsed = None
         if parsed is None and not file:
             # A cell's class without methods of its own (a dataclass): its namespace is all
             # there is to read, so every attribute and annotation enters by value.
@@ -497,7 +550,11 @@ class _Walker:
                 (k, v.__code__) for k, v in vars(cls).items() if isinstance(v, types.FunctionType)
             )
             self.objects[name] = digest("".join(_code_digest(c) for _, c in members).encode())
-            self.fallbacks[name] = "source unavailable; hashed method bytecode"
+            self.fallbacks[name] = (
+                "source differs from the loaded code; hashed method bytecode"
+                if stale
+                else "source unavailable; hashed method bytecode"
+            )
         else:
             source, node = parsed
             self.objects[name] = normalized_hash(node)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import linecache
 import os
 import subprocess
 import sys
@@ -512,3 +513,34 @@ print(fingerprint_function(work).digest)
         for _ in range(3)
     }
     assert len(digests) == 1
+
+
+LOADED = """
+class Scaler:
+    factor = 2
+
+    def apply(self, x):
+        return x * self.factor
+
+
+def work(x):
+    return Scaler().apply(x) + 1
+"""
+
+
+def test_a_module_edited_after_import_is_hashed_as_loaded(project) -> None:
+    """The file's new text is not the running code: hashing it would file old results under
+    the new code's key, so the loaded bytecode is hashed instead, and says so."""
+    loaded = project({"steps": LOADED})
+    path = Path(loaded.__code__.co_filename)
+    edited_text = textwrap.dedent(LOADED).replace("x * self", "x * 3 * self")
+    path.write_text(edited_text.replace("+ 1", "+ 2"))
+    linecache.checkcache(str(path))
+    stale = fingerprint_function(loaded)
+    assert stale.fallbacks["proj.steps.work"].startswith("source differs from the loaded code")
+    assert stale.fallbacks["proj.steps.Scaler"].startswith("source differs from the loaded code")
+    # Once the edited text is what runs, it is hashed from its source, under another key.
+    reloaded = project({"steps": path.read_text()})
+    current = fingerprint_function(reloaded)
+    assert current.fallbacks == {}
+    assert current.digest != stale.digest
