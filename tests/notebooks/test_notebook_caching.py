@@ -202,6 +202,19 @@ def test_a_name_the_kernel_lacks_is_named_before_anything_runs(tmp_path: Path, h
         assert error is not None and "uses `scale`, which is not defined" in error["evalue"]
 
 
+def test_an_annotation_the_kernel_lacks_is_no_error(tmp_path: Path, home: Path) -> None:
+    # Postponed annotations are never evaluated: naming a class only a type checker knows
+    # is fine, unlike a name the code loads when it runs.
+    with start_kernel(home, tmp_path) as kernel:
+        kernel.run("from __future__ import annotations\n" + SETUP)
+        kernel.run(
+            "@step\ndef typed(x: int = 1) -> int:\n    scaled: Model = x\n    return scaled\n\n"
+            "@pipeline\ndef annotated():\n    typed()\n"
+        )
+        result = kernel.run("print(json.dumps(annotated().steps['typed'].status))")
+        assert result.value() == "completed"
+
+
 def test_a_step_whose_cell_was_never_run_is_named(tmp_path: Path, home: Path) -> None:
     with start_kernel(home, tmp_path) as kernel:
         kernel.run(SETUP)

@@ -517,7 +517,7 @@ class _Walker:
             self.reference(default, f"{name}<default {key}>", module_name)
         if func.__dict__:  # attributes a decorator or registry hung on the function
             self._value(f"{name}<attributes>", dict(func.__dict__), module_name)
-        self._resolve_all(references, name, module_name, func.__globals__, closure)
+        self._resolve_all(references, name, module_name, func.__globals__, closure, func.__code__)
 
     def _class(self, cls: type) -> None:
         module = sys.modules.get(cls.__module__)
@@ -635,7 +635,10 @@ class _Walker:
         module_name: str,
         namespace: dict[str, Any],
         closure: dict[str, Any],
+        code: types.CodeType | None = None,
     ) -> None:
+        """Add what ``references`` name; ``code`` is the function's, whose loads say which
+        names it needs when it runs (an annotation, evaluated where it is defined, is not one)."""
         if is_session_code(module_name):
             self.reached_session = True
         for note in references.dynamic:
@@ -658,7 +661,12 @@ class _Walker:
                 obj, where = namespace[head], f"{module_name}.{head}"
             elif head in builtins:
                 continue  # builtins are covered by the Python version
-            elif is_session_code(module_name) and references.exact:
+            elif (
+                references.exact
+                and code is not None
+                and is_session_code(module_name)
+                and head in _names_run(code)
+            ):
                 # A cell's code names something the kernel does not hold: its cell was never
                 # run, or it was deleted. Running would fail late with a bare NameError.
                 raise UndefinedNameError(self._relabel(owner), head)
@@ -709,6 +717,17 @@ class _Walker:
         module = self._import(LocalImport(base, None), namespace)
         if isinstance(module, types.ModuleType):
             self.reference(module, f"module:{base}", module_name)
+
+
+def _names_run(code: types.CodeType) -> frozenset[str]:
+    """The global and attribute names ``code`` and the code nested in it load."""
+    names: set[str] = set()
+    pending = [code]
+    while pending:
+        item = pending.pop()
+        names.update(item.co_names)
+        pending.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
+    return frozenset(names)
 
 
 def _absolute(module: str, level: int, namespace: dict[str, Any]) -> str | None:
