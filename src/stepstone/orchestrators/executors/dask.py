@@ -13,9 +13,10 @@ if a worker is lost later.
 A ``distributed.Client`` batches what it sends to the scheduler, one batch at most every
 10 ms: a task submitted within 10 ms of the previous message (the release of the step before
 it, the submit of its neighbour) waits for the rest of that interval, which was most of what
-a quick step cost on Dask. While a run uses a client, its scheduler stream sends at once
-(messages made while a batch is being written still travel together); the interval is put
-back after the run, so a caller's client is left as it was.
+a quick step cost on Dask. A client a run uses sends at once from then on (messages made
+while a batch is being written still travel together, so a burst of submits stays one
+batch). It is not put back after the run: the release of the run's last step may still be
+on its way then, and would hold the next run's first submit for 10 ms.
 
 What a step prints on a worker process reaches the driver's console while it runs: the
 worker sends its lines as events on the topic named after the driver's client, which the
@@ -117,19 +118,11 @@ class DaskExecutor(Executor):
             future.set_result(result)
 
 
-@contextmanager
-def _sending_at_once(client: Any) -> Iterator[None]:
-    """No batching delay on ``client``'s messages to the scheduler while the block runs."""
+def _send_at_once(client: Any) -> None:
+    """No batching delay on ``client``'s messages to the scheduler (see the module docs)."""
     stream: Any = getattr(client, "scheduler_comm", None)
-    interval = getattr(stream, "interval", None)
-    if not isinstance(interval, float):  # another distributed than the one this knows
-        yield
-        return
-    stream.interval = 0.0
-    try:
-        yield
-    finally:
-        stream.interval = interval
+    if isinstance(getattr(stream, "interval", None), float):  # the distributed this knows
+        stream.interval = 0.0
 
 
 _LISTENING: dict[str, int] = {}
@@ -176,12 +169,12 @@ def client_placement(client: Any, label: str | None = None) -> Iterator[Placemen
     if direct is None and _workers_here(client, address):
         direct = True
     executor = DaskExecutor(client, direct)
-    with _sending_at_once(client):
-        if address.startswith("inproc://"):
-            yield Placement(executor, label, separate_processes=False, shares_console=True)
-            return
-        with _streaming(client) as live:
-            yield Placement(executor, label, True, shares_console=True, live=live)
+    _send_at_once(client)
+    if address.startswith("inproc://"):
+        yield Placement(executor, label, separate_processes=False, shares_console=True)
+        return
+    with _streaming(client) as live:
+        yield Placement(executor, label, True, shares_console=True, live=live)
 
 
 @contextmanager
