@@ -129,3 +129,16 @@ def test_waiting_steps_are_listed_with_the_lease_they_wait_on(
     metadata_store.set_waiting(run.id, "trainer", None)
     metadata_store.set_waiting(run.id, "scorer", None)
     assert metadata_store.waiting_steps(run.id) == []
+
+
+def test_a_live_lease_whose_holder_is_dead_is_taken_over_at_its_epoch_only(
+    metadata_store: MetadataStore,
+) -> None:
+    dead = metadata_store.acquire_lease(claim(key("k"), "run-a"), 30.0)
+
+    wrong = metadata_store.acquire_lease(claim(key("k")), 30.0, dead_epoch=dead.epoch + 5)
+    waiter = claim(key("k"), "run-b")
+    taken = metadata_store.acquire_lease(waiter, 30.0, dead_epoch=dead.epoch)
+
+    assert wrong == dead  # another epoch: the live lease stays
+    assert (taken.owner, taken.epoch) == (waiter.owner, dead.epoch + 1)

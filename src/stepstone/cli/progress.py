@@ -110,7 +110,7 @@ class LiveProgress:
                     row = self._row(name)
                     row.status, row.note = "waiting", f"for run {holder} ({pid}, {host})"
                 case StepTakenOver(invocation_name=name, holder_run_name=holder):
-                    self._row(name).note = f"taken over from {holder} (it stopped renewing)"
+                    self._row(name).note = f"taken over from {holder} (gone)"
                 case CachedResultUnusable(invocation_name=name, reason=reason):
                     self._row(name).note = f"cache unusable: {reason}"
                 case StepFailed(invocation_name=name, duration=duration, error=error):

@@ -127,12 +127,15 @@ class MetadataStore(ABC):
     # -- leases (one execution per cache key) ---------------------------------------------
 
     @abstractmethod
-    def acquire_lease(self, claim: LeaseClaim, timeout: float) -> LeaseRecord:
+    def acquire_lease(
+        self, claim: LeaseClaim, timeout: float, *, dead_epoch: int | None = None
+    ) -> LeaseRecord:
         """Grant ``claim`` the lease of its key for ``timeout`` seconds, unless another holds it.
 
         A lease is granted when no row has the key or the row has expired (taken over with a
-        higher epoch). Returns the key's row after the attempt: ``claim.owner``'s when granted,
-        else the live holder's. Times are the database server's.
+        higher epoch); ``dead_epoch`` also takes over the row at exactly that epoch (the caller
+        knows its holder is dead). Returns the key's row after the attempt: ``claim.owner``'s
+        when granted, else the live holder's. Times are the database server's.
         """
 
     @abstractmethod

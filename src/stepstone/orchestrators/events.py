@@ -77,8 +77,8 @@ class StepWaiting:
 
 @dataclass(frozen=True, slots=True)
 class StepTakenOver:
-    """The run a step waited for stopped renewing its lease (killed, its machine lost): the
-    lease expired, and this run executes the step itself."""
+    """The run holding the step's lease is gone (killed, its machine lost): its lease expired,
+    or its process on this machine ended, and this run executes the step itself."""
 
     run_id: str
     invocation_name: str
@@ -167,7 +167,7 @@ def console_line(event: Event) -> str | None:
             return f"Step `{name}` is running in run {holder} ({pid}, {host}); waiting."
         case StepTakenOver(invocation_name=name, holder_run_name=holder, pid=pid, host=host):
             return (
-                f"Step `{name}`: run {holder} ({pid}, {host}) stopped renewing its lease; "
+                f"Step `{name}`: run {holder} ({pid}, {host}) that was executing it is gone; "
                 "executing the step here."
             )
         case CachedResultUnusable(invocation_name=name, reason=reason):

@@ -15,7 +15,9 @@ key (:meth:`StepLeases.acquire`; the store's ``step_leases`` table, see
   (:meth:`StepLeases.due`), with a backoff from 50 ms to 1 s: each poll looks their keys up
   (a hit is reused as usual, the ordinary cached line) and tries the lease again.
 * **holder dead** — a killed holder stops renewing; once its lease has expired a waiter's
-  request takes it over at a higher epoch and executes. Should the old holder come back, its
+  request takes it over at a higher epoch and executes. A holder on the same machine whose
+  process is gone is taken over at once (that lease's epoch only; a pid that was reused just
+  makes the waiter wait for the expiry). Should the old holder come back, its
   renewals and its release match nothing (they name the old epoch); its result, if it records
   one, is an ordinary insert-if-absent cache entry for the same key, so the lease only ever
   saves work and never decides what is correct.
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -38,6 +39,7 @@ from stepstone.exceptions import ConfigError, MetadataStoreError
 from stepstone.metadata.records import Lease, LeaseClaim, LeaseRecord, PipelineRunRecord
 from stepstone.metadata.store import MetadataStore
 from stepstone.orchestrators.state import KeyedStep
+from stepstone.processes import process_alive, this_host
 
 logger = logging.getLogger("stepstone")
 
@@ -59,8 +61,9 @@ class Claim:
     """What asking for a key's lease came to.
 
     ``holder``: another live run holds it (wait for it). Otherwise the lease is granted;
-    ``expired`` is then the lease this step was waiting on when that run stopped renewing it
-    and it was taken over (``None`` for a free key or one released).
+    ``expired`` is then the lease it was taken over from: one that expired while this step
+    waited on it, or one whose holder ran on this machine and is no longer running (``None``
+    for a free key or one released).
     """
 
     holder: LeaseRecord | None = None
@@ -100,7 +103,7 @@ class StepLeases:
         self.metadata = metadata
         self.run = run
         self.timeout = timeout
-        self.host = socket.gethostname()
+        self.host = this_host()
         self._lock = threading.Lock()
         self._held: dict[str, Lease] = {}  # step name -> lease
         self._waiting: dict[str, KeyedStep] = {}
@@ -125,6 +128,12 @@ class StepLeases:
             host=self.host,
         )
         row = self.metadata.acquire_lease(claim, self.timeout)
+        gone: LeaseRecord | None = None
+        if row.owner != claim.owner and row.host == self.host and not process_alive(row.pid):
+            # Its holder ran on this machine and its process is gone (killed): no need to
+            # wait for the lease to expire. Only that very lease (its epoch) is taken over.
+            gone = row
+            row = self.metadata.acquire_lease(claim, self.timeout, dead_epoch=row.epoch)
         if row.owner != claim.owner:
             return Claim(holder=row)
         waited_on = self._holders.get(name)
@@ -135,8 +144,9 @@ class StepLeases:
             self._heartbeat = _Heartbeat(self, self.timeout / 4)
             self._heartbeat.start()
         # A higher epoch than the one waited on: that lease expired and was taken over here.
-        expired = waited_on is not None and row.epoch > waited_on.epoch
-        return Claim(expired=waited_on if expired else None)
+        if gone is None and waited_on is not None and row.epoch > waited_on.epoch:
+            gone = waited_on
+        return Claim(expired=gone)
 
     def release_with_record(self, name: str) -> Lease | None:
         """The lease step ``name`` executed under, handed to the write recording its result."""

@@ -8,6 +8,8 @@ The other run is played by a lease taken straight in the store (its holder never
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +27,7 @@ from stepstone.orchestrators.events import (
     StepTakenOver,
     StepWaiting,
 )
+from stepstone.processes import this_host
 from stepstone.stores import Stores
 
 from .conftest import memory_stores
@@ -137,3 +140,29 @@ def test_the_lease_is_given_up_with_the_record_of_the_step(tmp_path: Path) -> No
 
     after = LeaseClaim(key, uuid.uuid4().hex, "r", "next-run", "train", os.getpid(), "h")
     assert stores.metadata.acquire_lease(after, 30.0).owner == after.owner
+
+
+def test_a_holder_on_this_machine_whose_process_is_gone_is_taken_over_at_once(
+    tmp_path: Path,
+) -> None:
+    stores = _with_timeout(tmp_path, 30.0)
+    key = _key_of(stores, training, "train")
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pid = int(ended.stdout)  # a process of this machine that has exited
+    claim = LeaseClaim(
+        key, uuid.uuid4().hex, uuid.uuid4().hex, "killed-run", "train", pid, this_host()
+    )
+    stores.metadata.acquire_lease(claim, 60.0)  # live for a minute, but its holder is gone
+
+    events: list[Event] = []
+    run_pipeline(training, (), {}, listeners=[events.append], stores=stores)
+
+    assert not [e for e in events if isinstance(e, StepWaiting)]
+    [taken] = [e for e in events if isinstance(e, StepTakenOver)]
+    assert (taken.holder_run_name, taken.pid) == ("killed-run", pid)
+    assert CALLS == ["train", "describe"]

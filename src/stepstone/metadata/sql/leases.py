@@ -63,7 +63,7 @@ def _statements(flavor: Flavor) -> dict[str, str]:
         "take_over": (
             f"UPDATE step_leases SET owner = ?, epoch = epoch + 1, {holder},"  # noqa: S608
             f" acquired_at = {now}, expires_at = {now} + ?"
-            f" WHERE cache_key = ? AND expires_at < {now}"
+            f" WHERE cache_key = ? AND (expires_at < {now} OR epoch = ?)"
         ),
         # A locking read on the servers: the latest committed row, not the snapshot's.
         "read": f"SELECT {_COLUMNS} FROM step_leases WHERE cache_key = ?{lock}",  # noqa: S608
@@ -107,11 +107,14 @@ class LeaseStatements:
         self.hot = hot
         self.sql = _statements(hot.flavor)
 
-    def acquire(self, claim: LeaseClaim, timeout: float) -> LeaseRecord:
+    def acquire(
+        self, claim: LeaseClaim, timeout: float, dead_epoch: int | None = None
+    ) -> LeaseRecord:
         """Grant ``claim`` a lease of ``timeout`` seconds unless another live one holds its key.
 
-        Returns the key's lease row after the attempt: the claim's own when granted, else the
-        holder's.
+        ``dead_epoch`` takes over the lease at that epoch even before it expires (its holder
+        is known to be dead). Returns the key's lease row after the attempt: the claim's own
+        when granted, else the holder's.
         """
         holder = (
             storable_text(claim.run_id),
@@ -125,7 +128,16 @@ class LeaseStatements:
         with self.hot.transaction(action) as cursor:
             for _ in range(_ATTEMPTS):
                 cursor.execute(sql["grant"], (claim.cache_key, claim.owner, *holder, timeout))
-                cursor.execute(sql["take_over"], (claim.owner, *holder, timeout, claim.cache_key))
+                cursor.execute(
+                    sql["take_over"],
+                    (
+                        claim.owner,
+                        *holder,
+                        timeout,
+                        claim.cache_key,
+                        -1 if dead_epoch is None else dead_epoch,
+                    ),
+                )
                 cursor.execute(sql["read"], (claim.cache_key,))
                 row = cursor.fetchone()
                 if row is not None:

@@ -414,8 +414,10 @@ class SqlMetadataStore(MetadataStore):
 
     # -- leases ----------------------------------------------------------------------------
 
-    def acquire_lease(self, claim: LeaseClaim, timeout: float) -> LeaseRecord:
-        return self._leases.acquire(claim, timeout)
+    def acquire_lease(
+        self, claim: LeaseClaim, timeout: float, *, dead_epoch: int | None = None
+    ) -> LeaseRecord:
+        return self._leases.acquire(claim, timeout, dead_epoch)
 
     def renew_leases(self, leases: Sequence[Lease], timeout: float) -> list[Lease]:
         if not leases:
