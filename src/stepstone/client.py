@@ -132,6 +132,7 @@ class Client:
         *,
         status: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
         columns: Iterable[str] | None = None,
         sort: str | None = None,
     ) -> RunTable:
@@ -144,7 +145,7 @@ class Client:
         from stepstone.read_model import run_table
 
         metadata = self.stores.metadata
-        records = metadata.list_runs(pipeline_name, status=status, limit=limit)
+        records = metadata.list_runs(pipeline_name, status=status, limit=limit, offset=offset)
         return run_table(metadata, records, columns=columns, sort=sort)
 
     def count_runs(self, pipeline_name: str | None = None, *, status: str | None = None) -> int:

@@ -66,6 +66,14 @@ def test_the_page_escapes_a_hostile_pipeline_name(api: TestClient) -> None:
     assert 'class="pipeline-link" href="/pipelines/demo_pipeline"' in filtered
 
 
+def test_the_runs_list_of_one_pipeline_shows_what_differs(api: TestClient, runs: DemoRuns) -> None:
+    filtered = api.get("/?pipeline=demo_pipeline&per_page=20").text
+    assert filtered.count('class="num value-column"') == 2  # lr and evaluator
+    row = filtered.split(f'data-run="{runs.second.id}"')[1].split("</tr>")[0]
+    assert '<td class="num">0.003</td>' in row
+    assert "value-column" not in api.get("/").text  # many pipelines: no such columns
+
+
 def test_nice_ticks_are_round_and_cover_the_range() -> None:
     assert nice_ticks(0.0012, 0.0031) == [0.001, 0.0015, 0.002, 0.0025, 0.003, 0.0035]
     assert nice_ticks(3.0, 3.0) == [3.0]

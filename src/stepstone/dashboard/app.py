@@ -141,7 +141,15 @@ def _pages(data: DashboardData) -> APIRouter:
             page=page,
             per_page=per_page,
         )
-        return render_page("runs.html", runs=runs, request=request)
+        table = None
+        if pipeline and runs.runs:  # one pipeline's runs line up: show what differs
+            table = data.client.run_table(
+                pipeline,
+                status=status.value if status else None,
+                limit=per_page,
+                offset=(page - 1) * per_page,
+            )
+        return render_page("runs.html", runs=runs, table=table, request=request)
 
     @router.get("/pipelines/{name:path}")
     def pipeline_page(
