@@ -189,6 +189,7 @@ def main() -> None:
             ("stepstone runs list --json", [*stepstone, "runs", "list", "--json"]),
             ("stepstone runs show latest", [*stepstone, "runs", "show", "latest"]),
             ("stepstone cache list", [*stepstone, "cache", "list"]),
+            ("stepstone explain latest train", [*stepstone, "explain", "latest", "train"]),
         ]
         print(f"\na fresh process each, median of {args.repeat} ({' '.join(stepstone)})")
         print(f"  {'command':38s} {'wall':>7s}    {'cpu':>7s}    wall min-max")

@@ -84,6 +84,39 @@ def test_reopening_an_up_to_date_store_does_not_import_alembic(metadata_url: str
     assert result.stdout.strip().split(maxsplit=2) == ["1", "1", imported]
 
 
+#: What ``runs show``, ``explain`` and ``cache list`` read: a run's steps, one step, the entries.
+READ_A_RUN = """
+import sys
+from stepstone.metadata import open_metadata_store
+with open_metadata_store(sys.argv[1]) as store:
+    [run] = store.list_runs()
+    steps = store.get_step_runs(run.id)
+    one = store.get_step_run(steps[1].id)
+    entries = store.list_cache_entries(invocation_name="train", limit=5)
+print([s.name for s in steps], one.outputs["output"].uri, [e.invocation_name for e in entries])
+print(sorted({"alembic", "sqlalchemy"} & set(sys.modules)))
+"""
+
+
+def test_reading_a_run_and_the_cache_needs_no_sqlalchemy(metadata_url: str) -> None:
+    with open_metadata_store(metadata_url) as store:
+        run = started(store)
+        writes = [
+            executed(run, name, i, cache=key(name)) for i, name in enumerate(["load", "train"])
+        ]
+        store.record_step_runs(writes)
+
+    result = subprocess.run(
+        [sys.executable, "-c", READ_A_RUN, metadata_url], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    read, imported = result.stdout.strip().splitlines()
+    uri = writes[1].step_run.outputs["output"].uri
+    assert read == f"['load', 'train'] {uri} ['train']"
+    assert imported == ("[]" if metadata_url.startswith("sqlite") else "['sqlalchemy']")
+
+
 def test_importing_the_package_does_not_import_sqlalchemy() -> None:
     code = (
         "import sys, stepstone.metadata; "

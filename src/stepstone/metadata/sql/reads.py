@@ -2,8 +2,9 @@
 
 These back the client, the CLI and the dashboard, where a few hundred microseconds per query do
 not matter but clarity and portability do, so they are Core ``select``s rather than driver SQL.
-(The runs page is the exception: see :mod:`.runs`.) Each public function issues a fixed number
-of queries whatever the page size: a run's steps are one query plus one over their lineage edges.
+(The runs page, a run's step runs and the cache listing are the exceptions: :mod:`.runs`,
+:mod:`.step_runs`, :mod:`.cache_entries`.)
+Each public function issues a fixed number of queries whatever the page size.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, select
 
 from stepstone.metadata.records import (
     ArtifactLink,
     ArtifactRecord,
-    CacheEntryRecord,
     StepRunRecord,
 )
 from stepstone.metadata.sql.codec import artifact_from_row, step_run_from_row
 from stepstone.metadata.sql.columns import ARTIFACTS, STEP_RUNS
-from stepstone.metadata.sql.statements import chunks
 from stepstone.metadata.sql.tables import (
     artifacts,
     cache_entries,
@@ -67,28 +66,6 @@ def _step_runs_with_edges(
         inputs, outputs = edges.get(str(row.id), ({}, {}))  # type: ignore[attr-defined]
         records.append(step_run_from_row(row, inputs, outputs))
     return records
-
-
-def get_step_runs(connection: Connection, run_id: str) -> list[StepRunRecord]:
-    """A run's step runs in execution order, with inputs and outputs (two queries)."""
-    columns = [step_runs.c[column] for column in STEP_RUNS.names]
-    rows = connection.execute(
-        select(*columns)
-        .where(step_runs.c.run_id == run_id)
-        .order_by(step_runs.c.position, step_runs.c.id)
-    ).all()
-    in_run = step_run_artifacts.c.step_run_id.in_(
-        select(step_runs.c.id).where(step_runs.c.run_id == run_id)
-    )
-    return _step_runs_with_edges(connection, rows, in_run)
-
-
-def get_step_run(connection: Connection, step_run_id: str) -> StepRunRecord | None:
-    """One step run with its artifacts."""
-    columns = [step_runs.c[column] for column in STEP_RUNS.names]
-    rows = connection.execute(select(*columns).where(step_runs.c.id == step_run_id)).all()
-    found = _step_runs_with_edges(connection, rows, step_run_artifacts.c.step_run_id == step_run_id)
-    return found[0] if found else None
 
 
 def get_logs(connection: Connection, step_run_id: str) -> str | None:
@@ -247,63 +224,3 @@ def cache_entry_filter(
     if older_than is not None:
         conditions.append(cache_entries.c.created_at < older_than)
     return conditions
-
-
-def list_cache_entries(
-    connection: Connection,
-    invocation_name: str | None,
-    pipeline_name: str | None,
-    limit: int | None,
-    offset: int,
-) -> list[CacheEntryRecord]:
-    """Cache entries newest first with their producing step run, its run and its output size.
-
-    Two queries: the page, then the output sizes of its step runs (summing outputs inside the
-    first query would do it for every matching entry before the page is cut).
-    """
-    statement = (
-        select(
-            cache_entries.c.cache_key,
-            cache_entries.c.step_run_id,
-            step_runs.c.run_id,
-            pipeline_runs.c.name.label("run_name"),
-            cache_entries.c.pipeline_name,
-            step_runs.c.name.label("invocation_name"),
-            cache_entries.c.created_at,
-            step_runs.c.duration,
-        )
-        .join(step_runs, step_runs.c.id == cache_entries.c.step_run_id)
-        .join(pipeline_runs, pipeline_runs.c.id == step_runs.c.run_id)
-        .where(*cache_entry_filter(None, pipeline_name, None))
-        .order_by(cache_entries.c.created_at.desc(), cache_entries.c.cache_key.desc())
-    )
-    if invocation_name is not None:
-        statement = statement.where(step_runs.c.name == invocation_name)
-    if limit is not None:
-        statement = statement.limit(limit)
-    if offset:
-        statement = statement.offset(offset)
-    rows = connection.execute(statement).all()
-    sizes = _output_bytes(connection, sorted({row.step_run_id for row in rows}))
-    return [
-        CacheEntryRecord(**row._mapping, output_bytes=sizes.get(row.step_run_id, 0)) for row in rows
-    ]
-
-
-def _output_bytes(connection: Connection, step_run_ids: Sequence[str]) -> dict[str, int]:
-    """Total size of each step run's outputs."""
-    sizes: dict[str, int] = {}
-    for part in chunks(step_run_ids):
-        statement = (
-            select(step_run_artifacts.c.step_run_id, func.sum(artifacts.c.size))
-            .join(artifacts, artifacts.c.id == step_run_artifacts.c.artifact_id)
-            .where(
-                step_run_artifacts.c.step_run_id.in_(part),
-                step_run_artifacts.c.direction == "output",
-            )
-            .group_by(step_run_artifacts.c.step_run_id)
-        )
-        sizes.update(
-            (step_run_id, int(total or 0)) for step_run_id, total in connection.execute(statement)
-        )
-    return sizes

@@ -49,10 +49,12 @@ from stepstone.metadata.records import (
 )
 from stepstone.metadata.sql import (
     artifact_versions,
+    cache_entries,
     run_metadata,
     runs,
     sqlite_direct,
     statements,
+    step_runs,
 )
 from stepstone.metadata.sql.codec import (
     ARTIFACT_CODEC,
@@ -470,16 +472,10 @@ class SqlMetadataStore(MetadataStore):
         return runs.run_names(self._hot, limit)
 
     def get_step_runs(self, run_id: str) -> list[StepRunRecord]:
-        from stepstone.metadata.sql import reads
-
-        with self._reading(f"read the step runs of run {run_id}") as connection:
-            return reads.get_step_runs(connection, run_id)
+        return step_runs.get_step_runs(self._hot, run_id)
 
     def get_step_run(self, step_run_id: str) -> StepRunRecord | None:
-        from stepstone.metadata.sql import reads
-
-        with self._reading(f"read step run {step_run_id}") as connection:
-            return reads.get_step_run(connection, step_run_id)
+        return step_runs.get_step_run(self._hot, step_run_id)
 
     def get_logs(self, step_run_id: str) -> str | None:
         from stepstone.metadata.sql import reads
@@ -570,12 +566,9 @@ class SqlMetadataStore(MetadataStore):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CacheEntryRecord]:
-        from stepstone.metadata.sql import reads
-
-        with self._reading("list cache entries") as connection:
-            return reads.list_cache_entries(
-                connection, invocation_name, pipeline_name, limit, offset
-            )
+        return cache_entries.list_cache_entries(
+            self._hot, invocation_name, pipeline_name, limit, offset
+        )
 
     def clear_cache_entries(
         self,
