@@ -134,9 +134,8 @@ POOL_FLOW = textwrap.dedent(
 )
 
 
-def test_sigterm_while_steps_run_on_threads_records_them_then_ends_the_process(
-    tmp_path: Path,
-) -> None:
+def _start_pooled(tmp_path: Path) -> subprocess.Popen[str]:
+    """``pooled`` in a child process, once ``slow`` runs and ``quick`` has finished."""
     script = tmp_path / "pooled.py"
     script.write_text(POOL_FLOW)
     env = {**os.environ, "PYTHONPATH": SRC, "PYTHONUNBUFFERED": "1"}
@@ -148,20 +147,43 @@ def test_sigterm_while_steps_run_on_threads_records_them_then_ends_the_process(
         env=env,
     )
     assert process.stdout is not None
-    seen = []
+    seen = ""
     for line in process.stdout:
-        seen.append(line)
-        if "READY" in "".join(seen) and "Step `quick` has finished" in "".join(seen):
+        seen += line
+        if "READY" in seen and "Step `quick` has finished" in seen:
             break
+    return process
+
+
+def _pooled_records(cause: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    return (
+        "failed",
+        {"first": ("completed", ""), "quick": ("completed", ""), "slow": ("failed", cause)},
+    )
+
+
+def test_sigterm_while_steps_run_on_threads_records_them_then_ends_the_process(
+    tmp_path: Path,
+) -> None:
+    process = _start_pooled(tmp_path)
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)  # not the 120 s the running step sleeps
     assert process.returncode == -signal.SIGTERM, output
-    assert _recorded() == (
-        "failed",
-        {
-            "first": ("completed", ""),
-            "quick": ("completed", ""),
-            "slow": ("failed", "interrupted (the process received SIGTERM)"),
-        },
-    )
+    assert _recorded() == _pooled_records("interrupted (the process received SIGTERM)")
     assert "Step `slow` failed after" in output
+
+
+def test_ctrl_c_while_steps_run_on_threads_says_what_still_runs(tmp_path: Path) -> None:
+    process = _start_pooled(tmp_path)
+    assert process.stdout is not None
+    process.send_signal(signal.SIGINT)
+    said = ""
+    for line in process.stdout:
+        said += line
+        if "Press Ctrl-C again" in line:
+            break
+    assert "Step(s) slow still run on the threads:2 executor" in said
+    assert _recorded() == _pooled_records("interrupted (KeyboardInterrupt, e.g. Ctrl-C)")
+    process.send_signal(signal.SIGINT)  # the second stops the wait for the sleeping thread
+    process.communicate(timeout=60)
+    assert process.returncode != 0

@@ -480,7 +480,7 @@ class RunDriver:
             state.finished.extend(f for f in wait(list(state.in_flight)).done)
             self._collect_finished()
 
-    def record_interrupted(self, interrupt: BaseException) -> None:
+    def record_interrupted(self, interrupt: BaseException) -> list[str]:
         """The driver was interrupted while steps ran on workers: record them, then stop.
 
         With the local executor an interrupt lands inside the step, which records it as its
@@ -489,16 +489,23 @@ class RunDriver:
         is recorded as usual, and one still running or queued is recorded ``failed`` with the
         cause (queued ones are cancelled). A consumer waiting for its producer to execute
         again keeps its own failure.
+
+        Returns the steps still running on the workers: ``SIGTERM`` then ends the process at
+        once, but after Ctrl-C Python waits for a pool's threads before it exits (threads
+        cannot be stopped), so :meth:`execute` names them, with how to stop at once.
         """
         state = self.state
         state.interrupt = interrupt
         cause = exit_cause(interrupt)
         state.finished.clear()
+        running = []
         for future, keyed in list(state.in_flight.items()):
             del state.in_flight[future]
             if not future.cancel() and future.done() and future.exception() is None:
                 result = future.result()
             else:
+                if not future.done():  # a cancelled future is done
+                    running.append(keyed.planned.name)
                 elapsed = time.perf_counter() - keyed.clock
                 now = datetime.now(UTC)
                 result = StepResult(
@@ -514,6 +521,7 @@ class RunDriver:
             redo = state.redos.pop(keyed.planned.name, None)
             if redo is not None:
                 self.record_result(redo.consumer, redo.result)
+        return running
 
     def _run_batch(self, ready: list[str]) -> None:
         """Key, look up and reuse or submit the steps that are ready now, in call order.
@@ -679,12 +687,13 @@ class RunDriver:
         self.stores.metadata.create_run(self.run)
         self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"
+        still_running: list[str] = []
         try:
             try:
                 with sigterm_raises():
                     self.drive()
             except INTERRUPTS as interrupt:  # a second SIGTERM while recording ends the process
-                self.record_interrupted(interrupt)
+                still_running = self.record_interrupted(interrupt)
             status = "completed" if state.failure is None and state.interrupt is None else "failed"
         finally:
             ended_at = datetime.now(UTC)
@@ -724,6 +733,13 @@ class RunDriver:
         interrupts = [f.error for f in state.failures if isinstance(f.error, INTERRUPTS)]
         ended_by = state.interrupt or (interrupts[0] if interrupts else None)
         if ended_by is not None:
+            if still_running and isinstance(ended_by, KeyboardInterrupt):
+                sys.stderr.write(
+                    f"Run {self.run.name} is recorded as failed. Step(s) "
+                    f"{', '.join(still_running)} still run on the {self.placement.label} "
+                    "executor; Python waits for them before it exits. Press Ctrl-C again to "
+                    "stop now.\n"
+                )
             raise exit_as_asked(ended_by)  # recorded: now exit as the step (or signal) asked
         if state.failures:
             invocations = self.plan.graph.invocations
