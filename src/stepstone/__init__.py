@@ -32,11 +32,13 @@ if TYPE_CHECKING:
     from stepstone.client import Client
     from stepstone.execution.context import get_step_context
     from stepstone.execution.logged import log_metadata
+    from stepstone.model_registry import ModelVersion
     from stepstone.models import Artifact, ArtifactVersion, PipelineRun, StepRun
     from stepstone.pipeline.context import get_pipeline_context
     from stepstone.saving import load_artifact, save_artifact
     from stepstone.steps.artifact_config import ArtifactConfig
     from stepstone.steps.base_step_config import BaseStepConfig
+    from stepstone.steps.model import Model
     from stepstone.steps.step_output import Output
 
 __version__ = "0.1.0"
@@ -52,6 +54,8 @@ __all__ = [
     "Client",
     "DefinitionError",
     "ExternalArtifact",
+    "Model",
+    "ModelVersion",
     "Output",
     "Pipeline",
     "PipelineDefinitionError",
@@ -79,6 +83,8 @@ _LAZY = {
     "ArtifactVersion": "stepstone.models",
     "ArtifactConfig": "stepstone.steps.artifact_config",
     "save_artifact": "stepstone.saving",
+    "Model": "stepstone.steps.model",
+    "ModelVersion": "stepstone.model_registry",
     "load_artifact": "stepstone.saving",
     "PipelineRun": "stepstone.models",
     "StepRun": "stepstone.models",

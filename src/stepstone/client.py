@@ -17,6 +17,8 @@ from stepstone.config import Settings, load_settings
 from stepstone.exceptions import (
     ArtifactNotFoundError,
     ArtifactVersionNotFoundError,
+    ModelNotFoundError,
+    ModelVersionNotFoundError,
     PipelineNotFoundError,
     RunNotFoundError,
     StepNotFoundError,
@@ -24,6 +26,7 @@ from stepstone.exceptions import (
     did_you_mean,
 )
 from stepstone.metadata.records import ArtifactLink, PipelineRunRecord, RunStatus, StepWait
+from stepstone.model_registry import ModelVersion, RecordedModel
 from stepstone.models import (
     Artifact,
     ArtifactVersion,
@@ -425,3 +428,44 @@ class Client:
             else len(metadata.list_artifact_versions(name))
         )
         return Page((ArtifactVersion(r, self.stores) for r in records), total=total, index=page)
+
+    # -- models (ZenML's model control plane) ----------------------------------------------
+
+    def get_model(self, name: str) -> RecordedModel:
+        """A model by name: ``.versions``, ``.latest_version``, its details.
+
+        Raises:
+            ModelNotFoundError: no model of that name (with close names).
+        """
+        if self.stores.metadata.get_model(name) is None:
+            raise ModelNotFoundError(name, [m.name for m in self.stores.metadata.list_models()])
+        return RecordedModel(name, self.stores)
+
+    def list_models(self) -> list[RecordedModel]:
+        """Every recorded model, by name."""
+        return [RecordedModel(m.name, self.stores) for m in self.stores.metadata.list_models()]
+
+    def get_model_version(
+        self, model_name_or_id: str, model_version_name_or_number_or_id: str | int | None = None
+    ) -> ModelVersion:
+        """A version of a model: by name, number or stage (``production``, ``latest``, a
+        :class:`~stepstone.enums.ModelStages`); the latest when not given.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            ModelVersionNotFoundError: no such version or nothing in that stage (the message
+                lists the versions).
+        """
+        ref = model_version_name_or_number_or_id
+        text = "latest" if ref is None else str(getattr(ref, "value", ref))
+        metadata = self.stores.metadata
+        found = metadata.get_model_version(model_name_or_id, text)
+        if found is not None:
+            return ModelVersion(found, self.stores)
+        model = self.get_model(model_name_or_id)  # raises for an unknown model
+        known = [version.name for version in model.versions]
+        raise ModelVersionNotFoundError(model_name_or_id, text, known)
+
+    def list_model_versions(self, model_name_or_id: str) -> list[ModelVersion]:
+        """A model's versions, newest first."""
+        return self.get_model(model_name_or_id).versions

@@ -30,8 +30,11 @@
     │   │   ├── StepRunNotFoundError         .step_run_id
     │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
     │   │   ├── ArtifactVersionNotFoundError .name .version .suggestions: no such named version
+    │   │   ├── ModelNotFoundError           .name .suggestions: no model of that name
+    │   │   ├── ModelVersionNotFoundError    .model .version .known: no such version or stage
     │   │   └── ExampleNotFoundError         .name .known (also an ExampleError)
     │   ├── ArtifactVersionExistsError   .name .version: a version given twice for one name
+    │   ├── ModelStageError          a stage that does not exist, or one held without force
     │   └── ExampleExistsError       pulling an example would overwrite files (also ExampleError)
     ├── StepExecutionError           .invocation_name .definition_name .run_id; __cause__ the step's
     │   └── StepOutputError          the step returned what its outputs do not declare
@@ -366,6 +369,47 @@ class ArtifactVersionNotFoundError(NotFoundError):
             message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
         message += hint or " List artifact versions with 'stepstone artifacts list --name NAME'."
         super().__init__(message)
+
+
+class ModelNotFoundError(NotFoundError):
+    """No model of this name is recorded (a model exists once a run worked on it)."""
+
+    def __init__(self, name: str, known: Iterable[str] = ()) -> None:
+        self.name = name
+        self.suggestions = difflib.get_close_matches(name, list(known), n=3)
+        message = f"No model '{name}' is recorded."
+        if self.suggestions:
+            message += " Did you mean " + " or ".join(f"'{s}'" for s in self.suggestions) + "?"
+        else:
+            message += (
+                " A model is recorded by the first run of a pipeline with model=Model(name=...);"
+                " list models with 'stepstone models list'."
+            )
+        super().__init__(message)
+
+
+class ModelVersionNotFoundError(NotFoundError):
+    """A model has no version of this name, number or stage (``.known``: its versions)."""
+
+    def __init__(self, model: str, version: str | None, known: Iterable[str] = ()) -> None:
+        self.model = model
+        self.version = version
+        self.known = list(known)
+        shown = ", ".join(self.known[:10]) or "none yet"
+        stage = (version or "").lower() in ("staging", "production", "archived", "latest")
+        what = f"in stage '{version}'" if stage else f"'{version}'"
+        hint = (
+            " Promote one with model_version.set_stage(...) or 'stepstone models stage'."
+            if stage
+            else ""
+        )
+        super().__init__(
+            f"Model '{model}' has no version {what}. Its versions, newest first: {shown}.{hint}"
+        )
+
+
+class ModelStageError(UserError):
+    """A stage that does not exist, or one that another version holds (promote with force)."""
 
 
 class ArtifactVersionExistsError(UserError):

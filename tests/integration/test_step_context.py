@@ -98,7 +98,7 @@ def test_context_apis_outside_a_step_say_where_they_work() -> None:
         log_metadata(metadata={"a": 1}, infer_artifact=True)
     with pytest.raises(MetadataTargetError, match="without a target"):
         log_metadata(metadata={"a": 1})
-    with pytest.raises(MetadataTargetError, match="no model registry"):
+    with pytest.raises(StepContextError, match="no model to infer"):
         log_metadata(metadata={"a": 1}, infer_model=True)
     with pytest.raises(MetadataTargetError, match="run_id_name_or_prefix"):
         log_metadata(metadata={"a": 1}, step_name="describe")

@@ -22,6 +22,7 @@ from typing import Any
 
 from stepstone.exceptions import StepContextError, StepOutputError, did_you_mean
 from stepstone.metadata.values import normalize_metadata
+from stepstone.steps.model import Model
 
 #: Folder under the artifact store's root where steps may write files of their own.
 STEP_FILES_DIR = "step-files"
@@ -40,6 +41,7 @@ class StepInfo:
         run_parameters: the pipeline function's arguments, as recorded with the run.
         output_names: the declared outputs, in order.
         enable_cache: whether a fresh result of this step is reused by later runs.
+        model: the model the step works on, bound to the run's version of it (or ``None``).
     """
 
     run_id: str
@@ -51,6 +53,7 @@ class StepInfo:
     run_parameters: Mapping[str, Any] = field(default_factory=dict)
     output_names: tuple[str, ...] = ()
     enable_cache: bool = True
+    model: Model | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,7 @@ class Collected:
         output_tags: output name -> tags for the artifacts it returns.
         artifact_metadata: artifact id -> key -> value for artifacts already recorded.
         step_run_metadata: other step runs (by run and step name) -> key -> value.
+        model_metadata: key -> value for the model version the step works on.
     """
 
     step_metadata: dict[str, Any] = field(default_factory=dict)
@@ -112,6 +116,7 @@ class Collected:
     output_tags: dict[str, list[str]] = field(default_factory=dict)
     artifact_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     step_run_metadata: dict[MetadataTarget, dict[str, Any]] = field(default_factory=dict)
+    model_metadata: dict[str, Any] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any(
@@ -121,6 +126,7 @@ class Collected:
                 self.output_tags,
                 self.artifact_metadata,
                 self.step_run_metadata,
+                self.model_metadata,
             )
         )
 
@@ -173,9 +179,11 @@ class StepContext:
         )
 
     @property
-    def model(self) -> None:
-        """The model this step works on: ``None``, stepstone has no model registry (yet)."""
-        return None
+    def model(self) -> Model | None:
+        """The model this step works on (its own ``model=``, else the pipeline's), bound to
+        the version this run works on: ``.name``, ``.version`` (the version's name),
+        ``.number``, ``.id``. ``None`` when neither has a model."""
+        return self._info.model
 
     def _output(self, output_name: str | None, verb: str) -> str:
         """The output ``output_name`` names, or the only one when it is ``None``."""

@@ -14,7 +14,9 @@ What each call attaches to, as ZenML documents it:
   ``artifact_version=``, else the latest) names one too;
 * ``step_name=`` with ``run_id_name_or_prefix=`` (or ``step_id=``): that step run;
 * ``run_id_name_or_prefix=`` alone: that run;
-* ``infer_model=True`` / ``model_*``: refused, stepstone has no model registry.
+* ``infer_model=True`` inside a step: the model version the step works on (its ``model=``, else
+  the pipeline's); ``model_name=`` (with ``model_version=``: a name, number or stage, else the
+  latest) outside a step: that model version.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from stepstone.exceptions import (
     ArtifactNotFoundError,
     ArtifactVersionNotFoundError,
     MetadataTargetError,
+    ModelNotFoundError,
+    ModelVersionNotFoundError,
     StepContextError,
     StepNotFoundError,
     StepRunNotFoundError,
@@ -45,15 +49,6 @@ if TYPE_CHECKING:
     from stepstone.metadata import MetadataStore
 
 
-def _refuse_models(model_given: bool) -> None:
-    if model_given:
-        raise MetadataTargetError(
-            "log_metadata: stepstone has no model registry, so metadata cannot be logged to a "
-            "model version (infer_model=True, model_name=, model_version=). Log it on the step "
-            "(drop the model arguments) or on the model's artifact (infer_artifact=True)."
-        )
-
-
 def log_metadata(
     metadata: Mapping[str, Any],
     *,
@@ -65,19 +60,22 @@ def log_metadata(
     artifact_version: str | int | None = None,
     infer_artifact: bool = False,
     model_name: str | None = None,
-    model_version: str | None = None,
+    model_version: str | int | None = None,
     infer_model: bool = False,
 ) -> None:
     """Attach ``metadata`` to a run, step run or artifact version (see the module docs).
 
     Raises:
         MetadataValueError: a value that cannot be stored (the message names its key).
-        MetadataTargetError: targets that contradict each other or name a model.
+        MetadataTargetError: targets that contradict each other, or a model inside a step
+            that has none.
         StepContextError: ``infer_artifact`` outside a running step.
         NotFoundError: a run, step run or artifact version that is not recorded.
     """
-    _refuse_models(infer_model or model_name is not None or model_version is not None)
     context = current_step_context()
+    if infer_model or model_name is not None or model_version is not None:
+        _log_on_model(context, metadata, infer_model, model_name, model_version)
+        return
     if artifact_version is not None and (context is not None or artifact_name is None):
         raise MetadataTargetError(
             f"log_metadata: artifact_version={artifact_version!r} names a recorded version of "
@@ -124,6 +122,49 @@ def log_metadata(
         )
     store = get_stores().metadata
     store.log_metadata(resolve_targets(store, targets))
+
+
+def _log_on_model(
+    context: StepContext | None,
+    metadata: Mapping[str, Any],
+    infer_model: bool,
+    model_name: str | None,
+    model_version: str | int | None,
+) -> None:
+    """``log_metadata`` on a model version: the step's own inside a step, a named one outside."""
+    if context is not None:
+        model = context.model
+        if model is None:
+            raise MetadataTargetError(
+                f"Step '{context.step_name}': log_metadata(infer_model=True) needs a model to "
+                "log to: give the pipeline (or the step) model=Model(name=...)."
+            )
+        if (model_name is not None and model_name != model.name) or model_version is not None:
+            raise MetadataTargetError(
+                f"Step '{context.step_name}' works on model '{model.name}' version "
+                f"{model.version}; inside a step, log to it with infer_model=True. Log to "
+                "another model version after the run, with model_name= and model_version=."
+            )
+        values = normalize_metadata(metadata, f"Step '{context.step_name}'")
+        context.collected.model_metadata.update(values)
+        return
+    if model_name is None:
+        raise StepContextError(
+            "log_metadata(infer_model=True) was called outside a running step, where there is "
+            "no model to infer. Pass model_name= (and model_version=) instead."
+        )
+    from stepstone.stores import get_stores
+
+    values = normalize_metadata(metadata, "log_metadata")
+    store = get_stores().metadata
+    ref = "latest" if model_version is None else str(getattr(model_version, "value", model_version))
+    found = store.get_model_version(model_name, ref)
+    if found is None:
+        if store.get_model(model_name) is None:
+            raise ModelNotFoundError(model_name, [m.name for m in store.list_models()])
+        known = [v.name for v in store.list_model_versions(model_name)]
+        raise ModelVersionNotFoundError(model_name, ref, known)
+    store.log_metadata(_entries(MetadataResource.MODEL_VERSION, found.id, values))
 
 
 def _version_id(metadata: MetadataStore, name: str, version: str | int | None) -> str:

@@ -337,6 +337,7 @@ class StepRunWrite:
             cached step run links the versions its source created).
         release: the lease under which the step executed, given up in the same transaction
             (so a waiter finds the cache entry the moment the lease is gone).
+        model_links: the step's outputs linked to the run's model version (cached ones too).
     """
 
     step_run: StepRunRecord
@@ -347,6 +348,7 @@ class StepRunWrite:
     tags: tuple[ArtifactTag, ...] = ()
     versions: tuple[NewArtifactVersion, ...] = ()
     release: Lease | None = None
+    model_links: tuple[ModelArtifactLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

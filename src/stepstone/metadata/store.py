@@ -27,6 +27,10 @@ from stepstone.metadata.records import (
     LeaseRecord,
     MetadataEntry,
     MetadataResource,
+    ModelArtifactLink,
+    ModelRecord,
+    ModelVersionRecord,
+    ModelVersionRequest,
     NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
@@ -113,6 +117,47 @@ class MetadataStore(ABC):
     @abstractmethod
     def artifact_names(self, limit: int = 1000) -> list[str]:
         """Names of versioned artifacts, most recently versioned first (for suggestions)."""
+
+    # -- models ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def model_version_for_run(self, request: ModelVersionRequest) -> ModelVersionRecord:
+        """Find or create the model and the version a run works on (one transaction).
+
+        Raises:
+            ModelVersionNotFoundError: a stage or number that no version has.
+        """
+
+    @abstractmethod
+    def get_model(self, name: str) -> ModelRecord | None:
+        """The model of this name, or ``None``."""
+
+    @abstractmethod
+    def list_models(self) -> list[ModelRecord]:
+        """Every model, by name."""
+
+    @abstractmethod
+    def list_model_versions(self, model_name: str) -> list[ModelVersionRecord]:
+        """A model's versions, newest (highest number) first."""
+
+    @abstractmethod
+    def get_model_version(self, model_name: str, ref: str) -> ModelVersionRecord | None:
+        """Version ``ref`` of a model: a stage, ``latest``, a number or a name; or ``None``."""
+
+    @abstractmethod
+    def set_model_stage(self, version: ModelVersionRecord, stage: str, force: bool) -> None:
+        """Put a version in a stage (``staging``, ``production``, ``archived``).
+
+        Raises:
+            ModelStageError: another version holds ``staging``/``production`` and not ``force``
+                (with ``force`` that version is archived).
+        """
+
+    @abstractmethod
+    def model_version_artifacts(
+        self, version_id: str
+    ) -> list[tuple[ModelArtifactLink, ArtifactRecord]]:
+        """The artifacts linked to a model version, by name."""
 
     # -- the cache -------------------------------------------------------------------------
 

@@ -45,6 +45,10 @@ from stepstone.metadata.records import (
     ArtifactTag,
     CacheHit,
     MetadataEntry,
+    MetadataResource,
+    ModelArtifactLink,
+    ModelVersionRecord,
+    ModelVersionRequest,
     PipelineRunRecord,
     RunStatus,
     StepRunRecord,
@@ -72,10 +76,11 @@ from stepstone.orchestrators.leases import StepLeases, covered
 from stepstone.orchestrators.notebook import default_listeners
 from stepstone.orchestrators.planning import PlannedStep, RunPlan, plan_run
 from stepstone.orchestrators.state import Failure, KeyedStep, Redo, RunState
-from stepstone.orchestrators.versioning import output_versions, version_taken
+from stepstone.orchestrators.versioning import model_links, output_versions, version_taken
 from stepstone.pipeline import Pipeline
 from stepstone.pipeline.schedule import CallOrderSorter
 from stepstone.processes import this_host
+from stepstone.steps.model import Model
 from stepstone.stores import Stores, get_stores
 from stepstone.warn import warn_user
 
@@ -140,6 +145,8 @@ class RunDriver:
         )
         self.state = RunState(CallOrderSorter(plan.graph.invocations))
         self.read_through = _read_through(stores)
+        #: (model name, asked version) -> the version the run works on (see _resolve_models).
+        self.model_versions: dict[tuple[str, str | None], ModelVersionRecord] = {}
         # Where a hit's outputs must be: here, or on the read-through's remote to fetch.
         self.stored = (
             stores.artifacts.exists if self.read_through is None else self.read_through.exists
@@ -296,7 +303,8 @@ class RunDriver:
         )
         externals = keyed.planned.external_inputs
         external = tuple(keyed.inputs[name] for name in externals) if externals else ()
-        state.pending.append(StepRunWrite(record, new_artifacts=external))
+        links = self._model_links(keyed.planned, hit.outputs) if keyed.planned.model else ()
+        state.pending.append(StepRunWrite(record, new_artifacts=external, model_links=links))
         state.finish(record)
         state.cached.append(name)
         state.saved_seconds += hit.duration or 0.0
@@ -360,6 +368,7 @@ class RunDriver:
                 run_parameters=self.run.parameters,
                 output_names=signature.output_names,
                 enable_cache=planned.enable_cache,
+                model=self._bound_model(planned),
             ),
             input_groups=planned.invocation.input_groups,
             live=placement.live,
@@ -385,7 +394,7 @@ class RunDriver:
         logged: tuple[list[MetadataEntry], list[ArtifactTag]] = ([], [])
         if result.succeeded and result.collected is not None:
             try:
-                logged = self._logged(result.collected, step_run_id, outputs)
+                logged = self._logged(result.collected, step_run_id, outputs, planned)
             except NotFoundError as exc:  # the step logged to a run or artifact not recorded
                 result.error, result.error_text, outputs = exc, f"{type(exc).__name__}: {exc}", {}
         versions = output_versions(
@@ -420,6 +429,7 @@ class RunDriver:
                 tags=(*versions.tags, *logged[1]),
                 versions=versions.versions,
                 release=None if self.leases is None else self.leases.release_with_record(name),
+                model_links=self._model_links(planned, outputs) if planned.model else (),
             )
         )
         state.finish(record)
@@ -436,15 +446,65 @@ class RunDriver:
             state.fail(Failure(planned.name, planned.invocation.step.name, error, summary))
             self.emit(StepFailed(self.run.id, planned.name, result.duration, summary))
 
+    # -- models -------------------------------------------------------------------------
+
+    def _resolve_models(self) -> None:
+        """Find or create the model version of every model the run's steps work on, before
+        the run is recorded (a stage no version holds fails the run before it starts)."""
+        for planned in self.plan.steps.values():
+            model = planned.model
+            if model is None or (model.name, model.version) in self.model_versions:
+                continue
+            request = ModelVersionRequest(
+                model_name=model.name,
+                version=model.version,
+                details=model.record_details(),
+                run_id=self.run.id,
+                created_at=self.started_at,
+            )
+            record = self.stores.metadata.model_version_for_run(request)
+            self.model_versions[(model.name, model.version)] = record
+        if self.model_versions:
+            self.run.graph.setdefault("config", {})["models"] = [
+                {"name": r.model_name, "version": r.name, "number": r.number, "id": r.id}
+                for r in self.model_versions.values()
+            ]
+
+    def _model_version(self, planned: PlannedStep) -> ModelVersionRecord | None:
+        model = planned.model
+        return None if model is None else self.model_versions.get((model.name, model.version))
+
+    def _bound_model(self, planned: PlannedStep) -> Model | None:
+        """The step's model as the step sees it: bound to the run's version."""
+        record = self._model_version(planned)
+        if record is None or planned.model is None:
+            return None
+        return planned.model.bound(record.name, record.number, record.id)
+
+    def _model_links(
+        self, planned: PlannedStep, outputs: dict[str, ArtifactRecord]
+    ) -> tuple[ModelArtifactLink, ...]:
+        record = self._model_version(planned)
+        if record is None:
+            return ()
+        return model_links(planned, record.id, self.run.pipeline_name, self.started_at, outputs)
+
     def _logged(
         self,
         collected: Collected,
         step_run_id: str,
         outputs: dict[str, ArtifactRecord],
+        planned: PlannedStep | None = None,
     ) -> tuple[list[MetadataEntry], list[ArtifactTag]]:
         """The metadata entries and tags a step logged, with every target resolved."""
         output_ids = {name: record.id for name, record in outputs.items()}
         entries = step_entries(collected, step_run_id, output_ids)
+        version = self._model_version(planned) if planned is not None else None
+        if collected.model_metadata and version is not None:
+            entries += [
+                MetadataEntry(MetadataResource.MODEL_VERSION, version.id, key, value)
+                for key, value in collected.model_metadata.items()
+            ]
         if collected.artifact_metadata or collected.step_run_metadata:
             entries += resolve_targets(self.stores.metadata, collected)
         tags = [
@@ -684,6 +744,7 @@ class RunDriver:
         state = self.state
         graph = self.plan.graph
         self._share_store()
+        self._resolve_models()
         self.stores.metadata.create_run(self.run)
         self.emit(RunStarted(self.run.id, self.run.name, self.plan.pipeline_name, graph.order))
         status = "failed"

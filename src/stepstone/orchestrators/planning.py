@@ -50,6 +50,7 @@ from stepstone.pipeline.run_config import RunConfig
 from stepstone.steps import Invocation
 from stepstone.steps.artifact_config import placeholder_values
 from stepstone.steps.configuration import StepConfiguration, layered
+from stepstone.steps.model import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class PlannedStep:
     its own settings with the pipeline's merged under them."""
     artifact_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Output name -> the ``ArtifactConfig(run_metadata=)`` of that output, checked."""
+    model: Model | None = None
+    """The model the step works on: its own ``model=``, else the pipeline's."""
 
     @property
     def enable_step_logs(self) -> bool:
@@ -218,6 +221,7 @@ def plan_step(
         if configuration is not None
         else step_configuration(invocation, pipeline or PipelineOptions(name=invocation.id)),
         artifact_metadata=_artifact_metadata(invocation),
+        model=step.options.model or (pipeline.model if pipeline is not None else None),
     )
 
 

@@ -23,6 +23,7 @@ from stepstone.metadata.records import (
     ArtifactTag,
     MetadataEntry,
     MetadataResource,
+    ModelArtifactLink,
     NewArtifactVersion,
 )
 from stepstone.orchestrators.planning import PlannedStep
@@ -91,3 +92,26 @@ def version_taken(
                 "ArtifactConfig(version=...), and the step is executing rather than cached)",
             )
     return None
+
+
+def model_links(
+    planned: PlannedStep,
+    model_version_id: str,
+    pipeline_name: str,
+    run_started: datetime,
+    outputs: dict[str, ArtifactRecord],
+) -> tuple[ModelArtifactLink, ...]:
+    """The step's ``outputs`` linked to the model version the step works on: a model artifact
+    for an output declared ``ArtifactType.MODEL``, a data artifact for the others. Cached steps
+    link too: the version records what the run used, whether or not it executed it."""
+    links = []
+    for spec in planned.invocation.step.signature.outputs:
+        artifact = outputs.get(spec.name)
+        if artifact is None:
+            continue
+        is_model = spec.config is not None and spec.config.artifact_type is ArtifactType.MODEL
+        name = fill_placeholders(spec.artifact_name(pipeline_name, planned.name), run_started)
+        links.append(
+            ModelArtifactLink(model_version_id, artifact.id, name, "model" if is_model else "data")
+        )
+    return tuple(links)

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from stepstone.exceptions import StepContextError
 from stepstone.pipeline.tracing import PipelineTracer
 from stepstone.steps.invocation import ACTIVE_TRACER
+from stepstone.steps.model import Model
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineContext:
-    """The pipeline being traced. ``model`` is ``None``: stepstone has no model registry."""
+    """The pipeline being traced, and the :class:`~stepstone.steps.model.Model` it was given
+    (``None`` without one; the version a run works on is known once it starts)."""
 
     name: str
-    model: None = None
+    model: Model | None = None
 
 
 def get_pipeline_context() -> PipelineContext:
@@ -36,4 +38,4 @@ def get_pipeline_context() -> PipelineContext:
             "while a @pipeline function runs (when the pipeline is called); inside a @step "
             "function use get_step_context()."
         )
-    return PipelineContext(tracer.pipeline_name)
+    return PipelineContext(tracer.pipeline_name, tracer.model)

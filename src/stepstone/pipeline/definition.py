@@ -15,15 +15,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast, overload
 
-from stepstone.exceptions import PipelineDefinitionError, did_you_mean
+from stepstone.exceptions import DefinitionError, PipelineDefinitionError, did_you_mean
 from stepstone.pipeline.run_config import RunConfig, load_run_config
 from stepstone.pipeline.tracing import PipelineGraph, same_value, trace
 from stepstone.steps.artifact_config import placeholder_values
 from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER
+from stepstone.steps.model import Model, check_model
 
 if TYPE_CHECKING:
     from stepstone.models import PipelineRun
+
+
+def _model_from_file(config: RunConfig) -> Model:
+    """The ``model`` section of a YAML run configuration as a :class:`Model`."""
+    try:
+        return Model(**dict(config.model or {}))
+    except DefinitionError as exc:
+        raise config.error("model", str(exc)) from exc
 
 
 def check_run_name(pipeline_name: str, run_name: object) -> None:
@@ -64,6 +73,8 @@ class PipelineOptions:
             (``{date}`` and ``{time}`` filled in when a run starts; run names are unique, so
             a name without ``{time}`` works once). It beats a YAML file's ``run_name``, as
             options given in code at run time do. Default: ``<pipeline>-<date>-<time>``.
+        model: the :class:`~stepstone.steps.model.Model` the runs work on: each run creates or
+            attaches to a version of it, and the steps' outputs link to that version.
     """
 
     name: str
@@ -76,8 +87,10 @@ class PipelineOptions:
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     run_config: RunConfig | None = None
     run_name: str | None = None
+    model: Model | None = None
 
     def __post_init__(self) -> None:
+        check_model(self.model, f"Pipeline '{self.name}'")
         if self.run_name is not None:
             check_run_name(self.name, self.run_name)
         for option in DICT_OPTIONS:
@@ -134,6 +147,8 @@ class Pipeline:
             from_file = dict(config.options, run_config=config)
             if "parameters" in from_file:
                 from_file["parameters"] = config.checked_parameters(self.func)
+            if config.model is not None:
+                from_file["model"] = _model_from_file(config)
             options = changed_options(options, from_file, True, unknown)
         changed: PipelineOptions = changed_options(options, changes, merge, unknown)
         return changed
@@ -205,7 +220,7 @@ class Pipeline:
         """Trace the pipeline function into a graph without running anything."""
         bound = self._arguments(args, kwargs)
         config = self.options.run_config
-        graph = trace(self.name, self.func, bound.args, bound.kwargs, config)
+        graph = trace(self.name, self.func, bound.args, bound.kwargs, config, self.options.model)
         if config is not None:
             config.check_steps(graph.order)
         return graph
@@ -248,6 +263,7 @@ def pipeline(
     parameters: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    model: Model | None = None,
 ) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
@@ -261,6 +277,7 @@ def pipeline(
     parameters: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    model: Model | None = None,
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Declare a pipeline: a function whose body calls steps.
 
@@ -286,6 +303,7 @@ def pipeline(
             parameters=dict(parameters or {}),
             settings=dict(settings or {}),
             extra=dict(extra or {}),
+            model=model,
         )
         return Pipeline(function, options)
 

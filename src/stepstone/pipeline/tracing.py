@@ -19,6 +19,7 @@ from stepstone.pipeline.run_config import RunConfig
 from stepstone.pipeline.schedule import call_order
 from stepstone.steps.definition import Step
 from stepstone.steps.invocation import ACTIVE_TRACER, Invocation, OutputHandle
+from stepstone.steps.model import Model
 
 
 def _contains_handle(value: Any) -> bool:
@@ -48,9 +49,12 @@ def same_value(a: Any, b: Any) -> bool:
 class PipelineTracer:
     """Records step calls made while a pipeline function runs."""
 
-    def __init__(self, pipeline_name: str, run_config: RunConfig | None = None) -> None:
+    def __init__(
+        self, pipeline_name: str, run_config: RunConfig | None = None, model: Model | None = None
+    ) -> None:
         self.pipeline_name = pipeline_name
         self.run_config = run_config  # its ``steps`` configure invocations by id
+        self.model = model  # what get_pipeline_context().model says
         self.invocations: dict[str, Invocation] = {}
         self.trace = next(_TRACES)  # stamped on every handle this trace makes
         self._counters: dict[str, int] = {}  # step name -> calls so far (ids in O(1))
@@ -304,14 +308,15 @@ def trace(
     args: Sequence[Any],
     kwargs: dict[str, Any],
     run_config: RunConfig | None = None,
+    model: Model | None = None,
 ) -> PipelineGraph:
     """Run ``func`` once with tracing on and return the graph of its step calls
-    (configured by ``run_config``'s ``steps``)."""
+    (configured by ``run_config``'s ``steps``; ``model`` is the pipeline's)."""
     if ACTIVE_TRACER.get() is not None:
         raise PipelineDefinitionError(
             pipeline_name, "pipelines cannot be called inside another pipeline being traced."
         )
-    tracer = PipelineTracer(pipeline_name, run_config)
+    tracer = PipelineTracer(pipeline_name, run_config, model)
     with _tracing(tracer):
         try:
             func(*args, **kwargs)

@@ -18,6 +18,7 @@ from stepstone.exceptions import StepDefinitionError, did_you_mean
 from stepstone.steps.class_based import class_based_arguments, instance_for_call
 from stepstone.steps.configuration import DICT_OPTIONS, changed_options
 from stepstone.steps.invocation import ACTIVE_TRACER, OutputHandle
+from stepstone.steps.model import Model, check_model
 from stepstone.steps.signature import StepSignature, parse_signature
 
 P = ParamSpec("P")
@@ -47,6 +48,7 @@ class StepOptions:
             (passing a different value in the call is an error: say it once).
         settings: free-form settings, recorded with each run (``runs show``).
         extra: free-form extra data, recorded the same way.
+        model: the model the step works on (its outputs link to the run's version of it).
     """
 
     name: str
@@ -62,9 +64,11 @@ class StepOptions:
     parameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    model: Model | None = None
 
     def __post_init__(self) -> None:
         self._check_execution_options()
+        check_model(self.model, f"Step '{self.name}'")
         for option in DICT_OPTIONS:
             value = getattr(self, option)
             if not isinstance(value, Mapping):
@@ -297,6 +301,7 @@ def step(
     parameters: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    model: Model | None = None,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -317,6 +322,7 @@ def step(
     parameters: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    model: Model | None = None,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Declare a pipeline step.
 
@@ -338,6 +344,8 @@ def step(
         parameters: values for arguments the call leaves out.
         settings: free-form settings recorded with each run.
         extra: free-form extra data recorded with each run.
+        model: the :class:`~stepstone.steps.model.Model` this step's outputs belong to
+            (beats the pipeline's).
 
     Example:
         >>> @step
@@ -362,6 +370,7 @@ def step(
             parameters=dict(parameters or {}),
             settings=dict(settings or {}),
             extra=dict(extra or {}),
+            model=model,
         )
         return Step(function, options)
 

@@ -56,14 +56,16 @@ def version_number(version: str) -> int | None:
 
 
 def is_version_clash(exc: BaseException) -> bool:
-    """Whether a failed write broke ``artifact_versions``' unique (name, version) key.
+    """Whether a failed write broke a unique key of ``artifact_versions`` (name, version) or
+    ``model_versions`` (model, name or number).
 
     Every backend names the table or the constraint (``uq_artifact_versions_name_version``) in
     its message: SQLite ``UNIQUE constraint failed: artifact_versions.name, ...``, PostgreSQL
     ``duplicate key value violates unique constraint "uq_artifact_versions_..."``, MySQL
     ``Duplicate entry ... for key '...uq_artifact_versions_name_version'``.
     """
-    return "artifact_versions" in str(exc)
+    text = str(exc)
+    return "artifact_versions" in text or "model_versions" in text
 
 
 class VersionStatements:

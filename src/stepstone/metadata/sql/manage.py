@@ -28,6 +28,7 @@ from stepstone.metadata.sql.tables import (
     artifact_versions,
     artifacts,
     cache_entries,
+    model_version_artifacts,
     pipeline_runs,
     run_metadata,
     step_logs,
@@ -108,6 +109,11 @@ def _delete_step_runs(connection: Connection, step_ids: Sequence[str]) -> tuple[
         connection.execute(delete(artifact_tags).where(artifact_tags.c.artifact_id.in_(unlinked)))
         connection.execute(
             delete(artifact_versions).where(artifact_versions.c.artifact_id.in_(unlinked))
+        )
+        connection.execute(
+            delete(model_version_artifacts).where(
+                model_version_artifacts.c.artifact_id.in_(unlinked)
+            )
         )
         _delete_metadata(connection, MetadataResource.ARTIFACT_VERSION, unlinked)
         removed_artifacts += _count(

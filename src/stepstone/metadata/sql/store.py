@@ -41,6 +41,10 @@ from stepstone.metadata.records import (
     LeaseRecord,
     MetadataEntry,
     MetadataResource,
+    ModelArtifactLink,
+    ModelRecord,
+    ModelVersionRecord,
+    ModelVersionRequest,
     NewArtifactVersion,
     PipelineRunRecord,
     StepRunRecord,
@@ -50,6 +54,7 @@ from stepstone.metadata.records import (
 from stepstone.metadata.sql import (
     artifact_versions,
     cache_entries,
+    models,
     run_metadata,
     runs,
     sqlite_direct,
@@ -78,6 +83,11 @@ if TYPE_CHECKING:
 
 #: Writes of automatically numbered artifact versions, before a clash is given up on.
 _VERSION_WRITE_TRIES = 20
+
+
+def _automatic(versions: Sequence[NewArtifactVersion]) -> bool:
+    """Whether any version is numbered by the store (what a clash can be retried for)."""
+    return any(version.version is None for version in versions)
 
 
 #: Positions of a lookup row's values, by the field names of ``LOOKUP_HIT_FIELDS``; the output
@@ -149,6 +159,7 @@ class SqlMetadataStore(MetadataStore):
         self._insert_log = flavor.sql(statements.INSERT_LOG)
         self._annotations = run_metadata.AnnotationStatements(flavor)
         self._versions = artifact_versions.VersionStatements(flavor)
+        self._models = models.ModelStatements(flavor)
         self._leases = LeaseStatements(self._hot)
         self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
         self._insert_pipeline = flavor.insert_if_absent("pipelines", statements.PIPELINE_COLUMNS)
@@ -238,7 +249,7 @@ class SqlMetadataStore(MetadataStore):
         action = f"record {len(writes)} step run(s) of run {writes[0].step_run.run_id}"
         versions = [version for write in writes for version in write.versions]
         self._numbering(
-            versions,
+            _automatic(versions),
             lambda: self._write_step_runs(
                 action, writes, step_rows, artifact_rows, edge_rows, log_rows, cache_rows
             ),
@@ -269,6 +280,9 @@ class SqlMetadataStore(MetadataStore):
             versions = [version for write in writes for version in write.versions]
             if versions:
                 self._versions.write(cursor, versions, dt_in)
+            links = [link for write in writes for link in write.model_links]
+            if links:
+                self._models.write_links(cursor, links)
             tags = [tag for write in writes for tag in write.tags]
             if logged or tags:
                 self._annotations.write(cursor, logged, tags)
@@ -284,15 +298,17 @@ class SqlMetadataStore(MetadataStore):
                     [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in rows],
                 )
 
-    def _numbering(self, versions: Sequence[NewArtifactVersion], write: Callable[[], None]) -> None:
-        """Call ``write``, a transaction that numbers ``versions``: again after a clash.
+    def _numbering(self, retry: bool, write: Callable[[], None]) -> None:
+        """Call ``write``, a transaction that numbers versions: again after a clash if ``retry``.
 
         Two writers on MySQL may both read a name's highest number before either commits; the
         second insert breaks the unique key, its transaction is rolled back and written again,
         reading the number the first one took (SQLite and PostgreSQL number under a lock). A
-        clash of a version the user gave is no race: it fails every time, so it is not retried.
+        clash of an artifact version the user gave is no race: it fails every time, so callers
+        do not retry it. A model version found by name is retried: the clash means another run
+        just created it, and the next try finds it.
         """
-        tries = _VERSION_WRITE_TRIES if any(v.version is None for v in versions) else 1
+        tries = _VERSION_WRITE_TRIES if retry else 1
         for attempt in range(tries):
             try:
                 write()
@@ -320,7 +336,7 @@ class SqlMetadataStore(MetadataStore):
                 if metadata or tags:
                     self._annotations.write(cursor, metadata, tags)
 
-        self._numbering(versions, write)
+        self._numbering(_automatic(versions), write)
         saved = self.get_artifact_versions([version.artifact_id for version in versions])
         return [saved[version.artifact_id] for version in versions]
 
@@ -370,6 +386,43 @@ class SqlMetadataStore(MetadataStore):
 
     def artifact_names(self, limit: int = 1000) -> list[str]:
         return artifact_versions.version_names(self._hot, limit)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def model_version_for_run(self, request: ModelVersionRequest) -> ModelVersionRecord:
+        found: list[ModelVersionRecord] = []
+
+        def write() -> None:
+            action = f"find or create a version of model '{request.model_name}'"
+            with self._hot.transaction(action) as cursor:
+                found.append(
+                    self._models.version_for_run(cursor, request, self._hot.dt_in, self._hot.dt_out)
+                )
+
+        self._numbering(True, write)
+        return found[-1]
+
+    def get_model(self, name: str) -> ModelRecord | None:
+        return models.get_model(self._hot, name)
+
+    def list_models(self) -> list[ModelRecord]:
+        return models.list_models(self._hot)
+
+    def list_model_versions(self, model_name: str) -> list[ModelVersionRecord]:
+        return models.list_versions(self._hot, model_name)
+
+    def get_model_version(self, model_name: str, ref: str) -> ModelVersionRecord | None:
+        return models.get_version(self._hot, model_name, ref)
+
+    def set_model_stage(self, version: ModelVersionRecord, stage: str, force: bool) -> None:
+        action = f"set the stage of version {version.name} of model '{version.model_name}'"
+        with self._hot.transaction(action) as cursor:
+            self._models.set_stage(cursor, version, stage, force)
+
+    def model_version_artifacts(
+        self, version_id: str
+    ) -> list[tuple[ModelArtifactLink, ArtifactRecord]]:
+        return models.version_artifacts(self._hot, version_id)
 
     # -- the cache -------------------------------------------------------------------------
 
