@@ -105,7 +105,9 @@ def test_a_run_shows_one_progress_display_and_no_event_lines(shown: dict[str, An
     progress = html_outputs(first.data, "stepstone-progress")
     assert len(progress) == 1  # updated in place, never appended
     assert 'data-state="completed"' in progress[0]
-    assert "pending" not in progress[0].split("</b>")[-1].replace("data-state", "")
+    assert (
+        'data-state="pending"' not in progress[0] and '<progress max="2" value="2">' in progress[0]
+    )
     assert "has started" not in first.stdout and "has finished" not in first.stdout
     assert "loading" in first.stdout  # the step's own print still shows
     second = html_outputs(shown["second"].data, "stepstone-progress")
