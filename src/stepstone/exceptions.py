@@ -5,7 +5,7 @@
     StepstoneError
     ├── UserError                    you asked for something wrong or absent; exit 2 in the CLI
     │   ├── DefinitionError          bad @step / @pipeline wiring, found before anything runs
-    │   │   ├── StepDefinitionError          .step_name
+    │   │   ├── StepDefinitionError          .definition_name
     │   │   ├── PipelineDefinitionError      .pipeline_name
     │   │   ├── MaterializerRegistrationError  not a materializer or a type (also TypeError)
     │   │   └── UndefinedNameError           .function .name: a cell's code names what the
@@ -26,7 +26,7 @@
     │   │   ├── RunNotFoundError             .query .suggestions
     │   │   │   └── AmbiguousRunError            .matches: a prefix or name matching several runs
     │   │   ├── PipelineNotFoundError        .name .suggestions: no run of that pipeline
-    │   │   ├── StepNotFoundError            .step_name .run_name .suggestions
+    │   │   ├── StepNotFoundError            .invocation_name .run_name .suggestions
     │   │   ├── StepRunNotFoundError         .step_run_id
     │   │   ├── ArtifactNotFoundError        .query: no artifact record matches an id or prefix
     │   │   ├── ArtifactVersionNotFoundError .name .version .suggestions: no such named version
@@ -39,7 +39,7 @@
     ├── StepExecutionError           .invocation_name .definition_name .run_id; __cause__ the step's
     │   └── StepOutputError          the step returned what its outputs do not declare
     ├── CacheError
-    │   └── UnhashableParameterError .step_name .parameter
+    │   └── UnhashableParameterError .invocation_name .parameter
     ├── StorageError
     │   ├── ArtifactStoreError
     │   │   ├── ArtifactIntegrityError   .uri .file: stored bytes are unusable, recompute them
@@ -53,7 +53,7 @@
     │   └── RemoteError              a cache remote that cannot be reached or read
     │       └── RemoteEntryError         an entry refused: unsigned, tampered, pickled
     ├── ExecutorError                an executor that cannot be chosen, started or reached
-    ├── CodeMismatchError            .step_name .objects: a worker's code is not the driver's
+    ├── CodeMismatchError            .invocation_name .objects: a worker's code is not the driver's
     └── ExampleError                 an example cannot be found, copied or run
 
 Two questions have two different answers here. "Is this cached output usable?" is
@@ -94,11 +94,11 @@ class DefinitionError(UserError):
 
 
 class StepDefinitionError(DefinitionError):
-    """A ``@step`` is defined or called wrongly."""
+    """A ``@step`` is defined or called wrongly; ``definition_name`` is the ``@step``'s name."""
 
-    def __init__(self, step_name: str, message: str) -> None:
-        super().__init__(f"Step '{step_name}': {message}")
-        self.step_name = step_name
+    def __init__(self, definition_name: str, message: str) -> None:
+        super().__init__(f"Step '{definition_name}': {message}")
+        self.definition_name = definition_name
 
 
 class PipelineDefinitionError(DefinitionError):
@@ -319,18 +319,18 @@ class PipelineNotFoundError(NotFoundError):
 
 
 class StepNotFoundError(NotFoundError):
-    """A run has no step of the given name; ``.suggestions`` holds the name the message offers."""
+    """A run has no step of the given invocation name; ``.suggestions`` holds the one offered."""
 
-    def __init__(self, step_name: str, run_name: str, known: Iterable[str] = ()) -> None:
+    def __init__(self, invocation_name: str, run_name: str, known: Iterable[str] = ()) -> None:
         known = list(known)
-        self.step_name = step_name
+        self.invocation_name = invocation_name
         self.run_name = run_name
-        self.suggestions = difflib.get_close_matches(step_name, known, n=1)
+        self.suggestions = difflib.get_close_matches(invocation_name, known, n=1)
         if self.suggestions:
             hint = f" Did you mean '{self.suggestions[0]}'?"
         else:
             hint = f" Its steps: {', '.join(known) or 'none'}."
-        super().__init__(f"Run {run_name} has no step '{step_name}'.{hint}")
+        super().__init__(f"Run {run_name} has no step '{invocation_name}'.{hint}")
 
 
 class StepRunNotFoundError(NotFoundError):
@@ -487,14 +487,15 @@ class CacheError(StepstoneError):
 class UnhashableParameterError(CacheError):
     """A parameter value has no canonical encoding, so it cannot be part of a cache key.
 
-    ``parameter`` and ``step_name`` are ``""`` when the value was encoded on its own
-    (:func:`stepstone.cache.encode_value`) rather than as a step's parameter.
+    ``parameter`` and ``invocation_name`` (the call in the pipeline whose literal it is) are
+    ``""`` when the value was encoded on its own (:func:`stepstone.cache.encode_value`)
+    rather than as a step's parameter.
     """
 
-    def __init__(self, message: str, *, parameter: str = "", step_name: str = "") -> None:
+    def __init__(self, message: str, *, parameter: str = "", invocation_name: str = "") -> None:
         super().__init__(message)
         self.parameter = parameter
-        self.step_name = step_name
+        self.invocation_name = invocation_name
 
 
 class StorageError(StepstoneError):
@@ -563,17 +564,18 @@ class CodeMismatchError(StepstoneError):
     """The code a worker would run is not the code the driver fingerprinted.
 
     Running it would store a result under a key that does not describe it, so the step fails
-    instead. ``objects`` names the functions, modules or libraries that differ.
+    instead. ``invocation_name`` is the step's call in the pipeline; ``objects`` names the
+    functions, modules or libraries that differ.
     """
 
-    def __init__(self, step_name: str, objects: tuple[str, ...], message: str) -> None:
+    def __init__(self, invocation_name: str, objects: tuple[str, ...], message: str) -> None:
         super().__init__(message)
-        self.step_name = step_name
+        self.invocation_name = invocation_name
         self.objects = objects
 
     def __reduce__(self) -> tuple[type[CodeMismatchError], tuple[str, tuple[str, ...], str]]:
         # It travels back from a worker: rebuild it with every field, not from args alone.
-        return (type(self), (self.step_name, self.objects, str(self)))
+        return (type(self), (self.invocation_name, self.objects, str(self)))
 
 
 class StepstoneWarning(UserWarning):

@@ -348,7 +348,7 @@ def test_a_worker_whose_code_differs_from_the_drivers_refuses_to_run(
             executor.run(_off_path, str(folder), "editable_steps")
     cause = raised.value.__cause__
     assert isinstance(cause, CodeMismatchError)
-    assert cause.step_name == "victim" and "editable_steps.victim" in cause.objects
+    assert cause.invocation_name == "victim" and "editable_steps.victim" in cause.objects
     assert "module editable_steps" in str(cause)
     from stepstone.client import Client
 

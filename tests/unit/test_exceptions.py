@@ -133,6 +133,7 @@ def test_step_not_found_suggests_what_its_message_offers() -> None:
     error = StepNotFoundError("trian", "run-1", ["train", "trail", "evaluate"])
     assert len(error.suggestions) == 1
     assert f"Did you mean '{error.suggestions[0]}'?" in str(error)
+    assert (error.invocation_name, error.run_name) == ("trian", "run-1")
     unknown = StepNotFoundError("zzz", "run-1", ["train"])
     assert unknown.suggestions == []
     assert "Its steps: train." in str(unknown)
@@ -187,7 +188,8 @@ def test_an_unhashable_parameter_error_names_the_parameter_and_the_step() -> Non
         unencodable()
     cause = info.value.__cause__
     assert isinstance(cause, UnhashableParameterError)
-    assert (cause.parameter, cause.step_name) == ("factor", "scaled")
+    assert info.value.definition_name == "scaled"
+    assert (cause.parameter, cause.invocation_name) == ("factor", "scaled")
 
 
 def test_a_contradictory_record_is_refused_with_a_typed_error() -> None:

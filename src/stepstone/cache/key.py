@@ -85,14 +85,16 @@ class KeyComponents:
         }
 
 
-def parameter_digest(value: Any, *, parameter: str = "", step_name: str = "") -> str:
+def parameter_digest(value: Any, *, parameter: str = "", invocation_name: str = "") -> str:
     """Hash of one parameter value's canonical encoding.
 
     Raises:
         UnhashableParameterError: the value has none; the error names ``parameter`` and
-            ``step_name`` (the encoder, deep inside the value, knows neither).
+            ``invocation_name`` (the encoder, deep inside the value, knows neither).
     """
     try:
         return digest(encode_value(value))
     except UnhashableParameterError as exc:
-        raise UnhashableParameterError(str(exc), parameter=parameter, step_name=step_name) from None
+        raise UnhashableParameterError(
+            str(exc), parameter=parameter, invocation_name=invocation_name
+        ) from None

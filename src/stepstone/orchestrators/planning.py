@@ -188,7 +188,7 @@ def plan_step(
             externals[name] = value.value if isinstance(value, ExternalArtifact) else value.load()
             continue
         try:
-            digests[name] = parameter_digest(value, parameter=name, step_name=step.name)
+            digests[name] = parameter_digest(value, parameter=name, invocation_name=invocation.id)
             parameters[name] = value
         except UnhashableParameterError as exc:
             if materializer_for_value(value) is None:

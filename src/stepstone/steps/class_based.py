@@ -90,7 +90,7 @@ class ClassBasedArguments:
     context_argument: str | None = None
     declared: bool = False
 
-    def config(self, step_name: str, given: Any = None) -> BaseStepConfig | None:
+    def config(self, definition_name: str, given: Any = None) -> BaseStepConfig | None:
         """The config a step instance runs with: ``given``, else the class's defaults."""
         if self.config_class is None or self.config_argument is None:
             return None
@@ -102,15 +102,15 @@ class ClassBasedArguments:
             except pydantic.ValidationError as exc:
                 missing = [".".join(map(str, error["loc"])) for error in exc.errors()]
                 raise StepDefinitionError(
-                    step_name,
+                    definition_name,
                     f"its {self.config_class.__name__} has no default for "
-                    f"{', '.join(missing)}. Configure it: {step_name}("
+                    f"{', '.join(missing)}. Configure it: {definition_name}("
                     f"{self.config_argument}={self.config_class.__name__}"
                     f"({missing[0]}=...)).",
                 ) from None
         if not isinstance(given, self.config_class):
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"'{self.config_argument}' takes a {self.config_class.__name__}, not "
                 f"{type(given).__name__} ({given!r}).",
             )
@@ -118,7 +118,7 @@ class ClassBasedArguments:
 
     def keywords(
         self,
-        step_name: str,
+        definition_name: str,
         names: tuple[str, ...],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
@@ -131,30 +131,30 @@ class ClassBasedArguments:
         free = [name for name in names if name not in own and name not in kwargs]
         if len(args) > len(free):
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"takes {len(free)} input(s) ({', '.join(free) or 'none'}) besides its "
                 f"config and context, but the call passes {len(args)} positionally.",
             )
         return {**dict(zip(free, args, strict=False)), **kwargs}
 
-    def filled(self, step_name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def filled(self, definition_name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """A traced call's keyword arguments with the config and the context filled in."""
         result = dict(kwargs)
         if self.config_argument is not None and self.config_argument not in result:
-            result[self.config_argument] = self.config(step_name)
+            result[self.config_argument] = self.config(definition_name)
         if self.context_argument is not None:
             result[self.context_argument] = STEP_CONTEXT
         return result
 
 
-def class_based_arguments(step_name: str, signature: StepSignature) -> ClassBasedArguments:
+def class_based_arguments(definition_name: str, signature: StepSignature) -> ClassBasedArguments:
     """Find a step's config and context arguments (at most one of each)."""
     configs = [n for n, a in signature.annotations.items() if _is_config_class(a)]
     contexts = [n for n, a in signature.annotations.items() if _is_step_context(a)]
     for kind, names in (("config", configs), ("StepContext", contexts)):
         if len(names) > 1:
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"arguments {', '.join(names)} are all {kind} arguments; a step takes one.",
             )
     config = configs[0] if configs else None

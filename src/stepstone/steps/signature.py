@@ -52,7 +52,7 @@ class OutputSpec:
     config: ArtifactConfig | None = None
     custom: str | None = None
 
-    def artifact_name(self, pipeline_name: str, step_name: str) -> str:
+    def artifact_name(self, pipeline_name: str, invocation_name: str) -> str:
         """The name of the artifact this output becomes in a run of ``pipeline_name``.
 
         A name given in the annotation (``{date}``/``{time}`` not yet filled), else ZenML's
@@ -62,7 +62,7 @@ class OutputSpec:
             return self.config.name
         if self.custom is not None:
             return self.custom
-        return f"{pipeline_name}::{step_name}::{self.name}"
+        return f"{pipeline_name}::{invocation_name}::{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,7 @@ def _is_tuple(annotation: Any) -> bool:
 
 
 def parse_outputs(
-    step_name: str, annotation: Any, returned_lengths: Collection[int] | None = ()
+    definition_name: str, annotation: Any, returned_lengths: Collection[int] | None = ()
 ) -> tuple[OutputSpec, ...]:
     """Turn a return annotation into output specs, refusing ambiguous ones.
 
@@ -162,7 +162,7 @@ def parse_outputs(
         if returned_lengths is None:
             shown = getattr(members[0], "__name__", repr(members[0]))
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"output 0 ({shown}) has no name and the function's source cannot be read to "
                 "tell one tuple from several outputs. Name each output: "
                 f"tuple[Annotated[{shown}, 'name'], ...], or annotate one tuple as "
@@ -177,7 +177,7 @@ def parse_outputs(
     names = [output.name for output in outputs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise StepDefinitionError(step_name, f"output name '{duplicates[0]}' is used twice.")
+        raise StepDefinitionError(definition_name, f"output name '{duplicates[0]}' is used twice.")
     return tuple(outputs)
 
 
@@ -205,19 +205,19 @@ def _returned_tuple_lengths(func: Callable[..., Any]) -> set[int] | None:
     return lengths
 
 
-def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
+def parse_signature(definition_name: str, func: Callable[..., Any]) -> StepSignature:
     """Read and check a step function's signature at decoration time."""
     signature = inspect.signature(func)
     for parameter in signature.parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"argument '{parameter.name}' is variadic (*args/**kwargs). Steps need named "
                 "arguments so each input and parameter can be recorded; list them explicitly.",
             )
         if parameter.name in RESERVED_ARGUMENTS:
             raise StepDefinitionError(
-                step_name,
+                definition_name,
                 f"argument name '{parameter.name}' is reserved: a step call uses "
                 f"'{parameter.name}=' for itself. Rename the argument.",
             )
@@ -226,12 +226,12 @@ def parse_signature(step_name: str, func: Callable[..., Any]) -> StepSignature:
     if "return" not in hints and signature.return_annotation is inspect.Signature.empty:
         return_annotation = inspect.Signature.empty
     lengths = _returned_tuple_lengths(func) if _is_tuple(return_annotation) else set()
-    outputs = parse_outputs(step_name, return_annotation, lengths)
+    outputs = parse_outputs(definition_name, return_annotation, lengths)
     if len(outputs) > 1:
         for length in lengths or ():
             if length != len(outputs):
                 raise StepDefinitionError(
-                    step_name,
+                    definition_name,
                     f"returns {length} values but declares {len(outputs)} outputs "
                     f"({', '.join(o.name for o in outputs)}). Return one value per output.",
                 )
