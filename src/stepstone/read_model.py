@@ -16,7 +16,9 @@ dashboard's models subclass them to add links. Everything here is computed from 
 * :class:`ArtifactDocument`: a stored artifact with its :class:`~stepstone.models.Producer`
   (:meth:`Client.producers_of`), and :class:`ArtifactLinkView`: a step run that produced,
   reused or consumed it (``artifacts list|show``, the artifact page);
-* :class:`CacheEntryView`: one cache entry (``cache list``).
+* :class:`CacheEntryView`: one cache entry (``cache list``);
+* :class:`StepLogs`, :class:`SettingsDocument`, :class:`DeletionsDocument` and
+  :class:`GarbageDocument`: ``logs``, ``config show``, ``runs delete`` and ``gc`` as JSON.
 
 A step is named ``name`` in a step's own view and ``invocation_name`` where the view is of
 something else (an artifact's link, a cache entry, a producer): both are its name in the
@@ -66,6 +68,8 @@ from stepstone.models import (
 )
 
 if TYPE_CHECKING:
+    from stepstone.config import SettingValue
+    from stepstone.maintenance import GarbageReport, RunDeletion
     from stepstone.metadata.store import MetadataStore
 
 SOURCE_MEMO_SIZE = 200_000
@@ -577,6 +581,96 @@ class CacheEntryView(BaseModel):
     @classmethod
     def of(cls, entry: CacheEntryRecord) -> CacheEntryView:
         return cls.model_validate(entry, from_attributes=True)
+
+
+class StepLogs(BaseModel):
+    """A step run's captured output (``stepstone logs --json``).
+
+    A cached step's logs are those of the execution it reused, named by ``logs_from``.
+    """
+
+    run_id: str
+    run_name: str
+    step: str = Field(description="The invocation name: the step's name in the pipeline.")
+    status: StepStatus
+    logs_from: SourceRun | None = Field(
+        description="For a cached step: the execution whose logs these are."
+    )
+    logs: str | None = Field(description="Null when nothing was captured (or it was deleted).")
+    error: str | None = Field(description="A failed step's traceback.")
+
+
+# -- settings and housekeeping ----------------------------------------------------------------
+
+
+class SettingView(BaseModel):
+    """One setting in effect and where it comes from."""
+
+    value: Any
+    source: str = Field(description="env (a STEPSTONE_* variable), file (config.toml) or default.")
+    env: str = Field(description="The environment variable that overrides it.")
+
+
+class SettingsDocument(BaseModel):
+    """``stepstone config show --json``: the home, its config file and every setting."""
+
+    home: str
+    home_source: str = Field(description="Where the home was found: env, project or user.")
+    config_file: str
+    settings: dict[str, SettingView]
+
+    @classmethod
+    def of(
+        cls, home: str, source: str, config_file: str, values: Iterable[SettingValue]
+    ) -> SettingsDocument:
+        settings = {
+            v.key: SettingView(value=v.value, source=v.source, env=v.variable) for v in values
+        }
+        return cls(home=home, home_source=source, config_file=config_file, settings=settings)
+
+
+class RunDeletionView(BaseModel):
+    """What deleting one run removed (``stepstone runs delete --json``)."""
+
+    run_id: str
+    run_name: str
+    step_runs: int
+    cache_entries: int
+    artifact_records: int
+    files_deleted: int = Field(description="Artifact directories no other record referenced.")
+    bytes_freed: int
+    files_postponed: int = Field(
+        description="Unreferenced directories left for gc because runs are in progress."
+    )
+
+
+class DeletionsDocument(BaseModel):
+    """``stepstone runs delete --json``: one entry per deleted run."""
+
+    deleted: list[RunDeletionView]
+
+    @classmethod
+    def of(cls, deletions: Iterable[RunDeletion]) -> DeletionsDocument:
+        views = [RunDeletionView.model_validate(d, from_attributes=True) for d in deletions]
+        return cls(deleted=views)
+
+
+class GarbageDocument(BaseModel):
+    """``stepstone gc --json``: the unreferenced artifacts found, and deleted unless a dry run."""
+
+    dry_run: bool
+    content_hashes: list[str]
+    artifacts: int = Field(description="How many unreferenced artifacts (content_hashes).")
+    bytes: int = Field(description="Their total size: what is, or would be, freed.")
+    staging_removed: int | None = Field(description="Staging leftovers removed; null on a dry run.")
+    in_progress: list[str] = Field(description="Runs in progress (reported on a dry run or force).")
+    staging_leftovers: int
+    staging_bytes: int
+    kept: list[str] = Field(description="Unreferenced artifacts a run took while the sweep ran.")
+
+    @classmethod
+    def of(cls, report: GarbageReport) -> GarbageDocument:
+        return cls.model_validate(report, from_attributes=True)
 
 
 # -- comparing two runs ---------------------------------------------------------------------

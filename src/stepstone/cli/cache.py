@@ -240,8 +240,9 @@ def gc(
 
     report = collect_garbage(Client().stores, dry_run=dry_run, force=force)
     if as_json:
-        # ``artifacts`` (their count) is a property, not a field.
-        documents.print_json({**documents.jsonable(report), "artifacts": report.artifacts})
+        from stepstone.read_model import GarbageDocument
+
+        documents.print_json(GarbageDocument.of(report))
         return
     from stepstone.cli import render_store
 

@@ -33,7 +33,9 @@ def show(as_json: JsonFlag = False) -> None:
     values = describe_settings(settings)
     arguments = (str(settings.home), settings.source, str(settings.config_file), values)
     if as_json:
-        documents.print_json(documents.settings_to_dict(*arguments))
+        from stepstone.read_model import SettingsDocument
+
+        documents.print_json(SettingsDocument.of(*arguments))
         return
     from stepstone.cli import render_store
 

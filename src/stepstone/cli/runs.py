@@ -177,7 +177,9 @@ def delete_runs(
     records = {record.id: record for record in (resolve_run(client, run).record for run in runs)}
     deletions = [delete_run(client.stores, record, force=force) for record in records.values()]
     if as_json:
-        documents.print_json({"deleted": deletions})
+        from stepstone.read_model import DeletionsDocument
+
+        documents.print_json(DeletionsDocument.of(deletions))
         return
     from stepstone.cli import render_store
 

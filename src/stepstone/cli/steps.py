@@ -49,17 +49,18 @@ def logs(
     # The producing run was deleted when its name is unknown; its logs went with it.
     source_run = source.run_name if source is not None else None
     if as_json:
-        documents.print_json(
-            {
-                "run_id": pipeline_run.id,
-                "run_name": pipeline_run.name,
-                "step": step_run.name,
-                "status": step_run.status,
-                "logs_from": source,
-                "logs": text,
-                "error": step_run.error,
-            }
+        from stepstone.read_model import StepLogs
+
+        logs = StepLogs(
+            run_id=pipeline_run.id,
+            run_name=pipeline_run.name,
+            step=step_run.name,
+            status=step_run.status,
+            logs_from=source,
+            logs=text,
+            error=step_run.error,
         )
+        documents.print_json(logs)
         return
     from stepstone.cli import render_steps
 
