@@ -20,7 +20,8 @@ on its way then, and would hold the next run's first submit for 10 ms.
 
 What a step prints on a worker process reaches the driver's console while it runs: the
 worker sends its lines as events on the topic named after the driver's client, which the
-client subscribes to for the run (see :mod:`stepstone.execution.live`).
+client subscribes to from the run's first submit to its end (see
+:mod:`stepstone.execution.live`).
 
 A worker that dies under a step (the scheduler gives up after its ``allowed-failures``)
 surfaces as ``KilledWorker``: the driver reports "worker died, likely out of memory" and
@@ -76,13 +77,23 @@ class DaskExecutor(Executor):
         direct: fetch results from the workers themselves rather than through the
             scheduler (two hops fewer per step); None does what the client was told
             (``direct_to_workers``), which is through the scheduler unless asked.
+        live: the channel the workers stream lines through; the client listens to it from
+            the first submit to :meth:`shutdown` (a run that submits nothing, fully cached,
+            sends the scheduler nothing at all).
     """
 
-    def __init__(self, client: Any, direct: bool | None = None) -> None:
+    def __init__(
+        self, client: Any, direct: bool | None = None, live: LiveChannel | None = None
+    ) -> None:
         self.client = client
         self.direct = direct
+        self.live = live
+        self._listening = False
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if self.live is not None and not self._listening:
+            _listen(self.client, self.live.topic)
+            self._listening = True
         task = next((a for a in args if isinstance(a, StepTask)), None)
         name = task.invocation_id if task is not None else getattr(fn, "__name__", "call")
         resources = dask_resources(task.resources) if task is not None else {}
@@ -117,6 +128,12 @@ class DaskExecutor(Executor):
             remote.release()
             future.set_result(result)
 
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop listening to the workers' lines; the client and its cluster stay."""
+        if self._listening and self.live is not None:
+            _stop_listening(self.client, self.live.topic)
+            self._listening = False
+
 
 def _send_at_once(client: Any) -> None:
     """No batching delay on ``client``'s messages to the scheduler (see the module docs)."""
@@ -130,22 +147,22 @@ _LISTENING: dict[str, int] = {}
 _LISTENING_LOCK = threading.Lock()
 
 
-@contextmanager
-def _streaming(client: Any) -> Iterator[LiveChannel]:
-    """Show the lines the workers send to ``client``'s topic while the block runs."""
-    topic = str(client.id)
+def _listen(client: Any, topic: str) -> None:
+    """Show the lines the workers send to ``topic`` (until as many stops as listens)."""
     with _LISTENING_LOCK:
         if not _LISTENING.get(topic):
             client.subscribe_topic(topic, show_event)
         _LISTENING[topic] = _LISTENING.get(topic, 0) + 1
-    try:
-        yield LiveChannel("dask", topic)
-    finally:
-        with _LISTENING_LOCK:
-            _LISTENING[topic] -= 1
-            if not _LISTENING[topic]:
-                del _LISTENING[topic]
-                client.unsubscribe_topic(topic)
+
+
+def _stop_listening(client: Any, topic: str) -> None:
+    # Before the client closes: a topic named after a client still subscribed when it
+    # leaves makes the scheduler log a failed send of its "remove-client" event.
+    with _LISTENING_LOCK:
+        _LISTENING[topic] -= 1
+        if not _LISTENING[topic]:
+            del _LISTENING[topic]
+            client.unsubscribe_topic(topic)
 
 
 def _workers_here(client: Any, address: str) -> bool:
@@ -168,13 +185,17 @@ def client_placement(client: Any, label: str | None = None) -> Iterator[Placemen
     direct = getattr(client, "direct_to_workers", None)
     if direct is None and _workers_here(client, address):
         direct = True
-    executor = DaskExecutor(client, direct)
     _send_at_once(client)
     if address.startswith("inproc://"):
+        executor = DaskExecutor(client, direct)
         yield Placement(executor, label, separate_processes=False, shares_console=True)
         return
-    with _streaming(client) as live:
+    live = LiveChannel("dask", str(client.id))
+    executor = DaskExecutor(client, direct, live)
+    try:
         yield Placement(executor, label, True, shares_console=True, live=live)
+    finally:
+        executor.shutdown()
 
 
 @contextmanager
