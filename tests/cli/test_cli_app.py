@@ -23,6 +23,7 @@ COMMANDS = (
     "logs",
     "explain",
     "artifacts",
+    "models",
     "cache",
     "gc",
     "remote",
@@ -53,6 +54,7 @@ def test_help_lists_every_command_in_order(runner: CliRunner) -> None:
     [
         ("runs", ("list", "show", "compare", "delete")),
         ("artifacts", ("list", "show", "export")),
+        ("models", ("list", "show", "stage")),
         ("cache", ("list", "clear", "prune", "push", "pull")),
         ("remote", ("add", "list", "remove", "keygen")),
         ("integration", ("list", "install")),
