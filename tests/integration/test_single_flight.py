@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -126,15 +127,34 @@ def _environment(project: Path, metadata_url: str, **extra: str) -> dict[str, st
     return env
 
 
-def _start(project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "project.py"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+Start = Callable[[Path, dict[str, str]], subprocess.Popen[str]]
+
+
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """Starts ``python project.py`` runs; whatever the test's outcome, each one still running
+    afterwards is killed (a holder parked on its gate would otherwise sleep forever) and reaped."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "project.py"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
 
 
 def _executions(project: Path) -> dict[str, int]:
@@ -153,7 +173,7 @@ def _wait_for(condition: object, what: str, timeout: float = 60.0) -> None:
 
 
 def test_eight_runs_started_together_execute_each_step_once(
-    project: Path, metadata_url: str
+    project: Path, metadata_url: str, start: Start
 ) -> None:
     barrier = project / "barrier"
     barrier.mkdir()
@@ -162,7 +182,7 @@ def test_eight_runs_started_together_execute_each_step_once(
     env = _environment(
         project, metadata_url, BARRIER=str(barrier), PARTIES="8", ROLE='{"seconds": 2}'
     )
-    processes = [_start(project, env) for _ in range(8)]
+    processes = [start(project, env) for _ in range(8)]
     outputs = [process.communicate(timeout=120)[0] for process in processes]
 
     for process, output in zip(processes, outputs, strict=True):
@@ -180,15 +200,17 @@ def test_eight_runs_started_together_execute_each_step_once(
         assert store.count_runs() == 8
 
 
-def _kill_or_fail_holder(project: Path, metadata_url: str, *, kill: bool) -> tuple[str, float]:
+def _kill_or_fail_holder(
+    project: Path, metadata_url: str, start: Start, *, kill: bool
+) -> tuple[str, float]:
     """Start a holder of ``load``, then a second run once the holder executes it; once that one
     waits, kill the holder (or let it fail). The second run's output, and how long it took
     from the kill (or failure) on."""
     gate = project / "go-on"
     part = {"gate": str(gate), "fails": not kill}
-    holder = _start(project, _environment(project, metadata_url, ROLE=json.dumps(part)))
+    holder = start(project, _environment(project, metadata_url, ROLE=json.dumps(part)))
     _wait_for(lambda: _executions(project).get("load") == 1, "the holder to execute load")
-    waiter = _start(project, _environment(project, metadata_url))
+    waiter = start(project, _environment(project, metadata_url))
     with open_metadata_store(metadata_url) as store:
         _wait_for(
             lambda: any(store.waiting_steps(run.id) for run in store.list_runs(status="running")),
@@ -220,6 +242,7 @@ def _assert_shown_waiting(project: Path, metadata_url: str, run_name: str, holde
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     ).stdout
     row = next(line for line in shown.splitlines() if " load " in line)
     assert "waiting" in row
@@ -242,9 +265,9 @@ def _assert_shown_waiting(project: Path, metadata_url: str, run_name: str, holde
 
 
 def test_a_killed_holder_is_taken_over_once_its_lease_expires(
-    project: Path, metadata_url: str
+    project: Path, metadata_url: str, start: Start
 ) -> None:
-    output, waited = _kill_or_fail_holder(project, metadata_url, kill=True)
+    output, waited = _kill_or_fail_holder(project, metadata_url, start, kill=True)
 
     lines = output.splitlines()
     waiting = next(i for i, line in enumerate(lines) if "Step `load` is running in run" in line)
@@ -258,9 +281,9 @@ def test_a_killed_holder_is_taken_over_once_its_lease_expires(
 
 
 def test_a_failing_holder_releases_its_lease_and_the_waiter_executes(
-    project: Path, metadata_url: str
+    project: Path, metadata_url: str, start: Start
 ) -> None:
-    output, _ = _kill_or_fail_holder(project, metadata_url, kill=False)
+    output, _ = _kill_or_fail_holder(project, metadata_url, start, kill=False)
 
     lines = output.splitlines()
     waiting = next(i for i, line in enumerate(lines) if "Step `load` is running in run" in line)

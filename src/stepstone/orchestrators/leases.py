@@ -5,10 +5,11 @@ key (:meth:`StepLeases.acquire`; the store's ``step_leases`` table, see
 :mod:`stepstone.metadata.sql.leases`). Then:
 
 * **granted** — the driver looks the key up once more (the previous holder may have recorded
-  its result between the first lookup and the grant) and executes the step. A heartbeat thread
-  renews every held lease each quarter of ``lease_timeout``; the lease is released in the same
-  transaction that records the step run, so a waiter sees the cache entry the moment the lease
-  is gone. A failed step releases it the same way, with no entry: the next waiter executes.
+  its result between the first lookup and the grant) and executes the step. A heartbeat
+  thread (one per process) renews every held lease each quarter of ``lease_timeout``; the
+  lease is released in the same transaction that records the step run, so a waiter sees the
+  cache entry the moment the lease is gone. A failed step releases it the same way, with no
+  entry: the next waiter executes.
 * **held by another live run** — the step *waits* (:meth:`StepLeases.wait`: a ``StepWaiting``
   event and a ``step_waits`` row, the ``waiting`` state of ``runs show`` and the dashboard).
   The driver keeps running every other ready step; waiting steps are polled from its loop
@@ -70,18 +71,51 @@ class Claim:
     expired: LeaseRecord | None = None
 
 
-class _Heartbeat(threading.Thread):
-    """Renews the held leases every ``interval`` seconds until stopped."""
+class _Heartbeat:
+    """One daemon thread per process that renews the leases of every run holding some.
 
-    def __init__(self, leases: StepLeases, interval: float) -> None:
-        super().__init__(name="stepstone-lease-heartbeat", daemon=True)
-        self.leases = leases
-        self.interval = interval
-        self.stopped = threading.Event()
+    A run registers while it holds leases and leaves when it ends; nothing is started or
+    joined per run (starting a thread costs a run milliseconds on a busy machine). Each run
+    is renewed every quarter of its own ``lease_timeout``. After a fork the child starts its
+    own thread when one of its runs first holds a lease.
+    """
 
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            self.leases.renew()
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[StepLeases, float] = {}  # run -> when it is renewed next (monotonic)
+        self._wake = threading.Event()
+        self._pid = 0
+
+    def add(self, leases: StepLeases) -> None:
+        with self._lock:
+            if leases in self._due:
+                return
+            self._due[leases] = time.monotonic() + leases.timeout / 4
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                thread = threading.Thread(target=self._beat, name="stepstone-leases", daemon=True)
+                thread.start()
+        self._wake.set()  # a shorter timeout than the others': recompute the next beat
+
+    def remove(self, leases: StepLeases) -> None:
+        with self._lock:
+            self._due.pop(leases, None)
+
+    def _beat(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = [leases for leases, when in self._due.items() if when <= now]
+                for leases in due:
+                    self._due[leases] = now + leases.timeout / 4
+                wait = min(self._due.values(), default=now + LONGEST_POLL) - now
+            for leases in due:
+                leases.renew()
+            self._wake.wait(max(wait, 0.0))
+            self._wake.clear()
+
+
+_HEARTBEAT = _Heartbeat()
 
 
 class StepLeases:
@@ -111,7 +145,6 @@ class StepLeases:
         self._polled: list[str] = []
         self._delay = FIRST_POLL
         self._next_poll = 0.0
-        self._heartbeat: _Heartbeat | None = None
 
     # -- holding ------------------------------------------------------------------------
 
@@ -140,9 +173,7 @@ class StepLeases:
         self._stop_waiting(name)
         with self._lock:
             self._held[name] = row.lease
-        if self._heartbeat is None:
-            self._heartbeat = _Heartbeat(self, self.timeout / 4)
-            self._heartbeat.start()
+        _HEARTBEAT.add(self)
         # A higher epoch than the one waited on: that lease expired and was taken over here.
         if gone is None and waited_on is not None and row.epoch > waited_on.epoch:
             gone = waited_on
@@ -234,9 +265,7 @@ class StepLeases:
 
     def close(self) -> None:
         """Stop the heartbeat, give up what is still held, forget the waiting steps."""
-        if self._heartbeat is not None:
-            self._heartbeat.stopped.set()
-            self._heartbeat.join()
+        _HEARTBEAT.remove(self)
         with self._lock:
             held, self._held = list(self._held.values()), {}
         self.metadata.release_leases(held)
