@@ -37,6 +37,7 @@ from stepstone.dashboard.security import install_security
 from stepstone.dashboard.views import DashboardData
 from stepstone.exceptions import ArtifactMissingError, NotFoundError, StepstoneError, UserError
 from stepstone.metadata.records import RunStatus
+from stepstone.model_views import ModelSummary, ModelView, model_summaries, model_view
 from stepstone.read_model import RunComparison
 
 if TYPE_CHECKING:
@@ -121,6 +122,14 @@ def _api(data: DashboardData) -> APIRouter:
     ) -> RunComparison:
         return data.client.compare(a, b)
 
+    @router.get("/models", response_model=list[ModelSummary], summary="List models")
+    def list_models() -> list[ModelSummary]:
+        return model_summaries(data.metadata)
+
+    @router.get("/models/{name}", response_model=ModelView, summary="A model and its versions")
+    def get_model(name: str) -> ModelView:
+        return model_view(data.metadata, name)
+
     return router
 
 
@@ -157,6 +166,14 @@ def _pages(data: DashboardData) -> APIRouter:
     ) -> Response:
         detail = pipeline_detail(data, name, metric=metric, against=against)
         return render_page("pipeline.html", detail=detail, request=request)
+
+    @router.get("/models")
+    def models_page(request: Request) -> Response:
+        return render_page("models.html", models=model_summaries(data.metadata), request=request)
+
+    @router.get("/models/{name}")
+    def model_page(request: Request, name: str) -> Response:
+        return render_page("model.html", detail=model_view(data.metadata, name), request=request)
 
     @router.get("/runs/{run}")
     def run_page(request: Request, run: str) -> Response:
