@@ -159,6 +159,12 @@ def test_a_notebook_and_a_module_with_the_same_code_share_entries(
         for source in (SETUP, HELPER, STEPS):
             kernel.run(source)
         assert ran(kernel) == {"ran": [], "total": 12}
+        # Explanations name the notebook, never the kernel's temporary cell files.
+        kernel.run(HELPER.replace("x * 2", "x * 4"))
+        kernel.run(RUN)
+        why = kernel.run("print(json.dumps(str(run.steps['transform'].explain())))").value()
+        assert "code changed: flow.scale (flow.ipynb)" in why
+        assert "ipykernel" not in why
     # Another notebook name names the objects otherwise: its steps run.
     with start_kernel(home, tmp_path, notebook="other.ipynb") as kernel:
         for source in (SETUP, HELPER, STEPS):

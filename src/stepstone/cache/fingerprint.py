@@ -56,10 +56,12 @@ from typing import Any
 from stepstone.cache.encoding import encode_value
 from stepstone.cache.hashing import digest
 from stepstone.cache.interactive import (
+    cell_label,
     cell_source,
     is_bookkeeping,
     is_session_code,
     notebook_stem,
+    session_label,
 )
 from stepstone.cache.libraries import is_project_file, library_version, locate_module
 from stepstone.cache.references import LiteralImport, LocalImport, References, find_references
@@ -502,7 +504,7 @@ class _Walker:
         self.objects[name] = code_hash
         if fallback:
             self.fallbacks[name] = fallback
-        self.files[name] = func.__code__.co_filename
+        self.files[name] = cell_label(func.__code__.co_filename)
         module_name = func.__module__
         closure = {}
         if func.__closure__:
@@ -528,7 +530,7 @@ class _Walker:
             self._library(cls)
             return
         name = qualified_name(cls)
-        self.files[name] = file
+        self.files[name] = file or session_label()
         parsed = _source_of(cls)
         stale = parsed is not None and not _is_loaded_class(cls, parsed[1])
         if stale:

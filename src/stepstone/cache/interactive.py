@@ -69,3 +69,15 @@ def cell_source(filename: str) -> str | None:
     if entry is None or len(entry) != 4 or entry[1] is not None:
         return None
     return "".join(entry[2])
+
+
+def cell_label(filename: str) -> str:
+    """What explanations call the file of code from ``filename``: a cell is named by its
+    notebook (``flow.ipynb``), never by the kernel's temporary file; other files as they are."""
+    return filename if cell_source(filename) is None else session_label()
+
+
+def session_label() -> str:
+    """The notebook's file name (``flow.ipynb``), or ``notebook cell`` when it is unknown."""
+    stem = notebook_stem()
+    return f"{stem}.ipynb" if stem else "notebook cell"
