@@ -54,3 +54,13 @@ def test_external_artifact_program_runs_and_caches(tmp_path: Path) -> None:
     second = _run("external_artifact.py", tmp_path)
     assert "summing 10" not in second  # the step did not execute again
     assert "external: cached 45.0" in second and "recorded: cached" in second
+
+
+def test_logger_program_records_info_lines_with_the_step(tmp_path: Path) -> None:
+    # A bare Python logger drops INFO; ZenML's get_logger does not, so the line is recorded.
+    first = _run("step_logger.py", tmp_path)
+    assert "status: completed" in first
+    assert "logs: INFO __main__: training for 3 epochs" in first
+    second = _run("step_logger.py", tmp_path)
+    assert "status: cached" in second
+    assert "logs: INFO __main__: training for 3 epochs" in second  # the original run's log
