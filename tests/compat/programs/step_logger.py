@@ -1,4 +1,4 @@
-"""A step that logs through ZenML's logger, in ZenML's documented style (only the import changed)."""
+"""A step that logs through ZenML's logger, in ZenML's style (only the import changed)."""
 
 from stepstone import pipeline, step
 from stepstone.logger import get_logger
