@@ -14,7 +14,6 @@ pass the version into the step as an argument instead, and its content keys the 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,6 @@ from stepstone.enums import ArtifactType
 from stepstone.exceptions import ArtifactVersionExistsError, UsageError, did_you_mean
 from stepstone.execution.context import current_step_context
 from stepstone.metadata.records import (
-    ArtifactRecord,
     ArtifactTag,
     MetadataEntry,
     MetadataResource,
@@ -34,6 +32,7 @@ from stepstone.metadata.records import (
 from stepstone.metadata.values import normalize_metadata
 from stepstone.models import ArtifactVersion
 from stepstone.steps.artifact_config import check_tags, check_version, resolve_artifact_type
+from stepstone.stores import artifact_record
 
 _OPTIONS = (
     "data",
@@ -111,18 +110,7 @@ def save_artifact(
         raise ArtifactVersionExistsError(name, given)
     stored = stores.artifacts.save(data, materializer=materializer)
     now = datetime.now(UTC)
-    artifact = ArtifactRecord(
-        id=uuid.uuid4().hex,
-        content_hash=stored.content_hash,
-        uri=stored.uri,
-        data_type=stored.data_type,
-        materializer=stored.materializer,
-        materializer_version=stored.materializer_version,
-        size=stored.size,
-        producer_step_run_id=None,
-        created_at=now,
-        summary=stored.summary,
-    )
+    artifact = artifact_record(stored, None, now)
     new = NewArtifactVersion(artifact.id, name, given, kind.value, True, now)
     (record,) = stores.metadata.save_artifact_versions(
         [artifact],

@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 from stepstone.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from stepstone.artifacts import ArtifactStore
+    from datetime import datetime
+
+    from stepstone.artifacts import ArtifactStore, StoredArtifact
     from stepstone.artifacts.storage import StorageOptions
     from stepstone.metadata import MetadataStore
+    from stepstone.metadata.records import ArtifactRecord
 
 
 @dataclass
@@ -127,3 +130,28 @@ def close_all_stores() -> None:
         for stores in _OPEN.values():
             stores.close()
         _OPEN.clear()
+
+
+def artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
+    """The metadata row of bytes the artifact store just saved, under a new id.
+
+    ``producer`` is the step run that wrote them, None for a value saved or passed in from
+    outside a run. The one place the artifact store's answer becomes a record, for the driver
+    and for ``save_artifact``.
+    """
+    import uuid
+
+    from stepstone.metadata.records import ArtifactRecord
+
+    return ArtifactRecord(
+        id=uuid.uuid4().hex,
+        content_hash=stored.content_hash,
+        uri=stored.uri,
+        data_type=stored.data_type,
+        materializer=stored.materializer,
+        materializer_version=stored.materializer_version,
+        size=stored.size,
+        producer_step_run_id=producer,
+        created_at=now,
+        summary=stored.summary,
+    )

@@ -81,9 +81,11 @@ class Example:
 
     def files(self, legacy: bool = False) -> list[Path]:
         """The files a pull copies, sorted by name: with ``legacy``, the class-based
-        variant's files in place of the modern ones of the same name."""
+        variant's files in place of the modern ones of the same name, and no notebook (the
+        notebooks are written in the modern API, which the legacy copy is there to contrast)."""
         chosen = {path.name: path for path in _pulled(self.path)}
         if legacy:
+            chosen = {name: path for name, path in chosen.items() if path.suffix != ".ipynb"}
             chosen.update((path.name, path) for path in _pulled(self.path / self._legacy_folder()))
         return sorted(chosen.values(), key=lambda path: path.name)
 

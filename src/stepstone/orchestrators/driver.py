@@ -24,7 +24,6 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stepstone.artifacts import StoredArtifact
 from stepstone.cache import KeyComponents
 from stepstone.cache.dependencies import hash_dependencies
 from stepstone.cache.manifest import Decision, KeyManifest
@@ -81,26 +80,11 @@ from stepstone.pipeline import Pipeline
 from stepstone.pipeline.schedule import CallOrderSorter
 from stepstone.processes import this_host
 from stepstone.steps.model import Model
-from stepstone.stores import Stores, get_stores
+from stepstone.stores import Stores, artifact_record, get_stores
 from stepstone.warn import warn_user
 
 if TYPE_CHECKING:
     from stepstone.remote.pull import ReadThrough
-
-
-def _artifact_record(stored: StoredArtifact, producer: str | None, now: datetime) -> ArtifactRecord:
-    return ArtifactRecord(
-        id=uuid.uuid4().hex,
-        content_hash=stored.content_hash,
-        uri=stored.uri,
-        data_type=stored.data_type,
-        materializer=stored.materializer,
-        materializer_version=stored.materializer_version,
-        size=stored.size,
-        producer_step_run_id=producer,
-        created_at=now,
-        summary=stored.summary,
-    )
 
 
 def _read_through(stores: Stores) -> ReadThrough | None:
@@ -182,7 +166,7 @@ class RunDriver:
         records = {}
         for name, value in planned.external_inputs.items():
             stored = self.stores.artifacts.save(value)
-            records[name] = _artifact_record(stored, None, now)
+            records[name] = artifact_record(stored, None, now)
         return records
 
     def _key(self, planned: PlannedStep, decision: Decision | None) -> KeyedStep:
@@ -388,7 +372,7 @@ class RunDriver:
         planned = keyed.planned
         step_run_id = uuid.uuid4().hex
         outputs = {
-            name: _artifact_record(stored, step_run_id, result.ended_at)
+            name: artifact_record(stored, step_run_id, result.ended_at)
             for name, stored in result.outputs.items()
         }
         logged: tuple[list[MetadataEntry], list[ArtifactTag]] = ([], [])
