@@ -16,29 +16,15 @@ import os
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+# The same no-op chain overhead.py times (this script runs from benchmarks/, beside it).
+from overhead import CHAIN_MODULE
+
 STEPS = 100
 REPEATS = 7
-
-CHAIN_MODULE = textwrap.dedent(
-    """
-    from stepstone import pipeline, step
-
-    @step
-    def inc(x: int, salt: int = 0) -> int:
-        return x + 1
-
-    @pipeline
-    def chain(n: int = 100, salt: int = 0):
-        value = inc(0, salt=salt)
-        for _ in range(n - 1):
-            value = inc(value, salt=salt)
-    """
-)
 
 
 def _per_step(run: Callable[[], object]) -> float:
