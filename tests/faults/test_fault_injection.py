@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 
-import stepstone
+from shared_fixtures import SRC
 
 pytestmark = pytest.mark.slow
 
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 SEED = 16
 KILLS = 6
 

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import stepstone
+from shared_fixtures import SRC
 from stepstone import Client
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 FLOW = textwrap.dedent(
     """

@@ -21,13 +21,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import stepstone
+from shared_fixtures import SRC
 from stepstone import Client
 from stepstone.cli.app import app
 from stepstone.metadata.records import PipelineRunRecord, RunStatus
 from stepstone.processes import this_host
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 FLOW = textwrap.dedent(
     """

@@ -12,13 +12,11 @@ from typing import Any
 
 import pytest
 
-import stepstone
+from shared_fixtures import SRC
 from stepstone import Client, pipeline, step
 from stepstone.config import load_settings
 from stepstone.exceptions import MaterializerError, PickleFallbackWarning
 from stepstone.stores import get_stores
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 
 class Opaque:

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import stepstone
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
+from shared_fixtures import SRC
 
 SCRIPT = """
 import time

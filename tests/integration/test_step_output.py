@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import stepstone
+from shared_fixtures import SRC
 from stepstone import pipeline, step
 from stepstone.orchestrators.driver import run_pipeline
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 TURNS = threading.Barrier(2, timeout=30)
 

@@ -28,6 +28,7 @@ from stepstone.metadata.records import (
 )
 from stepstone.orchestrators.planning import PlannedStep
 from stepstone.steps.artifact_config import fill_placeholders
+from stepstone.steps.signature import OutputSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,13 @@ class OutputVersions:
     versions: tuple[NewArtifactVersion, ...]
     metadata: tuple[MetadataEntry, ...]
     tags: tuple[ArtifactTag, ...]
+
+
+def _version_name(
+    spec: OutputSpec, planned: PlannedStep, pipeline_name: str, run_started: datetime
+) -> str:
+    """The artifact name ``spec``'s versions are numbered under, placeholders filled in."""
+    return fill_placeholders(spec.artifact_name(pipeline_name, planned.name), run_started)
 
 
 def output_versions(
@@ -58,9 +66,7 @@ def output_versions(
         versions.append(
             NewArtifactVersion(
                 artifact_id=artifact.id,
-                name=fill_placeholders(
-                    spec.artifact_name(pipeline_name, planned.name), run_started
-                ),
+                name=_version_name(spec, planned, pipeline_name, run_started),
                 version=config.version if config is not None else None,
                 artifact_type=(config.artifact_type if config else ArtifactType.DATA).value,
                 has_custom_name=spec.custom is not None,
@@ -82,7 +88,7 @@ def version_taken(
     for spec in planned.invocation.step.signature.outputs:
         if spec.config is None or spec.config.version is None:
             continue
-        name = fill_placeholders(spec.artifact_name(pipeline_name, planned.name), run_started)
+        name = _version_name(spec, planned, pipeline_name, run_started)
         found = metadata.get_artifact_version(name, spec.config.version)
         if found is not None:
             return ArtifactVersionExistsError(
@@ -110,7 +116,7 @@ def model_links(
         if artifact is None:
             continue
         is_model = spec.config is not None and spec.config.artifact_type is ArtifactType.MODEL
-        name = fill_placeholders(spec.artifact_name(pipeline_name, planned.name), run_started)
+        name = _version_name(spec, planned, pipeline_name, run_started)
         links.append(
             ModelArtifactLink(model_version_id, artifact.id, name, "model" if is_model else "data")
         )

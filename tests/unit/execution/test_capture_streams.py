@@ -13,12 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import stepstone
+from shared_fixtures import SRC
 from stepstone.execution import capture
 from stepstone.execution.capture import capture_output
 from stepstone.text import storable_text
-
-SRC = str(Path(stepstone.__file__).resolve().parents[1])
 
 
 def install_console(monkeypatch: pytest.MonkeyPatch) -> io.TextIOWrapper:
