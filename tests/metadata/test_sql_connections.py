@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +129,81 @@ def test_mysql_connections_wait_for_answers_for_a_bounded_time() -> None:
     assert options["read_timeout"] == 7
     made.dispose()
     assert MYSQL_LOCK_TIMEOUT_S < MYSQL_READ_TIMEOUT_S
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "mysql"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database on each server that aborts transactions to break deadlocks."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+def test_a_write_the_server_aborts_to_break_a_deadlock_is_written_again(server_url: str) -> None:
+    """Two transactions lock rows 1 and 2 in opposite orders: the server aborts the store's.
+
+    The store's is made the victim: on PostgreSQL it checks for deadlocks first (a shorter
+    ``deadlock_timeout``), on MySQL/MariaDB it is the smaller transaction. The store writes it
+    again once the other has committed, and nothing of the aborted try remains.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    postgres = server_url.startswith("postgresql")
+    execute(server_url, "CREATE TABLE probe (id INT PRIMARY KEY, v INT)")
+    execute(server_url, "CREATE TABLE heavy (id INT PRIMARY KEY)")
+    execute(server_url, "INSERT INTO probe VALUES (1, 0), (2, 0)")
+    other_engine = create_engine(server_url, poolclass=NullPool)
+    other = other_engine.connect()
+    other.begin()
+    if postgres:
+        other.execute(text("SET LOCAL deadlock_timeout = '10s'"))
+    else:
+        other.execute(text("SET SESSION innodb_lock_wait_timeout = 20"))
+        other.execute(text("INSERT INTO heavy VALUES " + ", ".join(f"({i})" for i in range(50))))
+    other.execute(text("UPDATE probe SET v = v + 10 WHERE id = 2"))
+    failures: list[BaseException] = []
+
+    def other_takes_row_1() -> None:
+        try:
+            other.execute(text("UPDATE probe SET v = v + 10 WHERE id = 1"))
+            other.commit()
+        except BaseException as exc:
+            failures.append(exc)
+
+    blocked = threading.Thread(target=other_takes_row_1, daemon=True)
+    attempts: list[int] = []
+
+    def bump(cursor: object) -> str:
+        attempts.append(len(attempts) + 1)
+        if postgres:
+            cursor.execute("SET LOCAL deadlock_timeout = '100ms'")  # type: ignore[attr-defined]
+        cursor.execute("UPDATE probe SET v = v + 1 WHERE id = 1")  # type: ignore[attr-defined]
+        if len(attempts) == 1:
+            blocked.start()
+            time.sleep(0.3)  # the other now waits for row 1; row 2 closes the cycle
+            cursor.execute("UPDATE probe SET v = v + 1 WHERE id = 2")  # type: ignore[attr-defined]
+        return "written"
+
+    try:
+        with open_metadata_store(server_url) as store:
+            assert store._hot.write("bump the probe", bump) == "written"  # type: ignore[attr-defined]
+        blocked.join(30)
+    finally:
+        other.close()
+        other_engine.dispose()
+    assert not failures, failures
+    assert attempts == [1, 2]
+    # Row 1: the other's +10, then the second try's +1; row 2: the first try's +1 rolled back.
+    assert execute(server_url, "SELECT id, v FROM probe ORDER BY id") == [(1, 11), (2, 10)]
+
+
+def test_a_write_that_fails_for_another_reason_is_not_written_again(tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    def broken(cursor: object) -> None:
+        attempts.append(1)
+        cursor.execute("INSERT INTO no_such_table VALUES (1)")  # type: ignore[attr-defined]
+
+    with open_metadata_store(f"sqlite:///{tmp_path / 'metadata.db'}") as store:
+        with pytest.raises(MetadataStoreError, match=r"could not fill the table.*no such table"):
+            store._hot.write("fill the table", broken)  # type: ignore[attr-defined]
+    assert attempts == [1]

@@ -20,21 +20,29 @@ so a row written here is byte-for-byte what SQLAlchemy would write and reads bac
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata.sql.codec import (
     DateTimeIn,
     DateTimeOut,
     sqlite_datetime_in,
     sqlite_datetime_out,
 )
-from stepstone.metadata.sql.flavor import DriverErrors, Flavor
+from stepstone.metadata.sql.flavor import DriverErrors, Flavor, is_transient
 
 if TYPE_CHECKING:
     from sqlalchemy import Dialect
+
+T = TypeVar("T")
+
+#: Tries of a write transaction the server aborted to break a deadlock (see ``write``).
+_TRANSIENT_TRIES = 8
 
 #: Connections inherited over ``fork``: kept referenced so the child never closes them.
 _INHERITED: list[tuple[Any, Any, Any]] = []
@@ -171,18 +179,37 @@ class DriverConnection:
                 self._discard_if_broken()
                 raise
 
-    @contextmanager
-    def transaction(self, action: str, *, pipelined: bool = False) -> Iterator[Any]:
-        """A write transaction holding the write lock from its start; yields the cursor.
+    def write(self, action: str, body: Callable[[Any], T], *, pipelined: bool = False) -> T:
+        """Run ``body(cursor)`` in one write transaction and return what it returns.
 
-        Commits when the block ends, rolls back if it raises. Driver errors become
+        Commits when ``body`` returns, rolls back if it raises. Driver errors become
         ``MetadataStoreError`` naming ``action``.
+
+        A server may abort a transaction to break a deadlock or a lock wait (MySQL/MariaDB take
+        gap locks under REPEATABLE READ, so two runs inserting beside each other can deadlock;
+        PostgreSQL aborts a deadlock cycle too). Nothing of it was written, and the server's
+        advice is to run it again: ``body`` runs again, a few times, apart by a short random
+        pause. So ``body`` must only execute statements on the cursor (and compute from what
+        they return), never change anything else that a second run would change twice.
 
         ``pipelined`` sends the statements in psycopg 3's pipeline mode: one network round trip
         instead of one per statement (a committed one-step write went from ~2.0 to ~1.2 ms on the
-        benchmark machine). Only for blocks that do not read ``cursor.rowcount``, which pipeline
+        benchmark machine). Only for bodies that do not read ``cursor.rowcount``, which pipeline
         mode does not report.
         """
+        for attempt in range(1, _TRANSIENT_TRIES + 1):
+            try:
+                with self._transaction(action, pipelined) as cursor:
+                    return body(cursor)
+            except MetadataStoreError as exc:
+                if attempt == _TRANSIENT_TRIES or not is_transient(exc.__cause__):
+                    raise
+            time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - not security
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    @contextmanager
+    def _transaction(self, action: str, pipelined: bool) -> Iterator[Any]:
+        """A write transaction holding the write lock from its start; yields the cursor."""
         with self.lock, self.errors(action):
             cursor = self._cursor_now()
             pipeline = getattr(self._connection, "pipeline", None) if pipelined else None

@@ -61,6 +61,27 @@ def flavor_for(dialect_name: str, placeholder: str) -> Flavor | None:
     return None
 
 
+#: Server error codes of a transaction aborted to be run again: MySQL/MariaDB deadlock (1213) and
+#: lock wait timeout (1205); PostgreSQL SQLSTATEs deadlock_detected and serialization_failure.
+_MYSQL_TRANSIENT = frozenset({1205, 1213})
+_POSTGRES_TRANSIENT = frozenset({"40P01", "40001"})
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """Whether a driver error means "aborted, nothing written: run the transaction again".
+
+    Read from the driver's own error (SQLAlchemy's wrapper keeps it as ``orig``): psycopg's
+    ``sqlstate``, and the numeric code pymysql and mysqlclient put first in ``args``.
+    """
+    exc = getattr(exc, "orig", None) or exc
+    if exc is None:
+        return False
+    if getattr(exc, "sqlstate", None) in _POSTGRES_TRANSIENT:
+        return True
+    code = exc.args[0] if exc.args else None
+    return isinstance(code, int) and code in _MYSQL_TRANSIENT
+
+
 class DriverErrors:
     """A block whose database errors become ``MetadataStoreError``: what failed, where, and why.
 

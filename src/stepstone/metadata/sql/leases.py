@@ -46,6 +46,16 @@ _ATTEMPTS = 5
 _HOLDER = ("run_id", "run_name", "step_name", "pid", "host")
 
 
+def _wait_upsert(flavor: Flavor) -> str:
+    """The clause making the insert of a wait replace the step's earlier one."""
+    if flavor.name in ("mysql", "mariadb"):
+        return " ON DUPLICATE KEY UPDATE cache_key = VALUES(cache_key), since = VALUES(since)"
+    return (
+        " ON CONFLICT (run_id, step_name)"
+        " DO UPDATE SET cache_key = excluded.cache_key, since = excluded.since"
+    )
+
+
 def _statements(flavor: Flavor) -> dict[str, str]:
     now = _NOW[flavor.name]
     grant = (
@@ -73,7 +83,7 @@ def _statements(flavor: Flavor) -> dict[str, str]:
         ),
         "release": "DELETE FROM step_leases WHERE cache_key = ? AND owner = ? AND epoch = ?",
         "end_wait": "DELETE FROM step_waits WHERE run_id = ? AND step_name = ?",
-        "wait": insert(STEP_WAITS),
+        "wait": insert(STEP_WAITS) + _wait_upsert(flavor),
         "waits": (
             f"SELECT w.step_name, w.cache_key, w.since,"  # noqa: S608
             f" {', '.join('l.' + name for name in STEP_LEASES.names)}"
@@ -125,7 +135,8 @@ class LeaseStatements:
         )
         sql = self.sql
         action = f"take the lease of step '{claim.step_name}'"
-        with self.hot.transaction(action) as cursor:
+
+        def grant(cursor: Any) -> LeaseRecord | None:
             for _ in range(_ATTEMPTS):
                 cursor.execute(sql["grant"], (claim.cache_key, claim.owner, *holder, timeout))
                 cursor.execute(
@@ -144,6 +155,11 @@ class LeaseStatements:
                     return _record(row)
                 # PostgreSQL and MySQL: the holder released the row between the insert (which
                 # saw it) and the read. The key is free now: ask again.
+            return None
+
+        record = self.hot.write(action, grant)
+        if record is not None:
+            return record
         raise MetadataStoreError(
             f"Metadata store: could not {action}: its lease row was released and taken again "
             f"{_ATTEMPTS} times while asking; run the pipeline again"
@@ -160,9 +176,15 @@ class LeaseStatements:
         cursor.executemany(self.sql["release"], rows)
 
     def set_wait(self, cursor: Any, run_id: str, step_name: str, key: str | None) -> None:
-        """Record that ``step_name`` of ``run_id`` waits on ``key`` (``None``: it stopped)."""
-        cursor.execute(self.sql["end_wait"], (run_id, storable_text(step_name)))
-        if key is not None:
+        """Record that ``step_name`` of ``run_id`` waits on ``key`` (``None``: it stopped).
+
+        One statement either way. A delete then an insert would deadlock on MySQL/MariaDB: the
+        delete of a row that is not there takes a gap lock, and two runs each holding one then
+        insert into the other's gap.
+        """
+        if key is None:
+            cursor.execute(self.sql["end_wait"], (run_id, storable_text(step_name)))
+        else:
             since = self.hot.dt_in(datetime.now(UTC))
             cursor.execute(self.sql["wait"], (run_id, storable_text(step_name), key, since))
 

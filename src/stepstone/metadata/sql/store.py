@@ -204,20 +204,25 @@ class SqlMetadataStore(MetadataStore):
         dt_in = self._hot.dt_in
         action = f"record the start of run '{run.name}'"
         pipeline_name = storable_text(run.pipeline_name)
-        with self._hot.transaction(action, pipelined=True) as cursor:
+
+        def write(cursor: Any) -> None:
             cursor.execute(self._insert_pipeline, (pipeline_name, dt_in(datetime.now(UTC))))
             cursor.execute(self._select_pipeline_id, (pipeline_name,))
             pipeline_id = cursor.fetchone()[0]
             cursor.execute(
                 self._insert_run, PIPELINE_RUN_CODEC.row(run, dt_in, pipeline_id=pipeline_id)
             )
+
+        self._hot.write(action, write, pipelined=True)
         self._pipeline_of_run[run.id] = pipeline_name
 
     def finish_run(self, run_id: str, status: str, ended_at: datetime) -> None:
-        with self._hot.transaction(f"record the end of run {run_id}") as cursor:
+        def write(cursor: Any) -> None:
             cursor.execute(self._finish_run, (status, self._hot.dt_in(ended_at), run_id))
             if cursor.rowcount == 0:
                 raise RunNotFoundError(run_id)
+
+        self._hot.write(f"record the end of run {run_id}", write)
 
     def record_step_runs(self, writes: Sequence[StepRunWrite]) -> None:
         if not writes:
@@ -266,7 +271,8 @@ class SqlMetadataStore(MetadataStore):
         cache_rows: list[tuple[str, str, str, str]],
     ) -> None:
         dt_in = self._hot.dt_in
-        with self._hot.transaction(action, pipelined=True) as cursor:
+
+        def insert_all(cursor: Any) -> None:
             cursor.executemany(self._insert_step_run, step_rows)
             if artifact_rows:
                 # Rows that may already exist go in key order: concurrent writers then lock
@@ -297,6 +303,8 @@ class SqlMetadataStore(MetadataStore):
                     self._insert_cache,
                     [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in rows],
                 )
+
+        self._hot.write(action, insert_all, pipelined=True)
 
     def _numbering(self, retry: bool, write: Callable[[], None]) -> None:
         """Call ``write``, a transaction that numbers versions: again after a clash if ``retry``.
@@ -329,14 +337,14 @@ class SqlMetadataStore(MetadataStore):
         dt_in = self._hot.dt_in
         rows = sorted(ARTIFACT_CODEC.row(artifact, dt_in) for artifact in artifacts)
 
-        def write() -> None:
-            with self._hot.transaction(f"save {len(versions)} artifact version(s)") as cursor:
-                cursor.executemany(self._insert_artifact, rows)
-                self._versions.write(cursor, versions, dt_in)
-                if metadata or tags:
-                    self._annotations.write(cursor, metadata, tags)
+        def write(cursor: Any) -> None:
+            cursor.executemany(self._insert_artifact, rows)
+            self._versions.write(cursor, versions, dt_in)
+            if metadata or tags:
+                self._annotations.write(cursor, metadata, tags)
 
-        self._numbering(_automatic(versions), write)
+        action = f"save {len(versions)} artifact version(s)"
+        self._numbering(_automatic(versions), lambda: self._hot.write(action, write))
         saved = self.get_artifact_versions([version.artifact_id for version in versions])
         return [saved[version.artifact_id] for version in versions]
 
@@ -345,8 +353,10 @@ class SqlMetadataStore(MetadataStore):
     ) -> None:
         if not entries and not tags:
             return
-        with self._hot.transaction(f"record {len(entries)} metadata value(s)") as cursor:
-            self._annotations.write(cursor, entries, tags)
+        self._hot.write(
+            f"record {len(entries)} metadata value(s)",
+            lambda cursor: self._annotations.write(cursor, entries, tags),
+        )
 
     def get_metadata(
         self, resource_type: MetadataResource, ids: Sequence[str]
@@ -391,15 +401,12 @@ class SqlMetadataStore(MetadataStore):
 
     def model_version_for_run(self, request: ModelVersionRequest) -> ModelVersionRecord:
         found: list[ModelVersionRecord] = []
+        action = f"find or create a version of model '{request.model_name}'"
 
-        def write() -> None:
-            action = f"find or create a version of model '{request.model_name}'"
-            with self._hot.transaction(action) as cursor:
-                found.append(
-                    self._models.version_for_run(cursor, request, self._hot.dt_in, self._hot.dt_out)
-                )
+        def write(cursor: Any) -> ModelVersionRecord:
+            return self._models.version_for_run(cursor, request, self._hot.dt_in, self._hot.dt_out)
 
-        self._numbering(True, write)
+        self._numbering(True, lambda: found.append(self._hot.write(action, write)))
         return found[-1]
 
     def get_model(self, name: str) -> ModelRecord | None:
@@ -416,8 +423,11 @@ class SqlMetadataStore(MetadataStore):
 
     def set_model_stage(self, version: ModelVersionRecord, stage: str, force: bool) -> None:
         action = f"set the stage of version {version.name} of model '{version.model_name}'"
-        with self._hot.transaction(action) as cursor:
+
+        def write(cursor: Any) -> None:
             self._models.set_stage(cursor, version, stage, force)
+
+        self._hot.write(action, write)
 
     def model_version_artifacts(
         self, version_id: str
@@ -459,13 +469,16 @@ class SqlMetadataStore(MetadataStore):
         unique = list(dict.fromkeys(keys))
         if not unique:
             return 0
-        removed = 0
-        with self._hot.transaction(f"delete {len(unique)} cache entries") as cursor:
+
+        def delete(cursor: Any) -> int:
+            removed = 0
             for part in chunks(unique):
                 statement = self._hot.sql_for("delete", len(part), statements.delete_cache_entries)
                 cursor.execute(statement, list(part))
                 removed += max(cursor.rowcount, 0)
-        return removed
+            return removed
+
+        return self._hot.write(f"delete {len(unique)} cache entries", delete)
 
     # -- leases ----------------------------------------------------------------------------
 
@@ -477,17 +490,25 @@ class SqlMetadataStore(MetadataStore):
     def renew_leases(self, leases: Sequence[Lease], timeout: float) -> list[Lease]:
         if not leases:
             return []
-        with self._hot.transaction(f"renew {len(leases)} lease(s)") as cursor:
-            return [lease for lease in leases if not self._leases.renew(cursor, lease, timeout)]
+        return self._hot.write(
+            f"renew {len(leases)} lease(s)",
+            lambda cursor: [
+                lease for lease in leases if not self._leases.renew(cursor, lease, timeout)
+            ],
+        )
 
     def release_leases(self, leases: Sequence[Lease]) -> None:
         if leases:
-            with self._hot.transaction(f"release {len(leases)} lease(s)") as cursor:
-                self._leases.release(cursor, leases)
+            self._hot.write(
+                f"release {len(leases)} lease(s)",
+                lambda cursor: self._leases.release(cursor, leases),
+            )
 
     def set_waiting(self, run_id: str, step_name: str, cache_key: str | None) -> None:
-        with self._hot.transaction(f"record that step '{step_name}' waits") as cursor:
-            self._leases.set_wait(cursor, run_id, step_name, cache_key)
+        self._hot.write(
+            f"record that step '{step_name}' waits",
+            lambda cursor: self._leases.set_wait(cursor, run_id, step_name, cache_key),
+        )
 
     def waiting_steps(self, run_id: str) -> list[StepWait]:
         return self._leases.waits(run_id)
