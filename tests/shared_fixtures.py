@@ -2,7 +2,8 @@
 
 ``SRC`` is the source folder a fresh interpreter needs on ``PYTHONPATH`` to import this
 checkout. ``store`` is a local artifact store; every test gets the materializer registry
-restored after it. ``run_python`` runs code in a fresh interpreter. ``browser`` is a headless
+restored after it. ``run_python`` runs code in a fresh interpreter; ``spawn`` starts processes
+that are killed and reaped after the test whatever its outcome. ``browser`` is a headless
 Chromium (Playwright over Debian's build), one per module. ``unavailable`` and
 ``server_base_url`` decide what a test does without its server or browser: skip with the
 reason, or fail when ``STEPSTONE_TEST_REQUIRE_SERVERS=1`` (CI), so nothing is skipped there.
@@ -120,6 +121,36 @@ def run_python(
 def run_python_fixture() -> Callable[..., str]:
     """``run_python(code, *argv, hash_seed=...)``: stdout of ``code`` in a fresh interpreter."""
     return run_python
+
+
+Spawn = Callable[..., "subprocess.Popen[str]"]
+"""``spawn(args, **popen_options)``: a text-mode ``subprocess.Popen`` the test does not clean up."""
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Starts processes; each one still running after the test is killed, then all are reaped.
+
+    A failed assertion or a timeout would otherwise leave a process behind, holding a database
+    connection, a lease or a lock that the next tests then wait on.
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def start(args: Sequence[str], **options: Any) -> subprocess.Popen[str]:
+        process = subprocess.Popen(args, text=True, **options)
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe is not None:
+                    pipe.close()
 
 
 def unavailable(reason: str) -> NoReturn:

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from s3_servers import S3Server
-from shared_fixtures import SRC
+from shared_fixtures import SRC, Spawn
 from stepstone.artifacts import (
     ArtifactReader,
     ArtifactStore,
@@ -259,18 +259,19 @@ print(store.save(value).uri)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", SHARED_ACROSS_PROCESSES, indirect=True)
-def test_concurrent_saves_from_processes(store: ArtifactStore, kind: str, tmp_path: Path) -> None:
+def test_concurrent_saves_from_processes(
+    spawn: Spawn, store: ArtifactStore, kind: str, tmp_path: Path
+) -> None:
     start = tmp_path / "start"
     backend = "fsspec" if kind == "fsspec-file" else "auto"
     staging = str(tmp_path / "staging") if kind not in ("path", "file-url") else ""
     env = {**os.environ, "PYTHONPATH": SRC}  # with the AWS variables of an s3 kind
     processes = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-c", PROCESS_SAVE, store.root, backend, staging, str(start)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for _ in range(2)
     ]

@@ -278,8 +278,18 @@ def test_a_rerun_is_fully_cached_and_submits_nothing(executor: Any) -> None:
     again = run_pipeline(summing, kwargs={"n": 4}, executor=Refusing(), listeners=[counting])
     assert [s.status for s in again.steps.values()] == ["cached", "cached"]
     assert counting.started == []
+    transitions = _task_transitions(executor)
     third = run_pipeline(summing, kwargs={"n": 4}, executor=executor, listeners=[counting])
     assert counting.started == [] and third.steps["total"].status == "cached"
+    # On a cluster, not even a task reached the scheduler (a cached step never leaves the driver).
+    assert _task_transitions(executor) == transitions
+
+
+def _task_transitions(executor: Any) -> int | None:
+    """How many task state changes a Dask scheduler has made so far (``None``: not Dask)."""
+    if not hasattr(executor, "run_on_scheduler"):
+        return None
+    return int(executor.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter))
 
 
 _EDITABLE = """

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_fixtures import SRC
+from shared_fixtures import SRC, Spawn
 
 pytestmark = pytest.mark.slow
 
@@ -97,12 +97,9 @@ def flow(tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -
     return script
 
 
-def _start(script: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def _start(spawn: Spawn, script: Path, *args: str) -> subprocess.Popen[str]:
+    return spawn(
+        [sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
 
 
@@ -158,13 +155,13 @@ def _consistent(home: Path) -> int:
 
 
 def test_random_kills_around_commits_redo_only_unfinished_work(
-    flow: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spawn: Spawn, flow: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chance = random.Random(SEED)
     for attempt in range(KILLS):
         home = tmp_path / f"home-{attempt}"  # fresh: every entry left is this attempt's work
         monkeypatch.setenv("STEPSTONE_HOME", str(home))
-        process = _start(flow, "tree", "0")
+        process = _start(spawn, flow, "tree", "0")
         _kill_after(process, "has finished", chance.randint(1, TREE_STEPS), chance.random() / 50)
         entries = _consistent(home)
         before = len(_executions(tmp_path))
@@ -176,13 +173,13 @@ def test_random_kills_around_commits_redo_only_unfinished_work(
 
 
 def test_kill_during_a_large_write_is_redone_and_leaves_no_broken_entry(
-    flow: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spawn: Spawn, flow: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chance = random.Random(SEED)
     for attempt in range(2):
         home = tmp_path / f"home-{attempt}"
         monkeypatch.setenv("STEPSTONE_HOME", str(home))
-        process = _start(flow, "large", str(BIG))
+        process = _start(spawn, flow, "large", str(BIG))
         _kill_after(process, "Step `big` has started", 1, chance.uniform(0.05, 0.5))
         entries = _consistent(home)
         value, executed, cached = _finish(flow, "large", str(BIG))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from shared_fixtures import Spawn
 from stepstone import Client
 
 pytestmark = pytest.mark.slow
@@ -50,19 +51,18 @@ if __name__ == "__main__":
 """
 
 
-def test_processes_racing_on_a_fresh_store_all_succeed(tmp_path: Path) -> None:
+def test_processes_racing_on_a_fresh_store_all_succeed(spawn: Spawn, tmp_path: Path) -> None:
     (tmp_path / "project.py").write_text(textwrap.dedent(PROJECT))
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STEPSTONE_")}
     env["STEPSTONE_HOME"] = str(home)
     processes = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "project.py"],
             cwd=tmp_path,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for _ in range(4)
     ]

@@ -21,6 +21,7 @@ from shared_fixtures import (
     MYSQL_URL_VARIABLE,
     POSTGRES_URL_VARIABLE,
     SRC,
+    Spawn,
     fresh_mysql_database,
     fresh_postgres_schema,
     server_base_url,
@@ -91,11 +92,11 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
-def _run_workers(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
+def _run_workers(spawn: Spawn, url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
     go_file = tmp_path / "go"
     processes = [
-        subprocess.Popen(
+        spawn(
             [
                 sys.executable,
                 "-c",
@@ -108,7 +109,6 @@ def _run_workers(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[s
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
             env=env,
         )
         for w in range(WORKERS)
@@ -123,8 +123,10 @@ def _run_workers(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[s
     return results
 
 
-def test_processes_racing_on_one_fresh_store_all_succeed(shared_url: str, tmp_path: Path) -> None:
-    results = _run_workers(shared_url, tmp_path)
+def test_processes_racing_on_one_fresh_store_all_succeed(
+    spawn: Spawn, shared_url: str, tmp_path: Path
+) -> None:
+    results = _run_workers(spawn, shared_url, tmp_path)
 
     for result in results:
         assert result.returncode == 0, result.stderr

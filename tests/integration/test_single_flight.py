@@ -15,11 +15,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from shared_fixtures import Spawn
 from stepstone.metadata import open_metadata_store
 
 pytestmark = pytest.mark.slow
@@ -131,30 +132,20 @@ Start = Callable[[Path, dict[str, str]], subprocess.Popen[str]]
 
 
 @pytest.fixture
-def start() -> Iterator[Start]:
-    """Starts ``python project.py`` runs; whatever the test's outcome, each one still running
-    afterwards is killed (a holder parked on its gate would otherwise sleep forever) and reaped."""
-    started: list[subprocess.Popen[str]] = []
+def start(spawn: Spawn) -> Start:
+    """Starts ``python project.py`` runs (killed after the test if still running: a holder
+    parked on its gate would otherwise sleep forever)."""
 
     def start(project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-        process = subprocess.Popen(
+        return spawn(
             [sys.executable, "project.py"],
             cwd=project,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
         )
-        started.append(process)
-        return process
 
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+    return start
 
 
 def _executions(project: Path) -> dict[str, int]:

@@ -17,6 +17,7 @@ from contracts.metadata_factories import (
     started,
 )
 from metadata.sql_helpers import drop_everything, execute, migrate_with_alembic, reflected_schema
+from shared_fixtures import Spawn
 from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata import (
     open_metadata_store,
@@ -188,15 +189,14 @@ with open_metadata_store(sys.argv[1]) as store:
 
 
 def test_processes_opening_a_new_store_at_once_create_it_once(
-    metadata_url: str, tmp_path: Path
+    spawn: Spawn, metadata_url: str, tmp_path: Path
 ) -> None:
     start = tmp_path / "start"
     processes = [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-c", _OPEN_AT_ONCE, metadata_url, str(start)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
         for _ in range(6)
     ]
