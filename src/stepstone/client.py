@@ -41,7 +41,9 @@ from stepstone.stores import Stores, get_stores
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation
-    from stepstone.read_model import RunComparison, RunTable, SourceRun
+    from stepstone.read_model.comparison import RunComparison
+    from stepstone.read_model.sources import SourceRun
+    from stepstone.read_model.table import RunTable
 
 LATEST = "latest"
 """The run name that means the newest run (narrowed by pipeline and step, see get_run)."""
@@ -142,10 +144,10 @@ class Client:
         """The newest runs side by side: differing parameters, logged numbers, numeric outputs.
 
         ``columns`` picks columns by name; ``sort`` orders by one (``-name``: highest first).
-        See :func:`stepstone.read_model.run_table`; ``runs list`` and the dashboard's
+        See :func:`stepstone.read_model.table.run_table`; ``runs list`` and the dashboard's
         pipeline page show this table.
         """
-        from stepstone.read_model import run_table
+        from stepstone.read_model.table import run_table
 
         metadata = self.stores.metadata
         records = metadata.list_runs(pipeline_name, status=status, limit=limit, offset=offset)
@@ -292,15 +294,15 @@ class Client:
         """
         if not step_run.cached_from:
             return None
-        from stepstone.read_model import SourceRun
+        from stepstone.read_model.sources import SourceRun
 
         found = self.sources_of([step_run]).get(step_run.cached_from)
         return found or SourceRun.unknown(step_run.cached_from)
 
     def sources_of(self, step_runs: Iterable[StepRun]) -> dict[str, SourceRun]:
-        """``cached_from`` id -> :class:`~stepstone.read_model.SourceRun` for many step runs,
-        reading each source run once however many of the steps it produced."""
-        from stepstone.read_model import resolve_sources
+        """``cached_from`` id -> :class:`~stepstone.read_model.sources.SourceRun` for many step
+        runs, reading each source run once however many of the steps it produced."""
+        from stepstone.read_model.sources import resolve_sources
 
         records = [step_run.record for step_run in step_runs]
         return resolve_sources(self.stores.metadata, records, self._run_name)
@@ -318,10 +320,11 @@ class Client:
     def compare(self, a: str | PipelineRun, b: str | PipelineRun) -> RunComparison:
         """Run ``b`` against run ``a``: parameters, and per step a verdict and the reasons.
 
-        The verdicts are :class:`~stepstone.read_model.Verdict`; the reasons are those of
+        The verdicts are :class:`~stepstone.read_model.comparison.Verdict`; the reasons are those of
         :meth:`explain` with ``against=a``.
         """
-        from stepstone.read_model import compare_runs, resolve_sources
+        from stepstone.read_model.comparison import compare_runs
+        from stepstone.read_model.sources import resolve_sources
 
         run_a = a if isinstance(a, PipelineRun) else self.get_run(a)
         run_b = b if isinstance(b, PipelineRun) else self.get_run(b)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from stepstone.exceptions import ModelNotFoundError
 from stepstone.metadata.records import MetadataResource, ModelRecord, ModelVersionRecord
 from stepstone.metadata.store import MetadataStore
-from stepstone.read_model import ArtifactVersionView, version_views
+from stepstone.read_model.artifacts import ArtifactVersionView, version_views
 
 
 class LinkedArtifactView(ArtifactVersionView):

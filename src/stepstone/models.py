@@ -213,7 +213,8 @@ class Producer:
     """The step run that executed and output an artifact first, and that step run's run.
 
     A plain dataclass, not a view model: ``artifacts list`` draws it without importing
-    pydantic; the JSON documents embed it (:class:`stepstone.read_model.ArtifactDocument`).
+    pydantic; the JSON documents embed it
+    (:class:`stepstone.read_model.artifacts.ArtifactDocument`).
     """
 
     step_run_id: str

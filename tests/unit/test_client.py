@@ -27,7 +27,7 @@ from stepstone.exceptions import (
 from stepstone.metadata.records import PipelineRunRecord, RunStatus
 from stepstone.models import PipelineRun
 from stepstone.orchestrators.driver import run_pipeline
-from stepstone.read_model import Verdict
+from stepstone.read_model.comparison import Verdict
 from stepstone.stores import Stores, get_stores
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -70,7 +70,7 @@ def list_artifacts(
     producers = client.producers_of(artifacts)
     versions = client.stores.metadata.get_artifact_versions([a.id for a in artifacts])
     if as_json:
-        from stepstone.read_model import ArtifactDocument
+        from stepstone.read_model.artifacts import ArtifactDocument
 
         rows = [
             ArtifactDocument.of_record(a.record, producers.get(a.id), versions.get(a.id))
@@ -100,7 +100,7 @@ def _list_versions(client: Client, name: str, run: str | None, limit: int, as_js
             " Names recorded: " + ", ".join(known[:10]) + "." if known else " None is recorded."
         )
         raise UsageError(f"No artifact named '{name}' has versions.{hint}")
-    from stepstone.read_model import ArtifactVersionDocument, version_views
+    from stepstone.read_model.artifacts import ArtifactVersionDocument, version_views
 
     versions = list(page)
     producers = client.producers_of(versions)
@@ -128,7 +128,8 @@ def show_artifact(artifact_id: ArtifactArgument, as_json: JsonFlag = False) -> N
     links = client.artifact_lineage(artifact.id)
     version = client.stores.metadata.get_artifact_versions([artifact.id]).get(artifact.id)
     if as_json:
-        from stepstone.read_model import ArtifactDocument, ArtifactLineage
+        from stepstone.read_model.artifacts import ArtifactDocument
+        from stepstone.read_model.lineage import ArtifactLineage
 
         document = ArtifactDocument.of_record(artifact.record, producer, version)
         lineage = ArtifactLineage.with_links(

@@ -74,7 +74,7 @@ def list_cache(
         invocation_name=step, pipeline_name=pipeline, limit=limit
     )
     if as_json:
-        from stepstone.read_model import CacheEntryView
+        from stepstone.read_model.cache_entries import CacheEntryView
 
         views = [CacheEntryView.of(entry) for entry in entries]
         documents.print_json({"limit": limit, "entries": views})
@@ -240,7 +240,7 @@ def gc(
 
     report = collect_garbage(Client().stores, dry_run=dry_run, force=force)
     if as_json:
-        from stepstone.read_model import GarbageDocument
+        from stepstone.read_model.deletions import GarbageDocument
 
         documents.print_json(GarbageDocument.of(report))
         return

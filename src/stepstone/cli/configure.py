@@ -33,7 +33,7 @@ def show(as_json: JsonFlag = False) -> None:
     values = describe_settings(settings)
     arguments = (str(settings.home), settings.source, str(settings.config_file), values)
     if as_json:
-        from stepstone.read_model import SettingsDocument
+        from stepstone.read_model.settings import SettingsDocument
 
         documents.print_json(SettingsDocument.of(*arguments))
         return

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from stepstone.examples import Example
     from stepstone.metadata.records import StepWait
     from stepstone.models import PipelineRun, StepRun
-    from stepstone.read_model import RunTable, SourceRun
+    from stepstone.read_model.sources import SourceRun
+    from stepstone.read_model.table import RunTable
 
 _STATUS_STYLES = {
     "completed": "green",

@@ -17,7 +17,7 @@ from stepstone.cli.render import console, status_markup
 
 if TYPE_CHECKING:
     from stepstone.cache.explain import Explanation
-    from stepstone.read_model import RunComparison, StepComparison
+    from stepstone.read_model.comparison import RunComparison, StepComparison
 
 _VERDICT_STYLES = {
     "same": "green",

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from stepstone.maintenance import GarbageReport, RunDeletion
     from stepstone.metadata.records import ArtifactLink, ArtifactVersionRecord, CacheEntryRecord
     from stepstone.models import Artifact, Producer
-    from stepstone.read_model import ArtifactVersionView
+    from stepstone.read_model.artifacts import ArtifactVersionView
 
 
 # -- artifacts ---------------------------------------------------------------------------------

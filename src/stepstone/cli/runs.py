@@ -68,7 +68,8 @@ def list_runs(
     """List recorded runs, newest first, with their parameters and metrics side by side."""
     from stepstone.cli import documents
     from stepstone.client import Client
-    from stepstone.read_model import RunRow, RunTable, RunView
+    from stepstone.read_model.runs import RunView
+    from stepstone.read_model.table import RunRow, RunTable
 
     client = Client()
     status_value = status.value if status is not None else None
@@ -121,7 +122,8 @@ def show_run(
     pipeline_run = resolve_run(client, run, pipeline=pipeline)
     sources = client.sources_of(pipeline_run.steps.values())
     if as_json:
-        from stepstone.read_model import RunDocument, logged_metadata
+        from stepstone.read_model.logged import logged_metadata
+        from stepstone.read_model.steps import RunDocument
 
         steps = [step.record for step in pipeline_run.steps.values()]
         logged = logged_metadata(client.stores.metadata, pipeline_run.record, steps)
@@ -177,7 +179,7 @@ def delete_runs(
     records = {record.id: record for record in (resolve_run(client, run).record for run in runs)}
     deletions = [delete_run(client.stores, record, force=force) for record in records.values()]
     if as_json:
-        from stepstone.read_model import DeletionsDocument
+        from stepstone.read_model.deletions import DeletionsDocument
 
         documents.print_json(DeletionsDocument.of(deletions))
         return

@@ -49,7 +49,7 @@ def logs(
     # The producing run was deleted when its name is unknown; its logs went with it.
     source_run = source.run_name if source is not None else None
     if as_json:
-        from stepstone.read_model import StepLogs
+        from stepstone.read_model.logs import StepLogs
 
         logs = StepLogs(
             run_id=pipeline_run.id,
@@ -110,7 +110,7 @@ def explain(
     pipeline_run = resolve_run(client, run, pipeline=pipeline, step=step)
     explanation = client.explain(pipeline_run, step, against=against)
     if as_json:
-        from stepstone.read_model import ExplanationView
+        from stepstone.read_model.explanations import ExplanationView
 
         documents.print_json(ExplanationView.of(explanation))
         return

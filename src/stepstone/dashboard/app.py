@@ -38,7 +38,7 @@ from stepstone.dashboard.views import DashboardData
 from stepstone.exceptions import ArtifactMissingError, NotFoundError, StepstoneError, UserError
 from stepstone.metadata.records import RunStatus
 from stepstone.model_views import ModelSummary, ModelView, model_summaries, model_view
-from stepstone.read_model import RunComparison
+from stepstone.read_model.comparison import RunComparison
 
 if TYPE_CHECKING:
     from stepstone.client import Client

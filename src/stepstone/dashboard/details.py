@@ -17,7 +17,7 @@ from stepstone.dashboard.schemas import CodeObject, StepDetail, StepSummary
 from stepstone.exceptions import StepNotFoundError, StepstoneError
 from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
 from stepstone.models import comparison_record, step_run_facts
-from stepstone.read_model import ExplanationView
+from stepstone.read_model.explanations import ExplanationView
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData

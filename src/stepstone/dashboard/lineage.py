@@ -30,7 +30,8 @@ from stepstone.metadata.records import (
     StepRunRecord,
 )
 from stepstone.models import LinkRole
-from stepstone.read_model import artifact_document_fields, link_fields, version_views
+from stepstone.read_model.artifacts import artifact_document_fields, version_views
+from stepstone.read_model.lineage import link_fields
 
 if TYPE_CHECKING:
     from stepstone.dashboard.views import DashboardData

@@ -17,7 +17,7 @@ from stepstone.dashboard.schemas import (
 )
 from stepstone.dashboard.views import DashboardData
 from stepstone.exceptions import PipelineNotFoundError
-from stepstone.read_model import RunTable
+from stepstone.read_model.table import RunTable
 
 RUN_AXIS = "run"
 """``against`` for a chart over the runs in the order they ran."""

@@ -14,18 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from stepstone.read_model import (
-    ArtifactDocument,
-    ArtifactLinkView,
-    ArtifactVersionView,
-    ArtifactView,
-    ExplanationView,
-    RunColumn,
-    RunRow,
-    RunView,
-    SourceRun,
-    StepView,
-)
+from stepstone.read_model.artifacts import ArtifactDocument, ArtifactVersionView, ArtifactView
+from stepstone.read_model.explanations import ExplanationView
+from stepstone.read_model.lineage import ArtifactLinkView
+from stepstone.read_model.runs import RunView
+from stepstone.read_model.sources import SourceRun
+from stepstone.read_model.steps import StepView
+from stepstone.read_model.table import RunColumn, RunRow
 
 
 class RunSummary(RunView):

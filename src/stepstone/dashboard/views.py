@@ -44,16 +44,11 @@ from stepstone.metadata.records import (
     StepStatus,
 )
 from stepstone.models import run_metadata
-from stepstone.read_model import (
-    SOURCE_MEMO_SIZE,
-    SourceRun,
-    artifact_fields,
-    logged_metadata,
-    resolve_sources,
-    run_fields,
-    source_for,
-    step_fields,
-)
+from stepstone.read_model.artifacts import artifact_fields
+from stepstone.read_model.logged import logged_metadata
+from stepstone.read_model.runs import run_fields
+from stepstone.read_model.sources import SOURCE_MEMO_SIZE, SourceRun, resolve_sources, source_for
+from stepstone.read_model.steps import step_fields
 
 if TYPE_CHECKING:
     from stepstone.client import Client
@@ -196,7 +191,7 @@ class DashboardData:
     def sources(self, records: Sequence[StepRunRecord]) -> dict[str, SourceRun]:
         """``cached_from`` step run id -> the execution it names, and that execution's run.
 
-        :func:`~stepstone.read_model.resolve_sources`, remembering what was resolved (a
+        :func:`~stepstone.read_model.sources.resolve_sources`, remembering what was resolved (a
         recorded step run never changes): a deleted source run then still shows its name,
         and its link finds nothing, the same as any link to a deleted run.
         """
