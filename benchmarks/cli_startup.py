@@ -1,24 +1,30 @@
-"""CLI start-up: ``stepstone --help`` and ``stepstone runs list`` on a store of 10,000 runs.
+"""CLI start-up: ``stepstone --help`` and the read commands on a store of 10,000 runs.
 
     python benchmarks/cli_startup.py                  # 10,000 runs in a fresh temp home
     python benchmarks/cli_startup.py --runs 50000 --repeat 9
     python benchmarks/cli_startup.py --importtime     # also: the slowest imports per command
+    python benchmarks/cli_startup.py --against ../base/src --instructions   # before/after
 
-Budget (issue 7): ``stepstone --help`` and ``stepstone runs list`` each finish in < 0.5 s on a
-store with 10,000 runs. Each command runs as a fresh subprocess of the installed executable
-(what a user waits for, interpreter start included); the figure is the median of ``--repeat``
-runs after one warm-up. Baselines in the same loop: the bare interpreter (``python -c pass``)
-and ``import stepstone``. Nothing here asserts: benchmarks print, tests assert behaviour.
+Budgets: ``stepstone --help`` and ``stepstone runs list`` each finish in < 0.5 s on a store
+with 10,000 runs (issue 7); ``runs list``, ``runs show latest``, ``cache list`` and
+``explain latest train`` each in <= 0.3 s. Each command runs as a fresh subprocess of the
+installed executable (what a user waits for, interpreter start included); the figure is the
+median of ``--repeat`` runs after one warm-up. ``--against`` times another source tree in turn
+(``PYTHONPATH``); ``--instructions`` adds callgrind's instruction count of one run each.
+Baselines in the same loop: the bare interpreter (``python -c pass``) and ``import stepstone``.
+Nothing here asserts: benchmarks print, tests assert behaviour.
 
 The store is filled through the metadata store's own write path (``create_run`` per run,
 ``record_step_runs`` in batches of many runs' step runs), so it holds what real runs write:
-three step runs per run, the last two cached half of the time, one output artifact each.
+three step runs per run, the last two cached half of the time, one output artifact each, and
+the run's graph.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -41,6 +47,20 @@ from stepstone.metadata import (
 
 STEPS = ("load", "featurize", "train")
 BATCH_RUNS = 500
+GRAPH = {
+    "steps": [
+        {
+            "name": name,
+            "definition_name": name,
+            "upstream": list(STEPS[position - 1 : position]),
+            "inputs": {"data": [STEPS[position - 1], "output"]} if position else {},
+            "outputs": ["output"],
+        }
+        for position, name in enumerate(STEPS)
+    ]
+}
+"""The graph a run records when it starts (``PipelineGraph.describe``): ``explain latest train``
+finds the newest run with a ``train`` step in it."""
 
 
 def _step(
@@ -94,6 +114,7 @@ def build_store(home: Path, runs: int) -> float:
             started_at=started,
             ended_at=started + timedelta(seconds=0.8),
             parameters={"epochs": i % 7, "lr": 0.001},
+            graph=GRAPH,
         )
         store.create_run(run)
         for position in range(len(STEPS)):
@@ -121,26 +142,45 @@ def executable() -> list[str]:
 
 
 def time_command(
-    argv: list[str], env: dict[str, str], repeat: int
-) -> tuple[float, float, list[float]]:
-    """Median wall and CPU (user + system) seconds of ``argv`` as a fresh process.
+    argv: list[str], envs: list[dict[str, str]], repeat: int
+) -> list[tuple[float, float, list[float]]]:
+    """Median wall and CPU (user + system) seconds of ``argv`` as a fresh process, per env.
 
-    One untimed warm-up first. CPU time is what the process itself costs; on a busy machine
-    wall time also counts waiting for a core, so the two together say which one moved.
+    One untimed warm-up first. The environments take turns within each repetition, so a
+    before/after pair sees the same moments of a shared machine's load. CPU time is what the
+    process itself costs; on a busy machine wall time also counts waiting for a core, so the
+    two together say which one moved.
     """
-    walls, cpus = [], []
+    walls: list[list[float]] = [[] for _ in envs]
+    cpus: list[list[float]] = [[] for _ in envs]
     for i in range(repeat + 1):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        completed = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if completed.returncode != 0:
-            raise SystemExit(f"{argv} failed ({completed.returncode}):\n{completed.stderr}")
-        if i:
-            walls.append(elapsed)
-            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus), walls
+        for which, env in enumerate(envs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            completed = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            elapsed = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if completed.returncode != 0:
+                raise SystemExit(f"{argv} failed ({completed.returncode}):\n{completed.stderr}")
+            if i:
+                walls[which].append(elapsed)
+                cpus[which].append(
+                    after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                )
+    return [
+        (statistics.median(w), statistics.median(c), w) for w, c in zip(walls, cpus, strict=True)
+    ]
+
+
+def instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions ``argv`` executes (callgrind's ``Ir``): unlike time, steady under load."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+    try:
+        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError:  # no valgrind on this machine
+        return None
+    found = re.search(r"Collected : (\d+)", completed.stderr)
+    return int(found.group(1)) if found else None
 
 
 def slowest_imports(argv: list[str], env: dict[str, str], top: int = 8) -> list[tuple[int, str]]:
@@ -168,6 +208,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--importtime", action="store_true", help="show the slowest imports")
+    parser.add_argument(
+        "--against",
+        metavar="SRC",
+        help="another source folder (a before tree's src/) timed in turn with this one",
+    )
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions (valgrind)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="stepstone-cli-bench-") as folder:
@@ -178,7 +226,10 @@ def main() -> None:
             f"built a store of {args.runs:,} runs ({args.runs * len(STEPS):,} step runs) "
             f"in {seconds:.1f} s"
         )
+        # Bytecode caches as an installed package has them (the warm-up writes them): an
+        # environment with PYTHONDONTWRITEBYTECODE would otherwise compile every module per run.
         env = {**os.environ, "STEPSTONE_HOME": str(home), "COLUMNS": "120"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         stepstone = executable()
         commands = [
             ("python -c pass (interpreter floor)", [sys.executable, "-c", "pass"]),
@@ -191,15 +242,32 @@ def main() -> None:
             ("stepstone cache list", [*stepstone, "cache", "list"]),
             ("stepstone explain latest train", [*stepstone, "explain", "latest", "train"]),
         ]
+        envs = [env]
+        labels = ["this tree"]
+        if args.against:
+            envs.append({**env, "PYTHONPATH": args.against})
+            labels.append(args.against)
         print(f"\na fresh process each, median of {args.repeat} ({' '.join(stepstone)})")
         print(f"  {'command':38s} {'wall':>7s}    {'cpu':>7s}    wall min-max")
         for label, argv in commands:
-            wall, cpu, samples = time_command(argv, env, args.repeat)
-            spread = f"{min(samples) * 1e3:.0f}-{max(samples) * 1e3:.0f}"
-            print(f"  {label:38s} {wall * 1e3:4.0f} ms    {cpu * 1e3:4.0f} ms    {spread} ms")
+            for tree, (wall, cpu, samples) in zip(
+                labels, time_command(argv, envs, args.repeat), strict=True
+            ):
+                spread = f"{min(samples) * 1e3:.0f}-{max(samples) * 1e3:.0f}"
+                suffix = f"  ({tree})" if args.against else ""
+                print(
+                    f"  {label:38s} {wall * 1e3:4.0f} ms    {cpu * 1e3:4.0f} ms    {spread} ms"
+                    f"{suffix}"
+                )
+            if args.instructions:
+                for tree, tree_env in zip(labels, envs, strict=True):
+                    counted = instructions(argv, tree_env)
+                    if counted is not None:
+                        print(f"      {counted / 1e6:,.0f} M instructions ({tree})")
             if args.importtime and argv[: len(stepstone)] == stepstone:
                 for micros, module in slowest_imports(argv, env):
                     print(f"      {micros / 1e3:6.1f} ms  {module.strip()}")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
