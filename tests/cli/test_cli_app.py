@@ -117,6 +117,8 @@ def test_shell_completion_reaches_every_command(
         (["version"], "[]"),
         # The JSON documents are the read model's pydantic views, drawn by no table.
         (["runs", "list", "--limit", "5", "--json"], "['pydantic']"),
+        # A table of runs draws the view fields without building the view models.
+        (["runs", "list", "--limit", "5"], "['rich']"),
     ],
 )
 def test_commands_do_not_import_pydantic_or_rich_needlessly(

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from stepstone.metadata.records import StepWait
     from stepstone.models import PipelineRun, StepRun
     from stepstone.read_model.sources import SourceRun
-    from stepstone.read_model.table import RunTable
+    from stepstone.read_model.table import RunColumn
 
 _STATUS_STYLES = {
     "completed": "green",
@@ -90,14 +90,24 @@ def _table_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def print_runs(table: RunTable, total: int, *, filtered: bool, hint: str = "") -> None:
+def print_runs(
+    rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    columns: Sequence[RunColumn],
+    total: int,
+    *,
+    filtered: bool,
+    hint: str = "",
+) -> None:
     """The ``runs list`` table, or a sentence saying why there is nothing to show.
 
-    After the run's own columns come the table's parameters and metrics, which stay while
-    the less needed run columns give way to a narrow terminal.
+    Each row is a run's view fields (:func:`~stepstone.read_model.run_fields.run_fields`, or a
+    runs table's ``RunView``) and its value per column of ``columns`` (a ``RunTable``'s): the
+    table needs no view model, so listing runs does not import pydantic. After the run's own
+    columns come the table's parameters and metrics, which stay while the less needed run
+    columns give way to a narrow terminal.
     """
     out = console()
-    if not table.rows:
+    if not rows:
         what = "No runs match these filters." if filtered else "No runs recorded yet."
         out.print(f"{what} {escape(hint)}".strip())
         if not filtered:
@@ -107,35 +117,35 @@ def print_runs(table: RunTable, total: int, *, filtered: bool, hint: str = "") -
     # terminal drops those two columns first, then shortens the name, never wraps a row.
     # Parameters and metrics outlast every run column and the name's full length; the last
     # of them go first.
-    columns = [
+    fitted = [
         Column("name", elide=True, min_width=16),
         Column("id"),
         Column("pipeline", drop=2, elide=True),
         Column("status"),
-        Column("steps", drop=4 if table.columns else 0, justify="right"),
+        Column("steps", drop=4 if columns else 0, justify="right"),
         Column("started", drop=3),
         Column("duration", drop=1, justify="right"),
         *(
             Column(c.name, drop=i + 1, justify="right" if c.numeric else "left", last_resort=True)
-            for i, c in enumerate(table.columns)
+            for i, c in enumerate(columns)
         ),
     ]
-    rows: list[list[str | Text]] = [
+    cells: list[list[str | Text]] = [
         [
-            row.run.name,
-            row.run.id[:8],
-            row.run.pipeline_name,
-            status_text(row.run.status),
-            f"{row.run.step_count} ({row.run.cached_count} cached)",
-            format_time(row.run.started_at),
-            format_duration(row.run.duration),
-            *(_table_value(row.values.get(c.name)) for c in table.columns),
+            run["name"],
+            run["id"][:8],
+            run["pipeline_name"],
+            status_text(run["status"]),
+            f"{run['step_count']} ({run['cached_count']} cached)",
+            format_time(run["started_at"]),
+            format_duration(run["duration"]),
+            *(_table_value(values.get(c.name)) for c in columns),
         ]
-        for row in table.rows
+        for run, values in rows
     ]
-    out.print(fitted_table("Pipeline runs", columns, rows, out.width))
-    if total > len(table.rows):
-        out.print(f"Showing the newest {len(table.rows)} of {total} runs; see more with --limit.")
+    out.print(fitted_table("Pipeline runs", fitted, cells, out.width))
+    if total > len(rows):
+        out.print(f"Showing the newest {len(rows)} of {total} runs; see more with --limit.")
 
 
 def _source_cell(step: StepRun, sources: Mapping[str, SourceRun]) -> str:

@@ -17,6 +17,8 @@ from stepstone.metadata.records import RunStatus
 
 if TYPE_CHECKING:
     from stepstone.client import Client
+    from stepstone.metadata.records import PipelineRunRecord
+    from stepstone.read_model.table import RunTable
 
 runs_app = sub_app("List, show, compare and delete recorded pipeline runs.")
 
@@ -68,37 +70,45 @@ def list_runs(
     """List recorded runs, newest first, with their parameters and metrics side by side."""
     from stepstone.cli import documents
     from stepstone.client import Client
-    from stepstone.read_model.runs import RunView
-    from stepstone.read_model.table import RunRow, RunTable
 
     client = Client()
     status_value = status.value if status is not None else None
     chosen = [name.strip() for name in columns.split(",") if name.strip()] if columns else None
+    table: RunTable | None = None
+    records: list[PipelineRunRecord] = []
     if pipeline is not None or chosen is not None or sort is not None:
         table = client.run_table(
             pipeline, status=status_value, limit=limit, columns=chosen, sort=sort
         )
     else:  # runs of many pipelines: their parameters do not line up, so none are read
         records = client.stores.metadata.list_runs(None, status=status_value, limit=limit)
-        table = RunTable(columns=[], rows=[RunRow(run=RunView.of(r), values={}) for r in records])
     total = client.count_runs(pipeline, status=status_value)
     if as_json:
-        document: dict[str, object] = {
-            "total": total,
-            "limit": limit,
-            "runs": [row.run for row in table.rows],
-        }
-        if table.columns:
+        from stepstone.read_model.runs import RunView
+
+        if table is not None:
+            runs = [row.run for row in table.rows]
+        else:
+            runs = [RunView.of(record) for record in records]
+        document: dict[str, object] = {"total": total, "limit": limit, "runs": runs}
+        if table is not None and table.columns:
             document["columns"] = table.columns
             document["values"] = {row.run.id: row.values for row in table.rows}
         documents.print_json(document)
         return
     from stepstone.cli import render
+    from stepstone.read_model.run_fields import run_fields
 
+    if table is not None:
+        rows = [(dict(row.run), row.values) for row in table.rows]
+        shown = table.columns
+    else:  # the view fields as they are: drawing a table needs no view model (nor pydantic)
+        rows = [(run_fields(record), {}) for record in records]
+        shown = []
     hint = ""
-    if not table.rows and pipeline is not None:
+    if not rows and pipeline is not None:
         hint = _pipeline_hint(client, pipeline)
-    render.print_runs(table, total, filtered=bool(pipeline or status), hint=hint)
+    render.print_runs(rows, shown, total, filtered=bool(pipeline or status), hint=hint)
 
 
 def _pipeline_hint(client: Client, pipeline: str) -> str:

@@ -46,7 +46,7 @@ from stepstone.metadata.records import (
 from stepstone.models import run_metadata
 from stepstone.read_model.artifacts import artifact_fields
 from stepstone.read_model.logged import logged_metadata
-from stepstone.read_model.runs import run_fields
+from stepstone.read_model.run_fields import run_fields
 from stepstone.read_model.sources import SOURCE_MEMO_SIZE, SourceRun, resolve_sources, source_for
 from stepstone.read_model.steps import step_fields
 

@@ -1,4 +1,4 @@
-"""A pipeline run as ``runs list`` shows it per row, and the fields every run view shares."""
+"""A pipeline run as ``runs list --json`` and the dashboard's runs list show it per row."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from stepstone.metadata.records import PipelineRunRecord, RunStatus
+from stepstone.read_model.run_fields import run_fields
 
 
 class RunView(BaseModel):
@@ -40,34 +41,3 @@ class RunView(BaseModel):
     @classmethod
     def of(cls, record: PipelineRunRecord) -> RunView:
         return cls(**run_fields(record))
-
-
-def run_fields(record: PipelineRunRecord) -> dict[str, Any]:
-    """The fields of :class:`RunView` (subclasses add theirs to these)."""
-    end = record.ended_at
-    return {
-        "id": record.id,
-        "name": record.name,
-        "pipeline_name": record.pipeline_name,
-        "status": record.status,
-        "started_at": record.started_at,
-        "ended_at": end,
-        "duration": None if end is None else max((end - record.started_at).total_seconds(), 0.0),
-        "host": record.host,
-        "pid": record.pid,
-        "step_count": record.step_count,
-        "cached_count": record.cached_count,
-        "ran_count": record.step_count - record.cached_count,
-        "parameters": dict(record.parameters),
-        "config": recorded_config(record),
-    }
-
-
-def recorded_config(record: PipelineRunRecord) -> dict[str, Any]:
-    """The run's configuration as stored in its graph document, with each step's under
-    ``steps`` (empty for a run recorded before configuration was stored)."""
-    config = dict(record.graph.get("config") or {})
-    steps = {e["name"]: e["config"] for e in record.graph.get("steps", []) if e.get("config")}
-    if steps:
-        config["steps"] = steps
-    return config

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from stepstone.metadata.records import PipelineRunRecord, StepRunRecord
 from stepstone.read_model.artifacts import ArtifactView
 from stepstone.read_model.logged import LoggedMetadata
-from stepstone.read_model.runs import RunView, run_fields
+from stepstone.read_model.run_fields import run_fields
+from stepstone.read_model.runs import RunView
 from stepstone.read_model.sources import SourceRun, source_for
 
 
