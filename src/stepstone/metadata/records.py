@@ -236,6 +236,12 @@ class LeaseRecord:
 
     ``acquired_at`` and ``expires_at`` are seconds since the epoch as the database server
     tells them, so expiry never compares the clocks of two machines.
+
+    ``recorded``, on a lease just granted, says whether its key had a cache entry at that
+    moment, when the store learns it in the grant itself (SQLite, whose grant sees the latest
+    commit under the write lock): a granted step then needs no second lookup to know that no
+    earlier holder recorded its result meanwhile. ``None``: not known, look the key up. Not
+    part of the row, so not compared.
     """
 
     cache_key: str
@@ -248,6 +254,7 @@ class LeaseRecord:
     host: str
     acquired_at: float
     expires_at: float
+    recorded: bool | None = field(default=None, compare=False)
 
     @property
     def lease(self) -> Lease:

@@ -214,10 +214,11 @@ class RunDriver:
                     )
                 )
             # Granted; the last holder may have recorded its result since the first lookup.
-            late = self.stores.metadata.lookup_cache([keyed.key]).get(keyed.key)
-            if late is not None and self._reuse(keyed, late):
-                leases.release(keyed.planned.name)
-                return
+            if claim.recorded is not False:
+                late = self.stores.metadata.lookup_cache([keyed.key]).get(keyed.key)
+                if late is not None and self._reuse(keyed, late):
+                    leases.release(keyed.planned.name)
+                    return
         self.submit(keyed)
 
     def _reuse(self, keyed: KeyedStep, hit: CacheHit) -> bool:

@@ -5,7 +5,8 @@ key (:meth:`StepLeases.acquire`; the store's ``step_leases`` table, see
 :mod:`stepstone.metadata.sql.leases`). Then:
 
 * **granted** — the driver looks the key up once more (the previous holder may have recorded
-  its result between the first lookup and the grant) and executes the step. A heartbeat
+  its result between the first lookup and the grant; on SQLite the grant itself says whether
+  it did, and the lookup is made only if so) and executes the step. A heartbeat
   thread (one per process) renews every held lease each quarter of ``lease_timeout``; the
   lease is released in the same transaction that records the step run, so a waiter sees the
   cache entry the moment the lease is gone. A failed step releases it the same way, with no
@@ -64,11 +65,13 @@ class Claim:
     ``holder``: another live run holds it (wait for it). Otherwise the lease is granted;
     ``expired`` is then the lease it was taken over from: one that expired while this step
     waited on it, or one whose holder ran on this machine and is no longer running (``None``
-    for a free key or one released).
+    for a free key or one released). ``recorded``: whether the key had a cache entry when it
+    was granted, if the store said (:attr:`LeaseRecord.recorded`; ``None``: look it up).
     """
 
     holder: LeaseRecord | None = None
     expired: LeaseRecord | None = None
+    recorded: bool | None = None
 
 
 class _Heartbeat:
@@ -177,7 +180,7 @@ class StepLeases:
         # A higher epoch than the one waited on: that lease expired and was taken over here.
         if gone is None and waited_on is not None and row.epoch > waited_on.epoch:
             gone = waited_on
-        return Claim(expired=gone)
+        return Claim(expired=gone, recorded=row.recorded)
 
     def release_with_record(self, name: str) -> Lease | None:
         """The lease step ``name`` executed under, handed to the write recording its result."""

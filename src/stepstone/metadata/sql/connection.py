@@ -169,7 +169,11 @@ class DriverConnection:
         return statement
 
     def query(self, action: str, statement: str, params: Sequence[Any]) -> list[Any]:
-        """Run one SELECT outside any transaction and return all rows."""
+        """Run one statement outside any transaction and return all rows.
+
+        A SELECT, or a single write with ``RETURNING`` (the connection autocommits: the
+        statement is its own transaction).
+        """
         with self.lock, self.errors(action):
             cursor = self._cursor_now()
             try:

@@ -1,16 +1,18 @@
 """Leases on cache keys, and the steps waiting on them: rows of ``step_leases`` and ``step_waits``.
 
-Granting is one write transaction, the same SQL on every backend but for the clock:
+Granting inserts the row if no row has the key (epoch 1), else takes it over if it has expired
+(epoch + 1, the new holder's fields, a fresh expiry); the request got the lease if the row then
+names its owner. An executed step pays for it, so on SQLite and PostgreSQL it is one
+autocommitted statement, ``INSERT ... ON CONFLICT DO UPDATE ... WHERE <expired> RETURNING``:
+it returns the row when it granted the lease, nothing when another live lease holds the key
+(whose row a second statement reads). MySQL/MariaDB have no ``RETURNING``: there it is one
+transaction of three statements (insert if absent, take over if expired, a locking read).
 
-1. insert the row if no row has the key (epoch 1);
-2. else take it over if it has expired (epoch + 1, the new holder's fields, a fresh expiry);
-3. read the row back: the request got the lease if the row names its owner.
-
-Two live grants of one key cannot happen: SQLite runs the transaction under its write lock
-(``BEGIN IMMEDIATE``); on PostgreSQL and MySQL/MariaDB the insert waits on the key's row lock,
-and the takeover's ``WHERE expires_at < now`` is checked against the row it locked (the
-latest committed one), so of two runs taking over one expired lease, one wins. No advisory
-lock is involved, so connection poolers and killed clients strand nothing: a holder that stops
+Two live grants of one key cannot happen: SQLite runs the statement (or transaction) under its
+write lock; on PostgreSQL and MySQL/MariaDB the insert waits on the key's row lock, and the
+takeover's ``WHERE expires_at < now`` is checked against the row it locked (the latest
+committed one), so of two runs taking over one expired lease, one wins. No advisory lock is
+involved, so connection poolers and killed clients strand nothing: a holder that stops
 renewing simply lets its row expire.
 
 Expiry is on the database server's clock (seconds since the epoch, ``now`` below), never a
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata.records import Lease, LeaseClaim, LeaseRecord, StepWait
@@ -44,6 +46,8 @@ _COLUMNS = ", ".join(STEP_LEASES.names)
 #: Grants tried in one transaction when the row vanishes between the insert and the read.
 _ATTEMPTS = 5
 _HOLDER = ("run_id", "run_name", "step_name", "pid", "host")
+#: Backends granting in one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``.
+_RETURNING = ("sqlite", "postgresql")
 
 
 def _wait_upsert(flavor: Flavor) -> str:
@@ -56,27 +60,50 @@ def _wait_upsert(flavor: Flavor) -> str:
     )
 
 
-def _statements(flavor: Flavor) -> dict[str, str]:
-    now = _NOW[flavor.name]
-    grant = (
+def _grant_statements(flavor: Flavor, now: str) -> dict[str, str]:
+    """The statements granting a lease (see the module docstring for why two shapes)."""
+    insert_lease = (
         f"INSERT INTO step_leases ({_COLUMNS})"  # noqa: S608 - constants only
         f" VALUES (?, ?, 1, ?, ?, ?, ?, ?, {now}, {now} + ?)"
     )
-    if flavor.name in ("mysql", "mariadb"):
-        grant += " ON DUPLICATE KEY UPDATE cache_key = cache_key"
-    else:
-        grant += " ON CONFLICT DO NOTHING"
+    read = f"SELECT {_COLUMNS} FROM step_leases WHERE cache_key = ?"  # noqa: S608
+    if flavor.name in _RETURNING:
+        taken = ", ".join(f"{name} = excluded.{name}" for name in ("owner", *_HOLDER))
+        # SQLite's statement runs under the write lock on the latest commit, so whether the
+        # key has a cache entry is exact there (the granted step skips its second lookup).
+        # A PostgreSQL statement reads its snapshot from before any wait on the key's row.
+        recorded = (
+            ", EXISTS (SELECT 1 FROM cache_entries c WHERE c.cache_key = step_leases.cache_key)"
+            if flavor.name == "sqlite"
+            else ", NULL"
+        )
+        return {
+            "grant": (
+                f"{insert_lease} ON CONFLICT (cache_key) DO UPDATE SET {taken},"
+                " epoch = step_leases.epoch + 1, acquired_at = excluded.acquired_at,"
+                " expires_at = excluded.expires_at"
+                f" WHERE step_leases.expires_at < {now} OR step_leases.epoch = ?"
+                f" RETURNING {_COLUMNS}{recorded}"
+            ),
+            "read": read,  # autocommitted: the latest committed row
+        }
     holder = ", ".join(f"{name} = ?" for name in _HOLDER)
-    lock = "" if flavor.name == "sqlite" else " FOR UPDATE"
-    sql = {
-        "grant": grant,
+    return {
+        "grant": f"{insert_lease} ON DUPLICATE KEY UPDATE cache_key = cache_key",
         "take_over": (
             f"UPDATE step_leases SET owner = ?, epoch = epoch + 1, {holder},"  # noqa: S608
             f" acquired_at = {now}, expires_at = {now} + ?"
             f" WHERE cache_key = ? AND (expires_at < {now} OR epoch = ?)"
         ),
-        # A locking read on the servers: the latest committed row, not the snapshot's.
-        "read": f"SELECT {_COLUMNS} FROM step_leases WHERE cache_key = ?{lock}",  # noqa: S608
+        # A locking read: the latest committed row, not the transaction's snapshot.
+        "read": f"{read} FOR UPDATE",
+    }
+
+
+def _statements(flavor: Flavor) -> dict[str, str]:
+    now = _NOW[flavor.name]
+    sql = {
+        **_grant_statements(flavor, now),
         "renew": (
             f"UPDATE step_leases SET expires_at = {now} + ?"  # noqa: S608
             " WHERE cache_key = ? AND owner = ? AND epoch = ?"
@@ -94,7 +121,7 @@ def _statements(flavor: Flavor) -> dict[str, str]:
     return {name: flavor.sql(statement) for name, statement in sql.items()}
 
 
-def _record(row: Sequence[Any]) -> LeaseRecord:
+def _record(row: Sequence[Any], recorded: bool | None = None) -> LeaseRecord:
     key, owner, epoch, run_id, run_name, step_name, pid, host, acquired, expires = row
     return LeaseRecord(
         key,
@@ -107,6 +134,7 @@ def _record(row: Sequence[Any]) -> LeaseRecord:
         host,
         float(acquired),
         float(expires),
+        recorded,
     )
 
 
@@ -135,31 +163,41 @@ class LeaseStatements:
         )
         sql = self.sql
         action = f"take the lease of step '{claim.step_name}'"
+        epoch = -1 if dead_epoch is None else dead_epoch
+        if self.hot.flavor.name in _RETURNING:
+            for _ in range(_ATTEMPTS):
+                granted = self.hot.query(
+                    action, sql["grant"], (claim.cache_key, claim.owner, *holder, timeout, epoch)
+                )
+                if granted:
+                    *row, recorded = granted[0]
+                    return _record(row, None if recorded is None else bool(recorded))
+                rows = self.hot.query(action, sql["read"], (claim.cache_key,))
+                if rows:
+                    return _record(rows[0])
+                # The holder released the row between the two statements: ask again.
+            return self._gave_up(action)
 
         def grant(cursor: Any) -> LeaseRecord | None:
             for _ in range(_ATTEMPTS):
                 cursor.execute(sql["grant"], (claim.cache_key, claim.owner, *holder, timeout))
                 cursor.execute(
                     sql["take_over"],
-                    (
-                        claim.owner,
-                        *holder,
-                        timeout,
-                        claim.cache_key,
-                        -1 if dead_epoch is None else dead_epoch,
-                    ),
+                    (claim.owner, *holder, timeout, claim.cache_key, epoch),
                 )
                 cursor.execute(sql["read"], (claim.cache_key,))
                 row = cursor.fetchone()
                 if row is not None:
                     return _record(row)
-                # PostgreSQL and MySQL: the holder released the row between the insert (which
-                # saw it) and the read. The key is free now: ask again.
+                # The holder released the row between the insert (which saw it) and the read.
+                # The key is free now: ask again.
             return None
 
         record = self.hot.write(action, grant)
-        if record is not None:
-            return record
+        return record if record is not None else self._gave_up(action)
+
+    @staticmethod
+    def _gave_up(action: str) -> NoReturn:
         raise MetadataStoreError(
             f"Metadata store: could not {action}: its lease row was released and taken again "
             f"{_ATTEMPTS} times while asking; run the pipeline again"
