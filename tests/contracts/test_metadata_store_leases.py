@@ -90,6 +90,21 @@ def test_recording_the_step_releases_its_lease_in_the_same_write(
     assert metadata_store.acquire_lease(after, 30.0).owner == after.owner
 
 
+def test_a_grant_knows_the_key_was_recorded_or_says_it_does_not_know(
+    metadata_store: MetadataStore,
+) -> None:
+    """``recorded`` spares a granted step its second lookup only when it is exact."""
+    run = started(metadata_store)
+    metadata_store.record_step_runs([executed(run, "trainer", 0, cache=key("done"))])
+
+    fresh = metadata_store.acquire_lease(claim(key("new")), 30.0)
+    done = metadata_store.acquire_lease(claim(key("done")), 30.0)
+    refused = metadata_store.acquire_lease(claim(key("new")), 30.0)
+
+    assert (fresh.recorded, done.recorded) in {(False, True), (None, None)}
+    assert refused.recorded is None  # a holder's row says nothing about the cache
+
+
 def test_one_of_many_racing_requests_gets_the_lease(metadata_url: str) -> None:
     """Threads with their own store (connection) race for one key: exactly one is granted."""
     claims = [claim(key("race"), f"run-{i}") for i in range(6)]
