@@ -5,8 +5,9 @@ Run: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/leases.py``
 A chain of 100 no-op steps runs fully executed (a fresh ``salt`` makes every key new) and
 fully cached, alternately with leases (the default) and without (the driver's lease seam
 replaced by none), in the same process on one SQLite store. An executed step with a lease
-pays for taking it (one write transaction), the second lookup after the grant, and the
-release inside the step's own record; a cached step never takes one. Medians of interleaved
+pays for taking it (one statement, which also tells whether the key was recorded meanwhile, so
+no second lookup follows on SQLite) and the release inside the step's own record; a cached
+step never takes one. Medians of interleaved
 repeats, since this machine's shared cores drift.
 """
 
