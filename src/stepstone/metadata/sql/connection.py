@@ -201,7 +201,8 @@ class DriverConnection:
         benchmark machine). Only for bodies that do not read ``cursor.rowcount``, which pipeline
         mode does not report.
         """
-        for attempt in range(1, _TRANSIENT_TRIES + 1):
+        attempt = 1
+        while True:
             try:
                 with self._transaction(action, pipelined) as cursor:
                     return body(cursor)
@@ -209,7 +210,7 @@ class DriverConnection:
                 if attempt == _TRANSIENT_TRIES or not is_transient(exc.__cause__):
                     raise
             time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - not security
-        raise AssertionError("unreachable: the last try returns or raises")
+            attempt += 1
 
     @contextmanager
     def _transaction(self, action: str, pipelined: bool) -> Iterator[Any]:
