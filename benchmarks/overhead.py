@@ -1,6 +1,7 @@
 """Driver overhead per step, whole-process cost of a cached 1,000-step chain, import time.
 
 Run: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/overhead.py``
+(``--instructions`` instead counts the instructions of one step with valgrind's callgrind).
 
 Every figure is a median over repeats and is printed next to a baseline measured in the
 same process (the same functions called directly; joblib.Memory for a cached call, where
@@ -9,7 +10,9 @@ installed), because this machine's two shared cores make absolute numbers drift.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -117,11 +120,71 @@ def whole_process(workdir: Path) -> None:
     )
 
 
+#: One process of :func:`instructions_per_step`: warm a store (imports, fingerprints, schema),
+#: then run the chain being counted (argv: chain length, salt; salt 1 is the warm-up's, so
+#: its steps are cached, any other salt makes every key new).
+COUNTED_CHAIN = textwrap.dedent(
+    """
+    import sys
+    from chain_steps import chain
+    n, salt = int(sys.argv[1]), int(sys.argv[2])
+    chain(n=150, salt=1)
+    chain(n=3, salt=2)
+    chain(n=n, salt=salt)
+    """
+)
+
+
+def _instructions(workdir: Path, n: int, salt: int) -> int:
+    """Instructions (callgrind's ``Ir``) of one process running :data:`COUNTED_CHAIN`."""
+    home = tempfile.mkdtemp(dir=workdir, prefix="home-counted-")
+    env = {
+        **os.environ,
+        "STEPSTONE_HOME": home,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(workdir), os.environ.get("PYTHONPATH")])),
+    }
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+    done = subprocess.run(
+        [*command, "-c", COUNTED_CHAIN, str(n), str(salt)],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"callgrind printed no count:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instructions_per_step(workdir: Path, short: int = 50, long: int = 150) -> None:
+    """Marginal instructions of an executed and of a cached no-op step (as a user calls it).
+
+    Wall time on two shared cores drifts with whatever else runs; an instruction count does
+    not, so two trees can be compared on a busy machine. The count of a ``short`` chain is
+    subtracted from a ``long`` one's, which leaves out interpreter start, imports and the
+    per-run costs, and divides by the steps between them.
+    """
+    print(f"instructions per step (chain of {long} minus chain of {short}, callgrind)")
+    for mode, salt in (("executed no-op step", 3), ("cached step", 1)):
+        difference = _instructions(workdir, long, salt) - _instructions(workdir, short, salt)
+        print(f"{mode:<20} {difference / (long - short) / 1e6:.3f} M")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per step (valgrind)"
+    )
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         (workdir / "chain_steps.py").write_text(CHAIN_MODULE)
         os.environ["STEPSTONE_HOME"] = str(workdir / "home")
+        if args.instructions:
+            instructions_per_step(workdir)
+            return
         per_step_overheads(workdir)
         whole_process(workdir)
 
