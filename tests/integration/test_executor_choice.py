@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -280,3 +281,26 @@ def test_several_failed_steps_name_the_first_called_and_count_the_others() -> No
     assert "KeyError: 'early failure'" in message
     assert "1 other step(s) failed too: fails_late." in message
     assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_a_run_in_process_imports_no_process_pool(
+    run_python: Callable[..., str], tmp_path: Path
+) -> None:
+    """A process pool costs ~10 ms of imports; a run that uses none must not pay them."""
+    loaded = run_python(
+        "import sys\n"
+        "from stepstone import pipeline, step\n"
+        "@step\n"
+        "def one() -> int:\n"
+        "    return 1\n"
+        "@pipeline\n"
+        "def p():\n"
+        "    one()\n"
+        "p()\n"
+        "import stepstone.orchestrators.executors as executors\n"
+        "print(sorted(m for m in ('multiprocessing', 'concurrent.futures.process',\n"
+        "    'stepstone.orchestrators.executors.process_pool') if m in sys.modules))\n"
+        "print(executors.ProcessPool.__name__)\n",
+        env={"STEPSTONE_HOME": str(tmp_path / "home")},
+    )
+    assert loaded.splitlines()[-2:] == ["[]", "ProcessPool"]

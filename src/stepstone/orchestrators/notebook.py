@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import time
-from html import escape
 from typing import Any
 
 from stepstone.orchestrators.events import (
@@ -92,6 +91,8 @@ class NotebookProgress:
 
     def html(self) -> str:
         """The block as it stands: bar, counts and a chip per step."""
+        from html import escape  # here: only a notebook draws, and a script need not import it
+
         done = sum(state in ("completed", "cached", "failed") for state in self.states.values())
         total = len(self.states)
         chips = "".join(

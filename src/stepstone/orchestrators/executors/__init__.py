@@ -5,6 +5,9 @@ Every executor is a :class:`concurrent.futures.Executor` that runs
 (``"threads:4"``, ``"tcp://host:8786"``, an instance) for one run.
 """
 
+from typing import Any
+
+from stepstone._lazy import load_attribute
 from stepstone.orchestrators.executors.choice import (
     ExecutorChoice,
     Placement,
@@ -12,7 +15,7 @@ from stepstone.orchestrators.executors.choice import (
     parse_executor,
 )
 from stepstone.orchestrators.executors.failures import worker_failure
-from stepstone.orchestrators.executors.local import LocalExecutor, ProcessPool
+from stepstone.orchestrators.executors.local import LocalExecutor
 
 __all__ = [
     "ExecutorChoice",
@@ -23,3 +26,11 @@ __all__ = [
     "parse_executor",
     "worker_failure",
 ]
+
+
+#: Exported, imported on first use: the process pool brings :mod:`multiprocessing`.
+_LAZY = {"ProcessPool": "stepstone.orchestrators.executors.process_pool"}
+
+
+def __getattr__(name: str) -> Any:
+    return load_attribute(__name__, _LAZY, globals(), name)

@@ -26,6 +26,7 @@ and the two facts the driver needs about it.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -89,7 +90,7 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
         with ThreadPoolExecutor(choice.workers or _cpus(), "stepstone-step") as threads:
             yield Placement(threads, str(choice), separate_processes=False, shares_console=True)
     elif choice.kind == "processes":
-        from stepstone.orchestrators.executors.local import ProcessPool
+        from stepstone.orchestrators.executors.process_pool import ProcessPool
 
         pool = ProcessPool(choice.workers or _cpus())
         try:
@@ -103,21 +104,28 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
             yield placement
 
 
+def _loaded(module: str, name: str) -> type | None:
+    """Class ``name`` of ``module`` if that module was imported, without importing it."""
+    loaded = sys.modules.get(module)
+    return None if loaded is None else getattr(loaded, name)
+
+
 def _given(executor: Any) -> Placement:
     """A caller's executor, used as it is and never shut down."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from stepstone.orchestrators.executors.local import LocalExecutor, ProcessPool
+    from stepstone.orchestrators.executors.local import LocalExecutor
 
     if isinstance(executor, LocalExecutor | ThreadPoolExecutor):
         name = type(executor).__name__
         return Placement(executor, name, separate_processes=False, shares_console=True)
-    if isinstance(executor, ProcessPool):
+    # Neither pool class is imported to ask: an instance exists only once its module is loaded.
+    pool = _loaded("stepstone.orchestrators.executors.process_pool", "ProcessPool")
+    if pool is not None and isinstance(executor, pool):
         return Placement(executor, "ProcessPool", True, shares_console=True, live=executor.live)
     if isinstance(executor, Executor):
         # A process pool (its workers print to this terminal, inherited), or an executor we
         # know nothing about: assume tasks are pickled.
-        shares = isinstance(executor, ProcessPoolExecutor)
+        standard = _loaded("concurrent.futures.process", "ProcessPoolExecutor")
+        shares = standard is not None and isinstance(executor, standard)
         return Placement(executor, type(executor).__name__, True, shares_console=shares)
     raise ExecutorError(
         f"Executor {executor!r} is not a name, a concurrent.futures.Executor or a Dask "
