@@ -104,7 +104,7 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
             yield placement
 
 
-def _loaded(module: str, name: str) -> type | None:
+def _loaded(module: str, name: str) -> type[Any] | None:
     """Class ``name`` of ``module`` if that module was imported, without importing it."""
     loaded = sys.modules.get(module)
     return None if loaded is None else getattr(loaded, name)
