@@ -168,16 +168,55 @@ def step_configuration(invocation: Invocation, pipeline: PipelineOptions) -> dic
     ).to_json()
 
 
+@dataclass(frozen=True, slots=True)
+class StepStatics:
+    """What planning derives from a step definition alone, whatever the call passes.
+
+    A step called many times in one pipeline (a loop, a fan-out) has these computed once,
+    not once per call: fingerprinting, materializer resolution and the output spec are most
+    of what planning a call costs.
+    """
+
+    code: CodeFingerprint
+    materializers: dict[str, type[Materializer]]
+    output_spec: tuple[OutputSpecEntry, ...]
+    artifact_metadata: dict[str, dict[str, Any]]
+    configuration: dict[str, Any]
+    cache_version: str | None
+
+
+def step_statics(invocation: Invocation, pipeline: PipelineOptions) -> StepStatics:
+    """The :class:`StepStatics` of ``invocation``'s step, raising its definition errors."""
+    step = invocation.step
+    materializers = _chosen_materializers(invocation)
+    try:
+        code = fingerprint_function(step.func)
+    except UndefinedNameError as exc:
+        raise StepDefinitionError(step.name, str(exc)) from exc
+    version = step.cache_version
+    return StepStatics(
+        code=code,
+        materializers=materializers,
+        output_spec=_output_spec(invocation, materializers),
+        artifact_metadata=_artifact_metadata(invocation),
+        configuration=step_configuration(invocation, pipeline),
+        cache_version=None if version is None else str(version),
+    )
+
+
 def plan_step(
     invocation: Invocation,
     pipeline_cache: bool | None,
     cache_on: bool,
     refresh: bool = False,
     pipeline: PipelineOptions | None = None,
-    configuration: dict[str, Any] | None = None,
+    statics: StepStatics | None = None,
 ) -> PlannedStep:
-    """Plan one invocation; ``configuration`` is its :func:`step_configuration` if known."""
+    """Plan one invocation; ``statics`` is its step's :func:`step_statics` if known."""
     step = invocation.step
+    options = pipeline or PipelineOptions(name=invocation.id)
+    if statics is None:
+        statics = step_statics(invocation, options)
     parameters: dict[str, Any] = {}
     digests: dict[str, str] = {}
     externals: dict[str, Any] = {}
@@ -198,30 +237,22 @@ def plan_step(
                     f"{exc}",
                 ) from exc
             externals[name] = value
-    version = step.cache_version
-    materializers = _chosen_materializers(invocation)
-    try:
-        code = fingerprint_function(step.func)
-    except UndefinedNameError as exc:
-        raise StepDefinitionError(step.name, str(exc)) from exc
     return PlannedStep(
         invocation=invocation,
-        code=code,
+        code=statics.code,
         parameters=parameters,
         parameter_digests=digests,
         parameter_display={name: display_value(value) for name, value in parameters.items()},
         external_inputs=externals,
-        output_spec=_output_spec(invocation, materializers),
-        materializers=materializers,
-        cache_version=None if version is None else str(version),
+        output_spec=statics.output_spec,
+        materializers=statics.materializers,
+        cache_version=statics.cache_version,
         static_decision=_static_decision(invocation, pipeline_cache, cache_on, refresh),
         depends_on=step.cache_depends_on,
         expires_after=step.cache_expires_after,
-        configuration=configuration
-        if configuration is not None
-        else step_configuration(invocation, pipeline or PipelineOptions(name=invocation.id)),
-        artifact_metadata=_artifact_metadata(invocation),
-        model=step.options.model or (pipeline.model if pipeline is not None else None),
+        configuration=statics.configuration,
+        artifact_metadata=statics.artifact_metadata,
+        model=step.options.model or options.model,
     )
 
 
@@ -280,19 +311,17 @@ def plan_run(
                 f"{did_you_mean(name, graph.invocations)} Its steps: {', '.join(graph.order)}.",
             )
     options = pipeline.options
-    # A step called many times has one configuration: computed once per step object.
-    configurations: dict[int, dict[str, Any]] = {}
+    # Keyed by step object: a step called many times is derived once (``StepStatics``).
+    statics: dict[int, StepStatics] = {}
     steps = {}
     for name in graph.order:
         invocation = graph.invocations[name]
-        configuration = configurations.get(id(invocation.step))
-        if configuration is None:
-            configuration = step_configuration(invocation, options)
-            configurations[id(invocation.step)] = configuration
+        known = statics.get(id(invocation.step))
+        if known is None:
+            known = statics[id(invocation.step)] = step_statics(invocation, options)
         steps[name] = plan_step(
-            invocation, pipeline.enable_cache, cache_on, name in pipeline.refresh, options,
-            configuration,
-        )  # fmt: skip
+            invocation, pipeline.enable_cache, cache_on, name in pipeline.refresh, options, known
+        )
     configuration = {
         "enable_cache": options.enable_cache,
         "enable_step_logs": options.enable_step_logs,
