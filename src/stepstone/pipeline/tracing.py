@@ -122,22 +122,22 @@ class PipelineTracer:
                     f"It takes: {known}.",
                 )
         try:
-            bound = step.signature.bind_partial(*args, **kwargs)
+            arguments = step.signature.bind_partial(args, kwargs)
         except TypeError as exc:
             raise StepDefinitionError(step.name, f"cannot be called this way: {exc}.") from exc
         for name, value in step.options.parameters.items():
-            if name in bound.arguments and not same_value(bound.arguments[name], value):
+            if name in arguments and not same_value(arguments[name], value):
                 raise StepDefinitionError(
                     step.name,
                     f"parameter '{name}' is configured as {value!r} but the call passes "
-                    f"{bound.arguments[name]!r}. Give it in one place: the call or "
+                    f"{arguments[name]!r}. Give it in one place: the call or "
                     "configure/with_options(parameters=...).",
                 )
-            bound.arguments[name] = value
+            arguments[name] = value
         missing = [
             name
             for name, parameter in parameters.items()
-            if name not in bound.arguments and parameter.default is parameter.empty
+            if name not in arguments and parameter.default is parameter.empty
         ]
         if missing:
             raise StepDefinitionError(
@@ -145,8 +145,11 @@ class PipelineTracer:
                 f"missing input '{missing[0]}'. Pass it a step output or a value, "
                 f"e.g. {step.name}({missing[0]}=...).",
             )
-        bound.apply_defaults()
-        return dict(bound.arguments)
+        # In signature order, defaults filled in (as ``BoundArguments.apply_defaults``).
+        return {
+            name: arguments[name] if name in arguments else parameter.default
+            for name, parameter in parameters.items()
+        }
 
     def _check_own(self, step: Step[Any, Any], where: str, handle: OutputHandle) -> None:
         """Refuse a handle made by another trace (another pipeline, or an earlier trace)."""

@@ -24,7 +24,7 @@ import ast
 import inspect
 import textwrap
 import typing
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin
 
@@ -83,19 +83,38 @@ class StepSignature:
     returns: Any = inspect.Signature.empty
     output_names: tuple[str, ...] = field(init=False)
     """The declared outputs' names, in order (read on every call of the step in a trace)."""
+    _positional: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _positional_only: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = tuple(output.name for output in self.outputs)
         object.__setattr__(self, "output_names", names)
+        kinds = [(p.name, p.kind) for p in self.function.parameters.values()]
+        positional = tuple(name for name, kind in kinds if kind in _POSITIONAL)
+        only = frozenset(name for name, kind in kinds if kind is inspect.Parameter.POSITIONAL_ONLY)
+        object.__setattr__(self, "_positional", positional)
+        object.__setattr__(self, "_positional_only", only)
 
     @property
     def parameters(self) -> Mapping[str, inspect.Parameter]:
         """The function's arguments by name, in order."""
         return self.function.parameters
 
-    def bind_partial(self, *args: Any, **kwargs: Any) -> inspect.BoundArguments:
-        """Bind a call's arguments like :meth:`inspect.Signature.bind_partial`."""
-        return self.function.bind_partial(*args, **kwargs)
+    def bind_partial(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """A call's arguments by name, bound like :meth:`inspect.Signature.bind_partial`.
+
+        Every step is traced once per call, and a step has no ``*args``/``**kwargs``: a call
+        that fills positions and names without overlap is bound by zipping, without the
+        general binder. Any other call (too many positions, a name given twice, a
+        positional-only name given by keyword) goes to it, which raises its ``TypeError``.
+        """
+        positional = self._positional
+        if len(args) <= len(positional):
+            bound = dict(zip(positional, args, strict=False))
+            if not any(name in bound or name in self._positional_only for name in kwargs):
+                bound.update(kwargs)
+                return bound
+        return dict(self.function.bind_partial(*args, **kwargs).arguments)
 
     @property
     def argument_names(self) -> tuple[str, ...]:
@@ -105,6 +124,9 @@ class StepSignature:
     def returns_tuple(self) -> bool:
         """True when the function returns its outputs as a tuple (several declared outputs)."""
         return len(self.outputs) > 1
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _resolve_hints(func: Callable[..., Any]) -> dict[str, Any]:
