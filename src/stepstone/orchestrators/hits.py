@@ -24,9 +24,10 @@ def missing_outputs(planned: PlannedStep, hit: CacheHit, exists: Exists) -> list
     Outputs absent from the record are checked first: then no file needs to be looked at.
     The recorded size goes along, so an object store checks each output in one request.
     """
-    missing = sorted({entry.name for entry in planned.output_spec} - set(hit.outputs))
+    outputs = hit.outputs
+    missing = [entry.name for entry in planned.output_spec if entry.name not in outputs]
     if missing:
-        return missing
+        return sorted(missing)
     return [name for name, record in hit.outputs.items() if not exists(record.uri, record.size)]
 
 

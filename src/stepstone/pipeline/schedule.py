@@ -9,7 +9,7 @@ synchronous run executes in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from graphlib import TopologicalSorter
 
 from stepstone.steps.invocation import Invocation
@@ -21,23 +21,26 @@ class CallOrderSorter:
     Raises :class:`graphlib.CycleError` when built over a graph with a cycle.
     """
 
-    __slots__ = ("_index", "_sorter")
+    __slots__ = ("_index", "_sorter", "done")
 
     def __init__(self, invocations: Mapping[str, Invocation]) -> None:
         self._index = {name: invocation.index for name, invocation in invocations.items()}
         self._sorter = TopologicalSorter({i.id: i.upstream for i in invocations.values()})
         self._sorter.prepare()
+        #: Mark a name finished, releasing the invocations that waited only for it: the
+        #: sorter's own ``done``, called once per step without a wrapper around it.
+        self.done: Callable[[str], None] = self._sorter.done
 
     def ready(self) -> list[str]:
         """Every invocation that became ready since the last call, first-called first.
 
-        Each name is handed out once; it counts as running until :meth:`done` is called.
+        Each name is handed out once; it counts as running until :attr:`done` is called.
+        A chain's batches are single names, which need no sorting.
         """
-        return sorted(self._sorter.get_ready(), key=self._index.__getitem__)
-
-    def done(self, name: str) -> None:
-        """Mark ``name`` finished, releasing the invocations that waited only for it."""
-        self._sorter.done(name)
+        batch = self._sorter.get_ready()
+        if len(batch) > 1:
+            return sorted(batch, key=self._index.__getitem__)
+        return list(batch)
 
 
 def call_order(invocations: Mapping[str, Invocation]) -> tuple[str, ...]:

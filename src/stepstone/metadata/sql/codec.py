@@ -162,7 +162,8 @@ class RowCodec:
         for i, column, length in self._texts:
             value = values[i]
             if isinstance(value, str):
-                value = values[i] = storable_text(value)
+                if not value.isascii() or "\x00" in value:  # else storable as it is
+                    value = values[i] = storable_text(value)
                 if length is not None and len(value) > length:
                     raise _too_long(self.table, column, value)
         return tuple(values)
