@@ -211,8 +211,16 @@ def plan_step(
     refresh: bool = False,
     pipeline: PipelineOptions | None = None,
     statics: StepStatics | None = None,
+    digested: dict[int, tuple[Any, str]] | None = None,
 ) -> PlannedStep:
-    """Plan one invocation; ``statics`` is its step's :func:`step_statics` if known."""
+    """Plan one invocation; ``statics`` is its step's :func:`step_statics` if known.
+
+    ``digested`` maps ``id(value)`` to ``(value, digest)`` of the parameter values already
+    hashed in this run: the same object passed to many calls (a loop's setting) is encoded
+    and hashed once. The value is held with its digest, so its id cannot be reused.
+    """
+    if digested is None:
+        digested = {}
     step = invocation.step
     options = pipeline or PipelineOptions(name=invocation.id)
     if statics is None:
@@ -226,8 +234,14 @@ def plan_step(
             # here once and stored again, which lands on the bytes it already has.
             externals[name] = value.value if isinstance(value, ExternalArtifact) else value.load()
             continue
+        known = digested.get(id(value))
+        if known is not None and known[0] is value:
+            digests[name] = known[1]
+            parameters[name] = value
+            continue
         try:
             digests[name] = parameter_digest(value, parameter=name, invocation_name=invocation.id)
+            digested[id(value)] = (value, digests[name])
             parameters[name] = value
         except UnhashableParameterError as exc:
             if materializer_for_value(value) is None:
@@ -313,6 +327,7 @@ def plan_run(
     options = pipeline.options
     # Keyed by step object: a step called many times is derived once (``StepStatics``).
     statics: dict[int, StepStatics] = {}
+    digested: dict[int, tuple[Any, str]] = {}
     steps = {}
     for name in graph.order:
         invocation = graph.invocations[name]
@@ -320,7 +335,13 @@ def plan_run(
         if known is None:
             known = statics[id(invocation.step)] = step_statics(invocation, options)
         steps[name] = plan_step(
-            invocation, pipeline.enable_cache, cache_on, name in pipeline.refresh, options, known
+            invocation,
+            pipeline.enable_cache,
+            cache_on,
+            name in pipeline.refresh,
+            options,
+            known,
+            digested,
         )
     configuration = {
         "enable_cache": options.enable_cache,
