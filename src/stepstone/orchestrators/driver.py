@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import uuid
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +38,7 @@ from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, regis
 from stepstone.execution.context import Collected, StepInfo
 from stepstone.execution.interrupts import INTERRUPTS, exit_as_asked, exit_cause, sigterm_raises
 from stepstone.execution.logged import resolve_targets, step_entries
+from stepstone.metadata.ids import new_id
 from stepstone.metadata.records import (
     ArtifactRecord,
     ArtifactTag,
@@ -116,7 +116,7 @@ class RunDriver:
         self.started_at = datetime.now(UTC)
         self.clock = time.perf_counter()
         self.run = PipelineRunRecord(
-            id=uuid.uuid4().hex,
+            id=new_id(),
             name=plan.run_name(self.started_at),
             pipeline_name=plan.pipeline_name,
             status=RunStatus.RUNNING,
@@ -278,7 +278,7 @@ class RunDriver:
         now = datetime.now(UTC)
         record = self._step_record(
             keyed,
-            id=uuid.uuid4().hex,
+            id=new_id(),
             status=StepStatus.CACHED,
             started_at=now,
             ended_at=now,
@@ -371,7 +371,7 @@ class RunDriver:
     def record_result(self, keyed: KeyedStep, result: StepResult) -> None:
         state = self.state
         planned = keyed.planned
-        step_run_id = uuid.uuid4().hex
+        step_run_id = new_id()
         outputs = {
             name: artifact_record(stored, step_run_id, result.ended_at)
             for name, stored in result.outputs.items()
