@@ -57,7 +57,7 @@ def sqlite_datetime_in(value: datetime | None) -> str | None:
         )
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
 
 
 def sqlite_datetime_out(value: str | None) -> datetime | None:
