@@ -176,7 +176,8 @@ class RunDriver:
             name: produced[handle.invocation_id][handle.output_name]
             for name, handle in planned.invocation.inputs.items()
         }
-        inputs.update(self._external_inputs(planned))
+        if planned.external_inputs:
+            inputs.update(self._external_inputs(planned))
         components = KeyComponents(
             code=planned.code,
             parameters=planned.parameter_digests,
@@ -223,9 +224,10 @@ class RunDriver:
 
     def _reuse(self, keyed: KeyedStep, hit: CacheHit) -> bool:
         """Reuse ``hit`` if it is usable (True); else drop the entry and say why not."""
-        keyed.decision = check_hit(keyed.planned, hit, datetime.now(UTC), self.stored)
+        now = datetime.now(UTC)
+        keyed.decision = check_hit(keyed.planned, hit, now, self.stored)
         if keyed.decision is Decision.HIT:
-            self.use_hit(keyed, hit)
+            self.use_hit(keyed, hit, now)
             return True
         # The entry is stale either way: drop it, so the fresh result can take its place.
         self.stores.metadata.delete_cache_entries([hit.cache_key])
@@ -268,14 +270,14 @@ class RunDriver:
             **fields,
         )
 
-    def use_hit(self, keyed: KeyedStep, hit: CacheHit) -> None:
-        """Record a cached step run; its duration is what deciding and reusing cost."""
+    def use_hit(self, keyed: KeyedStep, hit: CacheHit, now: datetime) -> None:
+        """Record a cached step run at ``now`` (when the hit was judged usable); its duration
+        is what deciding and reusing cost."""
         state = self.state
         name = keyed.planned.name
         listened = bool(self.listeners)  # a run without listeners builds no events
         if listened:
             self.emit(StepDecided(self.run.id, name, Decision.HIT))
-        now = datetime.now(UTC)
         record = self._step_record(
             keyed,
             id=new_id(),

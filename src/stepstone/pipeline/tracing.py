@@ -21,6 +21,9 @@ from stepstone.steps.definition import Step
 from stepstone.steps.invocation import ACTIVE_TRACER, Invocation, OutputHandle
 from stepstone.steps.model import Model
 
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+"""What :func:`_contains_handle` looks into (a scalar literal is not called with it)."""
+
 
 def _contains_handle(value: Any) -> bool:
     if isinstance(value, OutputHandle):
@@ -203,7 +206,7 @@ class PipelineTracer:
                 for position, item in enumerate(value):
                     self._check_own(step, f"input '{name}'", item)
                     inputs[f"{name}.{position}"] = item
-            elif _contains_handle(value):
+            elif isinstance(value, _CONTAINERS) and _contains_handle(value):
                 raise StepDefinitionError(
                     step.name,
                     f"argument '{name}' holds step outputs inside a container. Pass each step "
