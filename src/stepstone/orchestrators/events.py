@@ -134,11 +134,21 @@ logger = logging.getLogger("stepstone")
 
 
 class _StdoutHandler(logging.Handler):
-    """Writes to whatever ``sys.stdout`` is at emit time (so redirection keeps working)."""
+    """Writes to whatever ``sys.stdout`` is at emit time (so redirection keeps working).
+
+    Without a formatter of its own it writes what ``logging``'s default ``"%(message)s"``
+    makes of a plain record, the message, without building the format's values (one record
+    per step, cached or not); a record with a traceback or stack goes through the formatter.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stdout.write(self.format(record) + "\n")
+            plain = not (record.exc_info or record.exc_text or record.stack_info)
+            if self.formatter is None and plain:
+                text = record.getMessage()
+            else:
+                text = self.format(record)
+            sys.stdout.write(text + "\n")
         except Exception:  # a closed or broken stdout must not fail a run
             self.handleError(record)
 
@@ -146,7 +156,6 @@ class _StdoutHandler(logging.Handler):
 def _ensure_console_handler() -> None:
     if not logger.handlers:
         handler = _StdoutHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
