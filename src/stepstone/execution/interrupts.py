@@ -73,3 +73,19 @@ def exit_as_asked(error: BaseException) -> BaseException:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)
     return error
+
+
+def ctrl_c_ends_the_process() -> None:
+    """From now on Ctrl-C ends the process at once, by the signal's default action.
+
+    Threads cannot be stopped, so after an interrupted run Python waits at exit for the steps
+    still running, and the user is told a second Ctrl-C stops now. Python's own handler would
+    raise ``KeyboardInterrupt`` inside that wait, or inside the printing of the first one's
+    traceback, where it is lost. The run is recorded by then, and every artifact is written
+    whole or not at all, so ending the process loses nothing. A handler the program installed
+    itself is left alone, and outside the main thread signals cannot be handled.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)

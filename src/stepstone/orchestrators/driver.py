@@ -36,7 +36,13 @@ from stepstone.exceptions import (
 )
 from stepstone.execution import InputRef, StepResult, StepTask, StoreSpec, register_store, run_task
 from stepstone.execution.context import Collected, StepInfo
-from stepstone.execution.interrupts import INTERRUPTS, exit_as_asked, exit_cause, sigterm_raises
+from stepstone.execution.interrupts import (
+    INTERRUPTS,
+    ctrl_c_ends_the_process,
+    exit_as_asked,
+    exit_cause,
+    sigterm_raises,
+)
 from stepstone.execution.logged import resolve_targets, step_entries
 from stepstone.metadata.ids import new_id
 from stepstone.metadata.records import (
@@ -782,6 +788,7 @@ class RunDriver:
         ended_by = state.interrupt or (interrupts[0] if interrupts else None)
         if ended_by is not None:
             if still_running and isinstance(ended_by, KeyboardInterrupt):
+                ctrl_c_ends_the_process()
                 sys.stderr.write(
                     f"Run {self.run.name} is recorded as failed. Step(s) "
                     f"{', '.join(still_running)} still run on the {self.placement.label} "

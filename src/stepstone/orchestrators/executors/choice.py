@@ -87,8 +87,15 @@ def open_executor(choice: str | ExecutorChoice | Executor | Any) -> Iterator[Pla
 
         yield Placement(LocalExecutor(), "local", separate_processes=False, shares_console=True)
     elif choice.kind == "threads":
-        with ThreadPoolExecutor(choice.workers or _cpus(), "stepstone-step") as threads:
+        threads = ThreadPoolExecutor(choice.workers or _cpus(), "stepstone-step")
+        try:
             yield Placement(threads, str(choice), separate_processes=False, shares_console=True)
+        except KeyboardInterrupt:
+            # Steps still running are left to Python's own wait at exit: the user was told a
+            # second Ctrl-C stops now, and that wait is the only one it must end.
+            threads.shutdown(wait=False, cancel_futures=True)
+            raise
+        threads.shutdown()
     elif choice.kind == "processes":
         from stepstone.orchestrators.executors.process_pool import ProcessPool
 
