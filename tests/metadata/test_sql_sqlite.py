@@ -15,6 +15,7 @@ from contracts.metadata_factories import (
 from stepstone.metadata import (
     open_metadata_store,
 )
+from stepstone.metadata.sql.sqlite_direct import WAL_CHECKPOINT_PAGES
 
 
 def test_sqlite_is_set_up_for_concurrent_writers(tmp_path: Path) -> None:
@@ -26,6 +27,7 @@ def test_sqlite_is_set_up_for_concurrent_writers(tmp_path: Path) -> None:
             assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
             assert pragma("PRAGMA foreign_keys").scalar() == 1
             assert pragma("PRAGMA busy_timeout").scalar() >= 10_000
+            assert pragma("PRAGMA wal_autocheckpoint").scalar() == WAL_CHECKPOINT_PAGES
     # Reopened, the up-to-date file is served by sqlite3 directly, configured the same way.
     with open_metadata_store(f"sqlite:///{path}") as store:
         run = started(store)
@@ -37,7 +39,27 @@ def test_sqlite_is_set_up_for_concurrent_writers(tmp_path: Path) -> None:
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         ]
         assert settings[:3] == ["wal", 1, 1] and settings[3] >= 10_000
+        checkpoint = hot.query("read a pragma", "PRAGMA wal_autocheckpoint", [])[0][0]
+        assert checkpoint == WAL_CHECKPOINT_PAGES
         assert key("direct") in store.lookup_cache([key("direct")])
+
+
+def test_a_closed_store_leaves_every_record_in_its_database_file(tmp_path: Path) -> None:
+    """Checkpoints are rare during a run, so closing must fold the WAL into the file: a copy
+    of ``metadata.db`` alone, as a backup takes it, holds everything recorded."""
+    path = tmp_path / "metadata.db"
+    with open_metadata_store(f"sqlite:///{path}") as store:
+        run = started(store)
+        store.record_step_runs(
+            [executed(run, f"step{i}", i, cache=key(f"wal{i}")) for i in range(50)]
+        )
+    assert not (tmp_path / "metadata.db-wal").exists()
+    copy = tmp_path / "copy" / "metadata.db"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    with open_metadata_store(f"sqlite:///{copy}") as store:
+        assert [r.step_count for r in store.list_runs()] == [50]
+        assert len(store.lookup_cache([key(f"wal{i}") for i in range(50)])) == 50
 
 
 def test_in_memory_sqlite_store_works() -> None:
