@@ -4,8 +4,10 @@ upgraded by Alembic from older revisions, refused when newer.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from stepstone.exceptions import MetadataStoreError
 from stepstone.metadata import (
     open_metadata_store,
 )
+from stepstone.metadata.records import PipelineRunRecord
 from stepstone.metadata.sql.revision import SCHEMA_REVISION
 
 
@@ -169,6 +172,31 @@ def test_a_new_sqlite_store_is_created_without_sqlalchemy_as_migrated(tmp_path: 
     assert result.stdout.strip() == "False"
     assert reflected_schema(url) == reflected_schema(migrated_url)
     assert execute(url, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
+
+
+@pytest.mark.parametrize("links", ["allowed", "refused"])
+def test_a_new_sqlite_store_leaves_only_its_files_and_the_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: str
+) -> None:
+    """A new file is published whole by a hard link; a file system without hard links (FAT,
+    some network mounts: simulated) gets the schema created in the opened file instead."""
+    if links == "refused":
+
+        def refuse(source: object, target: object) -> None:
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", refuse)
+    path = tmp_path / "metadata.db"
+    with open_metadata_store(f"sqlite:///{path}") as store:
+        store.create_run(
+            PipelineRunRecord("r" * 32, "run-1", "p", "completed", datetime.now(UTC), None)
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metadata.db"]
+    assert execute(f"sqlite:///{path}", "SELECT version_num FROM alembic_version") == [
+        (SCHEMA_REVISION,)
+    ]
+    with open_metadata_store(f"sqlite:///{path}") as store:
+        assert store.count_runs() == 1
 
 
 #: Says it is ready, waits for the start file, then opens the new store and records one run.
