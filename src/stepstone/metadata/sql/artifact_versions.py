@@ -79,6 +79,18 @@ class VersionStatements:
             if flavor.name == "postgresql"
             else None
         )
+        self._highest_of: dict[int, str] = {}
+
+    def _highest(self, count: int) -> str:
+        """The statement reading the highest number of ``count`` names, built once per count
+        (it runs in every executed step's write)."""
+        statement = self._highest_of.get(count)
+        if statement is None:
+            statement = self._highest_of[count] = self.flavor.sql(
+                "SELECT name, MAX(number) FROM artifact_versions"  # noqa: S608
+                f" WHERE name {in_list(count)} GROUP BY name"
+            )
+        return statement
 
     def write(self, cursor: Any, versions: Sequence[NewArtifactVersion], dt_in: Any) -> None:
         """Insert ``versions``, numbering those without a version after their name's highest."""
@@ -87,13 +99,7 @@ class VersionStatements:
         if automatic and self.lock is not None:
             cursor.execute(self.lock)  # held until the transaction ends
         for part in chunks(automatic):
-            cursor.execute(
-                self.flavor.sql(
-                    "SELECT name, MAX(number) FROM artifact_versions"  # noqa: S608
-                    f" WHERE name {in_list(len(part))} GROUP BY name"
-                ),
-                list(part),
-            )
+            cursor.execute(self._highest(len(part)), part)
             highest.update((name, number or 0) for name, number in cursor.fetchall())
         rows = []
         for new in versions:

@@ -99,6 +99,55 @@ _KEY, _STEP_RUN_ID, _RUN_ID, _RUN_NAME, _CREATED_AT, _DURATION, _OUTPUT = map(
 _ARTIFACT = len(LOOKUP_HIT_FIELDS)
 
 
+class _StepRunRows:
+    """The rows of a batch of :class:`StepRunWrite`, gathered in one pass over the writes.
+
+    Built before the transaction, so a transaction written again (a deadlock, a version
+    clash) only executes the statements.
+    """
+
+    def __init__(self, writes: Sequence[StepRunWrite], dt_in: Any) -> None:
+        self.step_runs: list[tuple[Any, ...]] = []
+        self.artifacts: dict[str, tuple[Any, ...]] = {}
+        self.edges: list[tuple[str, str, str, str]] = []
+        self.logs: list[tuple[str, str]] = []
+        self.cache_entries: list[tuple[str, str, str, str]] = []
+        self.versions: list[NewArtifactVersion] = []
+        self.metadata: list[MetadataEntry] = []
+        self.tags: list[ArtifactTag] = []
+        self.links: list[ModelArtifactLink] = []
+        self.releases: list[Lease] = []
+        for write in writes:
+            self._add(write, dt_in)
+
+    def _add(self, write: StepRunWrite, dt_in: Any) -> None:
+        step_run = write.step_run
+        self.step_runs.append(STEP_RUN_CODEC.row(step_run, dt_in))
+        for artifact in write.new_artifacts:
+            if artifact.id not in self.artifacts:
+                self.artifacts[artifact.id] = ARTIFACT_CODEC.row(artifact, dt_in)
+        for name, artifact in step_run.inputs.items():
+            self.edges.append((step_run.id, artifact.id, "input", name))
+        for name, artifact in step_run.outputs.items():
+            self.edges.append((step_run.id, artifact.id, "output", name))
+        if write.logs is not None:
+            self.logs.append((step_run.id, storable_text(write.logs)))
+        if write.cache_entry:
+            if step_run.cache_key is None:
+                raise InvalidRecordError(
+                    f"step run {step_run.name!r} asks for a cache entry but has no cache_key"
+                )
+            self.cache_entries.append(
+                (step_run.cache_key, step_run.id, step_run.run_id, step_run.definition_name)
+            )
+        self.versions += write.versions
+        self.metadata += write.metadata
+        self.tags += write.tags
+        self.links += write.model_links
+        if write.release is not None:
+            self.releases.append(write.release)
+
+
 class SqlMetadataStore(MetadataStore):
     """The metadata store on any SQLAlchemy URL of SQLite, PostgreSQL or MySQL.
 
@@ -227,84 +276,43 @@ class SqlMetadataStore(MetadataStore):
     def record_step_runs(self, writes: Sequence[StepRunWrite]) -> None:
         if not writes:
             return
-        dt_in = self._hot.dt_in
-        step_rows, edge_rows, log_rows = [], [], []
-        artifact_rows: dict[str, tuple[Any, ...]] = {}
-        cache_rows: list[tuple[str, str, str, str]] = []
-        for write in writes:
-            step_run = write.step_run
-            step_rows.append(STEP_RUN_CODEC.row(step_run, dt_in))
-            for artifact in write.new_artifacts:
-                if artifact.id not in artifact_rows:
-                    artifact_rows[artifact.id] = ARTIFACT_CODEC.row(artifact, dt_in)
-            for name, artifact in step_run.inputs.items():
-                edge_rows.append((step_run.id, artifact.id, "input", name))
-            for name, artifact in step_run.outputs.items():
-                edge_rows.append((step_run.id, artifact.id, "output", name))
-            if write.logs is not None:
-                log_rows.append((step_run.id, storable_text(write.logs)))
-            if write.cache_entry:
-                if step_run.cache_key is None:
-                    raise InvalidRecordError(
-                        f"step run {step_run.name!r} asks for a cache entry but has no cache_key"
-                    )
-                cache_rows.append(
-                    (step_run.cache_key, step_run.id, step_run.run_id, step_run.definition_name)
-                )
+        rows = _StepRunRows(writes, self._hot.dt_in)
         action = f"record {len(writes)} step run(s) of run {writes[0].step_run.run_id}"
-        versions = [version for write in writes for version in write.versions]
         self._numbering(
-            _automatic(versions),
-            lambda: self._write_step_runs(
-                action, writes, step_rows, artifact_rows, edge_rows, log_rows, cache_rows
+            _automatic(rows.versions),
+            lambda: self._hot.write(
+                action, lambda cursor: self._insert_step_runs(cursor, rows), pipelined=True
             ),
         )
 
-    def _write_step_runs(
-        self,
-        action: str,
-        writes: Sequence[StepRunWrite],
-        step_rows: list[tuple[Any, ...]],
-        artifact_rows: dict[str, tuple[Any, ...]],
-        edge_rows: list[tuple[str, str, str, str]],
-        log_rows: list[tuple[str, str]],
-        cache_rows: list[tuple[str, str, str, str]],
-    ) -> None:
-        dt_in = self._hot.dt_in
-
-        def insert_all(cursor: Any) -> None:
-            cursor.executemany(self._insert_step_run, step_rows)
-            if artifact_rows:
-                # Rows that may already exist go in key order: concurrent writers then lock
-                # them in the same order and cannot deadlock (PostgreSQL, MySQL).
-                cursor.executemany(self._insert_artifact, sorted(artifact_rows.values()))
-            if edge_rows:
-                cursor.executemany(self._insert_edge, edge_rows)
-            if log_rows:
-                cursor.executemany(self._insert_log, log_rows)
-            logged = [entry for write in writes for entry in write.metadata]
-            versions = [version for write in writes for version in write.versions]
-            if versions:
-                self._versions.write(cursor, versions, dt_in)
-            links = [link for write in writes for link in write.model_links]
-            if links:
-                self._models.write_links(cursor, links)
-            tags = [tag for write in writes for tag in write.tags]
-            if logged or tags:
-                self._annotations.write(cursor, logged, tags)
-            releases = [write.release for write in writes if write.release is not None]
-            if releases:
-                self._leases.release(cursor, releases)
-            if cache_rows:
-                pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
-                now = dt_in(datetime.now(UTC))
-                rows = sorted(cache_rows, key=lambda row: row[0])  # the first of a key still wins
-                cursor.executemany(
-                    self._insert_cache,
-                    [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in rows],
-                )
-
-        self._hot.write(action, insert_all, pipelined=True)
+    def _insert_step_runs(self, cursor: Any, rows: _StepRunRows) -> None:
+        """The statements of :meth:`record_step_runs`: only executes (it may run again)."""
+        cursor.executemany(self._insert_step_run, rows.step_runs)
+        if rows.artifacts:
+            # Rows that may already exist go in key order: concurrent writers then lock
+            # them in the same order and cannot deadlock (PostgreSQL, MySQL).
+            cursor.executemany(self._insert_artifact, sorted(rows.artifacts.values()))
+        if rows.edges:
+            cursor.executemany(self._insert_edge, rows.edges)
+        if rows.logs:
+            cursor.executemany(self._insert_log, rows.logs)
+        if rows.versions:
+            self._versions.write(cursor, rows.versions, self._hot.dt_in)
+        if rows.links:
+            self._models.write_links(cursor, rows.links)
+        if rows.metadata or rows.tags:
+            self._annotations.write(cursor, rows.metadata, rows.tags)
+        if rows.releases:
+            self._leases.release(cursor, rows.releases)
+        if rows.cache_entries:
+            cache_rows = rows.cache_entries
+            pipeline_of = self._pipeline_names(cursor, {row[2] for row in cache_rows})
+            now = self._hot.dt_in(datetime.now(UTC))
+            ordered = sorted(cache_rows, key=lambda row: row[0])  # the first of a key still wins
+            cursor.executemany(
+                self._insert_cache,
+                [(key, sid, pipeline_of[rid], step, now) for key, sid, rid, step in ordered],
+            )
 
     def _numbering(self, retry: bool, write: Callable[[], None]) -> None:
         """Call ``write``, a transaction that numbers versions: again after a clash if ``retry``.
