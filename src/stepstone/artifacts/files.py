@@ -83,6 +83,14 @@ def check_name(name: str) -> str:
         ValueError: the name is empty, absolute, contains ``..``/``.``/empty parts or a
             backslash, or uses the reserved ``.stepstone`` prefix.
     """
+    if (
+        type(name) is str
+        and "/" not in name
+        and "\\" not in name
+        and name not in ("", ".", "..")
+        and not name.startswith(_RESERVED_PREFIX)
+    ):
+        return name  # a plain file name (nearly every name): no parts to split and check
     if not isinstance(name, str) or not name:
         raise ValueError(f"artifact file name must be a non-empty string, got {name!r}")
     if "\\" in name or name.startswith("/"):
@@ -301,10 +309,7 @@ class ArtifactWriter:
         """
         if mode not in ("wb", "w", "xb", "x"):
             raise ValueError(f"artifact files are opened for writing ('wb' or 'w'), not {mode!r}")
-        check_name(name)
-        if name in self._names:
-            raise FileExistsError(f"artifact file {name!r} was already written")
-        self._names.add(name)
+        self._claim(name)
         file = HashingFile(
             name, lambda: open(self._local_path(name), "xb"), self._closed, self._memory_limit
         )
@@ -312,6 +317,27 @@ class ArtifactWriter:
         if "b" in mode:
             return cast("IO[Any]", file)
         return io.TextIOWrapper(file, encoding="utf-8", newline="")
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """Write a whole file at once: what :meth:`open` and one ``write`` store, without the
+        file object (a small save, one encoded document, is most of what a step saves).
+
+        Raises:
+            FileExistsError: the name was already written.
+        """
+        if len(data) > self._memory_limit or self._memory_limit <= 0:
+            with self.open(name) as file:  # spills to disk, hashed on the way
+                file.write(data)
+            return
+        self._claim(name)
+        self._closed(name, hash_bytes(data), len(data), bytes(data))
+
+    def _claim(self, name: str) -> None:
+        """Check ``name`` and take it for one file of the artifact."""
+        check_name(name)
+        if name in self._names:
+            raise FileExistsError(f"artifact file {name!r} was already written")
+        self._names.add(name)
 
     def path(self, name: str = "data") -> str:
         """Return a local path for a library that insists on writing files itself.
@@ -457,7 +483,10 @@ class LocalArtifactReader(ArtifactReader):
         return open(self.path(name), "rb")
 
     def path(self, name: str = "data") -> str:
-        return os.path.join(self.directory, *check_name(name).split("/"))
+        name = check_name(name)
+        if "/" not in name:
+            return os.path.join(self.directory, name)
+        return os.path.join(self.directory, *name.split("/"))
 
     def exists(self, name: str) -> bool:
         return os.path.isfile(self.path(name))

@@ -258,7 +258,8 @@ class ArtifactStore:
         path = self._manifest_path(content_hash)
         # An unchanged manifest this process verified needs no read (the hot path of a
         # step returning what it returned before); otherwise compare it and the sizes.
-        if path is None or stamps.trusted_manifest(path, content_hash) is None:
+        known = path is not None and stamps.trusted_manifest(path, content_hash) is not None
+        if not known:
             if not backend.holds(content_hash, len(manifest), entries):
                 return "damaged" if backend.exists(content_hash) else "absent"
             try:
@@ -279,8 +280,9 @@ class ArtifactStore:
                 if digest != entry.blake3 or size != entry.size:
                     return "damaged"
                 stamps.remember(file, digest)
-            assert path is not None
-            stamps.remember_manifest(path, content_hash, entries)
+            if not known:  # a trusted manifest is stamped already
+                assert path is not None
+                stamps.remember_manifest(path, content_hash, entries)
         # Tell a garbage collector sweeping now that a run is about to record this copy; one
         # that set it aside a moment ago made it absent, so it is written again.
         return "sound" if backend.touch(content_hash) else "absent"

@@ -151,6 +151,27 @@ def test_rewriting_a_file_is_hashed_as_the_final_bytes(tmp_path: Path, limit: in
     assert (Path(staging) / "data").read_bytes() == b"Jello world!"
 
 
+@pytest.mark.parametrize("limit", [0, 4, 1 << 20], ids=["disk", "spills", "memory"])
+def test_write_bytes_stores_what_open_and_write_store(tmp_path: Path, limit: int) -> None:
+    written = []
+    for way in ("open", "write_bytes"):
+        staging = tmp_path / way
+        staging.mkdir()
+        writer = ArtifactWriter(lambda staging=staging: str(staging), memory_limit=limit)
+        if way == "open":
+            with writer.open("data.json") as file:
+                file.write(b"[1, 2]")
+        else:
+            writer.write_bytes("data.json", b"[1, 2]")
+        with pytest.raises(FileExistsError, match="already written"):
+            writer.write_bytes("data.json", b"again")
+        entries = writer.finish()
+        written.append((entries, (Path(writer.materialize()) / "data.json").read_bytes()))
+    assert (
+        written[0] == written[1] == ([FileEntry("data.json", hash_bytes(b"[1, 2]"), 6)], b"[1, 2]")
+    )
+
+
 def test_text_mode_is_utf8_with_newlines_kept(tmp_path: Path) -> None:
     writer = ArtifactWriter(lambda: str(tmp_path))
     with writer.open("t.txt", "w") as file:
@@ -160,7 +181,8 @@ def test_text_mode_is_utf8_with_newlines_kept(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "/abs", "a/../b", "./a", "a//b", "a\\b", ".stepstone-manifest.json", MANIFEST_NAME]
+    "name",
+    ["", ".", "..", "/abs", "a/../b", "./a", "a//b", "a\\b", ".stepstone-x", MANIFEST_NAME],
 )
 def test_bad_file_names_are_refused(store: ArtifactStore, name: str) -> None:
     class BadName(Materializer):

@@ -121,7 +121,7 @@ def decode(data: bytes) -> Any:
     Raises:
         ValueError: the bytes are not JSON or use an unknown tag.
     """
-    return json.loads(data, object_hook=_untag)
+    return _decoder.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
 
 
 def _tree(value: Any) -> Any:
@@ -203,6 +203,11 @@ def _untag(obj: dict[str, Any]) -> Any:
         raise ValueError(f"unknown tag {key!r} in builtins.json data") from None
 
 
+#: Made once: ``json.loads`` with an ``object_hook`` builds a new decoder on every call
+#: (:func:`decode` turns the bytes into text as ``json.loads`` does).
+_decoder = json.JSONDecoder(object_hook=_untag)
+
+
 def _hashable(item: Any) -> Any:
     if type(item) is list or type(item) is dict:
         raise ValueError("builtins.json data has a list or dict where a hashable value belongs")
@@ -249,9 +254,7 @@ class BuiltinsJsonMaterializer(Materializer):
         return is_encodable(value)
 
     def save(self, value: Any, writer: ArtifactWriter) -> None:
-        data = encode(value)
-        with writer.open("data.json") as file:
-            file.write(data)
+        writer.write_bytes("data.json", encode(value))
 
     def load(self, reader: ArtifactReader, data_type: str | None) -> Any:
         with reader.open("data.json") as file:
