@@ -70,7 +70,8 @@ class KeyComponents:
         for entry in self.output_spec:
             parts += entry.as_tuple()
         parts.append("-" if self.cache_version is None else "v" + self.cache_version)
-        return digest("".join([f"{len(part)}:{part}" for part in parts]).encode())
+        # Each part framed as f"{len(part)}:{part}", by C-level calls (this runs per step).
+        return digest("".join(map("{}:{}".format, map(len, parts), parts)).encode())
 
     def to_record(self) -> dict[str, Any]:
         """The components as JSON-able data, stored with the step run."""

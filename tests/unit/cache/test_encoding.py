@@ -270,6 +270,14 @@ def test_keys_are_fixed_length_hex_and_see_every_component() -> None:
     assert len(keys) == 1 + len(variants)
 
 
+def test_the_key_of_given_components_never_changes() -> None:
+    # Stored cache entries are found by this exact value: a change must bump the schema.
+    components = _components(
+        parameters={"lr": "a" * 64, "é": "1"}, cache_version="2", extras={"file:a": "x"}
+    )
+    assert components.key() == "0697a98860ecee8e6ae766ba097c49c61feb0b3a60308927f9ea3a7a83345eba"
+
+
 def test_an_object_answering_every_attribute_is_not_asked_for_one() -> None:
     # pytest's ``mark`` and proxies answer any name, some with side effects: the encoder asks
     # the type what the value is, so describing such a value never calls its __getattr__.

@@ -20,9 +20,9 @@ import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from operator import attrgetter
+from operator import attrgetter, gt, itemgetter
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from stepstone.cache.manifest import KeyManifest
 from stepstone.exceptions import MetadataStoreError
@@ -84,12 +84,49 @@ def _json_default(value: Any) -> Any:
     return repr(value)
 
 
+def _direct(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, calling the C encoder it builds directly.
+
+    ``encode`` sets that encoder up in Python on every call (~80 bytecodes, three times per
+    executed step); the same call with the same arguments gives the same text. Where there is
+    no C encoder, or it does not take these arguments, ``encode`` itself.
+    """
+    from json import encoder as module
+
+    made: Callable[..., Any] | None = getattr(module, "c_make_encoder", None)
+    if made is None or encoder.indent is not None or encoder.ensure_ascii:
+        return encoder.encode
+    make, circular = made, encoder.check_circular
+    settings = (
+        encoder.default,
+        module.encode_basestring,
+        None,  # indent
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        markers = {} if circular else None
+        return "".join(make(markers, *settings)(value, 0))
+
+    probe = {"a": [1, 2.5, None, True, "é\x00"], "b": {}}
+    try:
+        same = encode(probe) == encoder.encode(probe)
+    except TypeError:  # another signature than this one's
+        same = False
+    return encode if same else encoder.encode
+
+
 _ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False)
+_encode = _direct(_ENCODER)
 
 
 def encode_json(value: Mapping[str, Any] | None) -> str:
     """Storable text for a JSON column; ``None`` and empty mappings are stored as ``{}``."""
-    return storable_json(_ENCODER.encode(value)) if value else "{}"
+    return storable_json(_encode(value)) if value else "{}"
 
 
 def decode_json(text: str | None) -> dict[str, Any]:
@@ -123,12 +160,14 @@ class RowCodec:
         self._values = attrgetter(*table.fields)
         self._json = table.positions(Kind.JSON)
         self._timestamps = table.positions(Kind.TIMESTAMP)
+        texts = sorted(table.positions(Kind.STRING) + table.positions(Kind.TEXT))
         #: (position, column, length or None) of the text columns: made storable, then
         #: checked against the column's length.
-        self._texts = tuple(
-            (i, table.columns[i], table.columns[i].length)
-            for i in sorted(table.positions(Kind.STRING) + table.positions(Kind.TEXT))
-        )
+        self._texts = tuple((i, table.columns[i], table.columns[i].length) for i in texts)
+        bounded = [i for i in texts if table.columns[i].length is not None]
+        #: The text values, those of bounded columns first, and those bounds (see _plain).
+        self._text_values = _getter([*bounded, *(i for i in texts if i not in bounded)])
+        self._bounds = tuple(cast("int", table.columns[i].length) for i in bounded)
         typed = typed or {}
         self._to_json = tuple((table.fields.index(f), out) for f, (out, _) in typed.items())
         #: (position, decode) of each JSON column, a typed one decoded into its value object.
@@ -159,6 +198,8 @@ class RowCodec:
             values[i] = encode_json(values[i])
         for i in self._timestamps:
             values[i] = dt_in(values[i])
+        if self._plain(values):
+            return tuple(values)
         for i, column, length in self._texts:
             value = values[i]
             if isinstance(value, str):
@@ -167,6 +208,25 @@ class RowCodec:
                 if length is not None and len(value) > length:
                     raise _too_long(self.table, column, value)
         return tuple(values)
+
+    def _plain(self, values: list[Any]) -> bool:
+        """Whether every text value is storable as it is and fits its column (the common row).
+
+        Checked by C-level calls over all of them at once, not a loop over the columns (that
+        loop was most of encoding a step run). False sends the row through the per-column
+        checks, which escape the text or refuse it; so does a value that is no text.
+        """
+        texts = self._text_values(values)
+        try:
+            plain: list[str] = list(map(_AS_TEXT.get, texts, texts))  # None as ""
+            joined = "".join(plain)
+        except TypeError:
+            return False
+        return (
+            joined.isascii()
+            and "\x00" not in joined
+            and not any(map(gt, map(len, plain), self._bounds))
+        )
 
     def values_of(self, values: Sequence[Any], dt_out: DateTimeOut | None = None) -> list[Any]:
         """The decoded values of a row read in the spec's column order (same order).
@@ -201,6 +261,17 @@ class RowCodec:
         if self._positional:
             return self._record_type(*decoded, **extra)
         return self._record_type(**dict(zip(self.fields, decoded, strict=True)), **extra)
+
+
+#: Maps ``None`` to ``""`` and, as the default ``get`` is given, any other value to itself.
+_AS_TEXT: dict[Any, str] = {None: ""}
+
+
+def _getter(positions: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The values at ``positions`` as a tuple (``itemgetter`` alone gives one value for one)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    return lambda values: tuple(values[i] for i in positions)
 
 
 def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
