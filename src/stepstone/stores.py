@@ -139,12 +139,11 @@ def artifact_record(stored: StoredArtifact, producer: str | None, now: datetime)
     outside a run. The one place the artifact store's answer becomes a record, for the driver
     and for ``save_artifact``.
     """
-    import uuid
-
+    from stepstone.metadata.ids import new_id
     from stepstone.metadata.records import ArtifactRecord
 
     return ArtifactRecord(
-        id=uuid.uuid4().hex,
+        id=new_id(),
         content_hash=stored.content_hash,
         uri=stored.uri,
         data_type=stored.data_type,

@@ -484,8 +484,8 @@ class LocalArtifactReader(ArtifactReader):
 
     def path(self, name: str = "data") -> str:
         name = check_name(name)
-        if "/" not in name:
-            return os.path.join(self.directory, name)
+        if "/" not in name:  # an artifact directory ends with its hash, never a separator
+            return self.directory + os.sep + name
         return os.path.join(self.directory, *name.split("/"))
 
     def exists(self, name: str) -> bool:

@@ -255,7 +255,8 @@ class ArtifactStore:
         damaged copy of the right size is caught (and removed) by the next ``load``.
         """
         backend = self._backend
-        path = self._manifest_path(content_hash)
+        directory = backend.local_directory(content_hash)
+        path = None if directory is None else directory + os.sep + MANIFEST_NAME
         # An unchanged manifest this process verified needs no read (the hot path of a
         # step returning what it returned before); otherwise compare it and the sizes.
         known = path is not None and stamps.trusted_manifest(path, content_hash) is not None
@@ -267,10 +268,9 @@ class ArtifactStore:
                     return "damaged"
             except FileNotFoundError:
                 return "absent"
-        directory = backend.local_directory(content_hash)
         if directory is not None:
             for entry in entries:
-                file = os.path.join(directory, *entry.name.split("/"))
+                file = _file_path(directory, entry.name)
                 if stamps.trusted(file, entry.blake3):
                     continue
                 try:
@@ -292,7 +292,7 @@ class ArtifactStore:
         directory = self._backend.local_directory(content_hash)
         if directory is not None:
             for entry in entries:
-                stamps.remember(os.path.join(directory, *entry.name.split("/")), entry.blake3)
+                stamps.remember(_file_path(directory, entry.name), entry.blake3)
             stamps.remember_manifest(directory + os.sep + MANIFEST_NAME, content_hash, entries)
 
     def _new_staging(self) -> str:
@@ -639,6 +639,15 @@ class ArtifactStore:
             "garbage-collected, or written to another artifact store (check STEPSTONE_* "
             "settings); rerun the step that produced it to recreate it."
         )
+
+
+def _file_path(directory: str, name: str) -> str:
+    """The local path of artifact file ``name`` (a checked relative POSIX name) in an
+    artifact's ``directory``: the path its stamp is kept under, as
+    :meth:`~.files.LocalArtifactReader.path` makes it."""
+    if "/" not in name:
+        return directory + os.sep + name  # os.path.join's result: no separator ends directory
+    return os.path.join(directory, *name.split("/"))
 
 
 def _remote_backend(

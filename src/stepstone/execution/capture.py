@@ -36,9 +36,8 @@ import logging
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from stepstone.text import storable_text
@@ -354,8 +353,7 @@ class CapturedLogs:
         return self._sink.text()
 
 
-@contextmanager
-def capture_output(live: LiveLines | None = None) -> Iterator[CapturedLogs]:
+def capture_output(live: LiveLines | None = None) -> _Capture:
     """Record what the current thread or task prints and logs during the block.
 
     Safe to use from several threads at once: each block records only its own context's
@@ -363,13 +361,28 @@ def capture_output(live: LiveLines | None = None) -> Iterator[CapturedLogs]:
     open block ends. With ``live``, what the block prints goes there instead of to the
     console; it is sent on when the block ends, at the latest.
     """
-    sink = _LogSink(parent=_current_sink.get(), live=live)
-    _installation.acquire()
-    token = _current_sink.set(sink)
-    try:
-        yield CapturedLogs(sink)
-    finally:
-        _current_sink.reset(token)
+    return _Capture(live)
+
+
+class _Capture:
+    """The block of :func:`capture_output`: a class rather than a generator-based context
+    manager, as it wraps every step execution."""
+
+    __slots__ = ("_live", "_token")
+
+    def __init__(self, live: LiveLines | None) -> None:
+        self._live = live
+        self._token: Token[_LogSink | None] | None = None
+
+    def __enter__(self) -> CapturedLogs:
+        sink = _LogSink(parent=_current_sink.get(), live=self._live)
+        _installation.acquire()
+        self._token = _current_sink.set(sink)
+        return CapturedLogs(sink)
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._token is not None
+        _current_sink.reset(self._token)
         _installation.release()
-        if live is not None:
-            live.flush()
+        if self._live is not None:
+            self._live.flush()

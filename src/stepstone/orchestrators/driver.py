@@ -311,8 +311,9 @@ class RunDriver:
         if keyed.decision is None:
             keyed.decision = Decision.MISS
         self.flush()  # cached steps before this one become visible while it runs
-        self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
-        self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
+        if self.listeners:  # a run without listeners builds no events
+            self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
+            self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
         taken = version_taken(
             self.stores.metadata, planned, self.run.pipeline_name, self.started_at
         )
@@ -390,6 +391,7 @@ class RunDriver:
                 logged = self._logged(result.collected, step_run_id, outputs, planned)
             except NotFoundError as exc:  # the step logged to a run or artifact not recorded
                 result.error, result.error_text, outputs = exc, f"{type(exc).__name__}: {exc}", {}
+        succeeded = result.succeeded  # read once: logging to an unknown target failed it
         versions = output_versions(
             planned, self.run.pipeline_name, self.started_at, outputs, result.ended_at
         )
@@ -400,14 +402,14 @@ class RunDriver:
         record = self._step_record(
             keyed,
             id=step_run_id,
-            status=StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED,
+            status=StepStatus.COMPLETED if succeeded else StepStatus.FAILED,
             started_at=result.started_at,
             ended_at=result.ended_at,
             duration=result.duration,
             error=result.error_text,
             outputs=outputs,
         )
-        if result.succeeded and keyed.decision is Decision.REFRESH:
+        if succeeded and keyed.decision is Decision.REFRESH:
             # The fresh result replaces the entry, and only once it exists: a refresh that
             # fails keeps the earlier, still valid, result reusable.
             self.stores.metadata.delete_cache_entries([keyed.key])
@@ -416,7 +418,7 @@ class RunDriver:
                 record,
                 new_artifacts=(*external, *outputs.values()),
                 logs=result.logs if planned.enable_step_logs else None,
-                cache_entry=result.succeeded and planned.enable_cache,
+                cache_entry=succeeded and planned.enable_cache,
                 # The config's metadata first: what the step logged on an output wins.
                 metadata=(*versions.metadata, *logged[0]),
                 tags=(*versions.tags, *logged[1]),
@@ -426,9 +428,10 @@ class RunDriver:
             )
         )
         state.finish(record)
-        if result.succeeded:
+        if succeeded:
             state.ran.append(planned.name)
-            self.emit(StepFinished(self.run.id, planned.name, result.duration))
+            if self.listeners:
+                self.emit(StepFinished(self.run.id, planned.name, result.duration))
         else:
             error = result.error
             summary = (

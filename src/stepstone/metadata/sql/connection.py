@@ -23,8 +23,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from stepstone.exceptions import MetadataStoreError
@@ -204,28 +204,31 @@ class DriverConnection:
         attempt = 1
         while True:
             try:
-                with self._transaction(action, pipelined) as cursor:
-                    return body(cursor)
+                return self._transaction(action, body, pipelined)
             except MetadataStoreError as exc:
                 if attempt == _TRANSIENT_TRIES or not is_transient(exc.__cause__):
                     raise
             time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - not security
             attempt += 1
 
-    @contextmanager
-    def _transaction(self, action: str, pipelined: bool) -> Iterator[Any]:
-        """A write transaction holding the write lock from its start; yields the cursor."""
+    def _transaction(self, action: str, body: Callable[[Any], T], pipelined: bool) -> T:
+        """``body(cursor)`` in a write transaction holding the write lock from its start.
+
+        A plain method rather than a generator-based context manager: it runs in every
+        executed step's write.
+        """
         with self.lock, self.errors(action):
             cursor = self._cursor_now()
             pipeline = getattr(self._connection, "pipeline", None) if pipelined else None
             try:
                 with pipeline() if pipeline is not None else nullcontext():
                     cursor.execute(self.flavor.begin_write)
-                    yield cursor
+                    result = body(cursor)
                     cursor.execute("COMMIT")
             except BaseException:
                 self._rollback(cursor)
                 raise
+            return result
 
     def _rollback(self, cursor: Any) -> None:
         try:
