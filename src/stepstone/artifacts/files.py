@@ -434,6 +434,12 @@ class ArtifactReader(ABC):
     def open(self, name: str = "data", mode: str = "rb") -> IO[Any]:
         """Open a file of the artifact for reading (``"rb"``, or ``"r"`` for UTF-8 text)."""
 
+    def read_bytes(self, name: str = "data") -> bytes:
+        """Every byte of a file of the artifact: what ``open(name).read()`` returns."""
+        with self.open(name) as file:
+            data: bytes = file.read()
+        return data
+
     @abstractmethod
     def path(self, name: str = "data") -> str:
         """Return a local path to a file of the artifact, for libraries that need one."""

@@ -92,6 +92,17 @@ def test_a_damaged_copy_is_caught_even_after_this_process_verified_it(
         store.load(stored.uri, stored.materializer)
 
 
+def test_a_file_renamed_over_a_verified_one_is_checked_again(store: ArtifactStore) -> None:
+    stored = store.save({"k": "v" * 100})
+    assert store.load(stored.uri, stored.materializer) == {"k": "v" * 100}  # stamped
+    data = Path(stored.uri) / "data.json"
+    other = data.with_name("other")
+    other.write_bytes(data.read_bytes().replace(b"v", b"w"))  # same size, another file
+    os.replace(other, data)
+    with pytest.raises(ArtifactIntegrityError, match="do not match"):
+        store.load(stored.uri, stored.materializer)
+
+
 def test_a_tampered_manifest_is_detected(store: ArtifactStore) -> None:
     stored = store.save([1, 2, 3])
     manifest = Path(stored.uri) / MANIFEST_NAME

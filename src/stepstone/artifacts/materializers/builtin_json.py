@@ -257,8 +257,7 @@ class BuiltinsJsonMaterializer(Materializer):
         writer.write_bytes("data.json", encode(value))
 
     def load(self, reader: ArtifactReader, data_type: str | None) -> Any:
-        with reader.open("data.json") as file:
-            return decode(file.read())
+        return decode(reader.read_bytes("data.json"))
 
     def summary(self, value: Any) -> dict[str, Any]:
         return _summary(value)
