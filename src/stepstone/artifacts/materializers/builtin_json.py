@@ -121,7 +121,9 @@ def decode(data: bytes) -> Any:
     Raises:
         ValueError: the bytes are not JSON or use an unknown tag.
     """
-    return _decoder.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
+    head = data[:2]  # ASCII without NUL here is UTF-8 to detect_encoding (what encode writes)
+    encoding = "utf-8" if head.isascii() and 0 not in head else json.detect_encoding(data)
+    return _decoder.decode(data.decode(encoding, "surrogatepass"))
 
 
 def _tree(value: Any) -> Any:
