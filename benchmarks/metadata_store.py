@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,8 +41,11 @@ from stepstone.metadata import (
     StepRunWrite,
     open_metadata_store,
 )
+from stepstone.metadata.records import NewArtifactVersion
 
 PRODUCERS = 2_000
+#: Versions one output name already has when an executed step numbers the next one.
+VERSIONS_BEFORE = 10_000
 BIG_RUNS = 10_000
 STEPS_PER_RUN = 4
 
@@ -88,6 +92,16 @@ def executed_write(run: PipelineRunRecord, i: int, label: str | None = None) -> 
         KeyManifest({"code": "c", "parameters": {}}), {}, outputs={"output": artifact},
     )  # fmt: skip
     return StepRunWrite(step, (artifact,), logs="hello\n", cache_entry=True)
+
+
+def versioned_write(run: PipelineRunRecord, i: int) -> StepRunWrite:
+    """An executed step whose output gets the next automatic version of one name."""
+    write = executed_write(run, i, f"versioned-{i}")
+    artifact = write.step_run.outputs["output"]
+    version = NewArtifactVersion(
+        artifact.id, "bench::s::output", None, "DataArtifact", False, artifact.created_at
+    )
+    return replace(write, versions=(version,))
 
 
 def cached_write(run: PipelineRunRecord, i: int, store: MetadataStore) -> StepRunWrite:
@@ -160,6 +174,17 @@ def bench(url: str) -> dict[str, float]:
     results["=> executed step: lookup miss + own write"] = (
         results["lookup_cache, 1 key, miss"]
         + results["record_step_runs, 1 executed step (own commit)"]
+    )
+    versioned = new_run(store)
+    numbers = iter(range(10**9))
+    for _ in range(VERSIONS_BEFORE // 500):
+        store.record_step_runs([versioned_write(versioned, next(numbers)) for _ in range(500)])
+
+    def one_versioned() -> None:
+        pending[:] = [versioned_write(versioned, next(numbers))]
+
+    results[f"record_step_runs, 1 executed step, its name at {VERSIONS_BEFORE:,} versions"] = (
+        median_us(lambda: store.record_step_runs(pending), 500, setup=one_versioned)
     )
     results["list_runs (page of 20, with counts)"] = median_us(
         lambda: store.list_runs(limit=20), 200

@@ -58,6 +58,24 @@ def test_versions_auto_increment_per_name(metadata_store: MetadataStore) -> None
     assert set(metadata_store.artifact_names()) == {"iris", "labels"}
 
 
+def test_one_write_numbers_many_names_each_after_its_own_highest(
+    metadata_store: MetadataStore,
+) -> None:
+    _executed_with_version(metadata_store, "a")
+    _executed_with_version(metadata_store, "b", "5")
+    run = started(metadata_store)
+    writes = [executed(run, f"step{i}", i) for i in range(4)]
+    names = ["a", "b", "c", "a"]  # "a" twice: its two new versions come one after the other
+    versioned = [
+        replace(w, versions=(_new(w.step_run.outputs["output"].id, name, seconds=10 + i),))
+        for i, (w, name) in enumerate(zip(writes, names, strict=True))
+    ]
+    metadata_store.record_step_runs(versioned)
+    ids = [w.step_run.outputs["output"].id for w in writes]
+    versions = metadata_store.get_artifact_versions(ids)
+    assert [versions[i].version for i in ids] == ["2", "6", "1", "3"]
+
+
 def test_a_given_version_is_kept_and_numbers_continue_after_it(
     metadata_store: MetadataStore,
 ) -> None:

@@ -62,6 +62,19 @@ def test_a_closed_store_leaves_every_record_in_its_database_file(tmp_path: Path)
         assert len(store.lookup_cache([key(f"wal{i}") for i in range(50)])) == 50
 
 
+def test_numbering_a_version_probes_the_names_index(tmp_path: Path) -> None:
+    """Every executed step reads its outputs' highest version numbers: one index probe per
+    name, not a read of every version the name has (which grows with every run)."""
+    with open_metadata_store(f"sqlite:///{tmp_path / 'metadata.db'}") as store:
+        hot = store._hot  # type: ignore[attr-defined]
+        statement = store._versions._highest(2)  # type: ignore[attr-defined]
+        plan = hot.query("explain", f"EXPLAIN QUERY PLAN {statement}", ["a", "b"])
+    details = [row[-1] for row in plan]
+    searches = [d for d in details if "artifact_versions" in d]
+    assert len(searches) == 2, details
+    assert all("COVERING INDEX ix_artifact_versions_name_number (name=?)" in d for d in searches)
+
+
 def test_in_memory_sqlite_store_works() -> None:
     with open_metadata_store("sqlite://") as store:
         run = started(store)

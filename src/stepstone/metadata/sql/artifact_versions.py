@@ -83,12 +83,17 @@ class VersionStatements:
 
     def _highest(self, count: int) -> str:
         """The statement reading the highest number of ``count`` names, built once per count
-        (it runs in every executed step's write)."""
+        (it runs in every executed step's write).
+
+        One ``MAX`` per name, each a single probe of the ``(name, number)`` index: a ``MAX``
+        grouped over an ``IN`` list reads every version of the names instead, which grows
+        with every run of the pipeline.
+        """
         statement = self._highest_of.get(count)
         if statement is None:
+            one = "(SELECT MAX(number) FROM artifact_versions WHERE name = ?)"
             statement = self._highest_of[count] = self.flavor.sql(
-                "SELECT name, MAX(number) FROM artifact_versions"  # noqa: S608
-                f" WHERE name {in_list(count)} GROUP BY name"
+                "SELECT " + ", ".join([one] * count)
             )
         return statement
 
@@ -100,7 +105,8 @@ class VersionStatements:
             cursor.execute(self.lock)  # held until the transaction ends
         for part in chunks(automatic):
             cursor.execute(self._highest(len(part)), part)
-            highest.update((name, number or 0) for name, number in cursor.fetchall())
+            (numbers,) = cursor.fetchall()
+            highest.update((name, number or 0) for name, number in zip(part, numbers, strict=True))
         rows = []
         for new in versions:
             number: int | None

@@ -9,4 +9,4 @@ from __future__ import annotations
 #: The Alembic revision this code reads and writes. Bump it with every new migration (a contract
 #: test checks it equals the head of ``metadata/migrations/versions``), then write the SQLite DDL
 #: of new stores again: ``PYTHONPATH=src python scripts/sqlite_schema``.
-SCHEMA_REVISION = "0007"
+SCHEMA_REVISION = "0008"

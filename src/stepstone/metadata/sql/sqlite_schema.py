@@ -10,7 +10,7 @@ module is written again.
 
 from __future__ import annotations
 
-REVISION = "0007"
+REVISION = "0008"
 
 STATEMENTS = (
     (
@@ -127,6 +127,7 @@ STATEMENTS = (
         "\tCONSTRAINT fk_artifact_versions_artifact_id_artifacts FOREIGN KEY(artifact_id) REFERENCES artifacts (id)\n"
         ")"
     ),
+    ("CREATE INDEX ix_artifact_versions_name_number ON artifact_versions (name, number)"),
     (
         "CREATE TABLE model_versions (\n"
         "\tid VARCHAR(64) NOT NULL, \n"
