@@ -44,6 +44,40 @@ def test_import_stepstone_stays_light() -> None:
     assert not heavy & loaded
 
 
+_RUN_TWICE = """
+import json, sys
+from stepstone import pipeline, step
+
+@step
+def one() -> int:
+    return 1
+
+@step
+def plus(x: int) -> int:
+    return x + 1
+
+@pipeline
+def p():
+    plus(one())
+
+p()
+p()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_run_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    """A pipeline of project code, executed then cached on a local store, pays for no
+    database toolkit, no process pool and no package-metadata reader (~10 ms each)."""
+    env = {**os.environ, "PYTHONPATH": SRC, "STEPSTONE_HOME": str(tmp_path / "home")}
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN_TWICE], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(json.loads(out.stdout.splitlines()[-1]))
+    unused = {"sqlalchemy", "alembic", "multiprocessing", "importlib.metadata", "numpy"}
+    assert not unused & loaded
+
+
 def test_layers_point_one_way() -> None:
     # import-linter is a dev dependency: a missing tool fails here rather than skipping, so a
     # broken layer can never pass unnoticed. It checks this checkout, not an installed copy.

@@ -19,7 +19,6 @@ import os
 import site
 import sys
 import sysconfig
-from importlib import metadata
 from typing import Literal
 
 
@@ -95,6 +94,8 @@ def _distribution(path: str) -> tuple[str, str]:
     """``(name, version)`` of a metadata folder, from its name (the wheel spec fixes it)."""
     name, _, version = os.path.basename(path).rpartition(".")[0].partition("-")
     if not version:  # an egg-info folder may carry no version in its name
+        from importlib import metadata  # ~10 ms of imports, paid only here
+
         version = metadata.Distribution.at(path).version
     return name.replace("_", "-"), version
 
@@ -154,6 +155,8 @@ def library_version(module_name: str) -> tuple[str | None, str]:
         installed = _declared_tops(folder).get(top) or _recorded_tops(folder).get(top)
         if installed is not None:
             return _distribution(installed)
+    from importlib import metadata  # ~10 ms of imports: only for a library found no other way
+
     try:
         return top, metadata.version(top)
     except (metadata.PackageNotFoundError, ValueError):
