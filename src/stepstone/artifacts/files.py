@@ -83,26 +83,28 @@ def check_name(name: str) -> str:
         ValueError: the name is empty, absolute, contains ``..``/``.``/empty parts or a
             backslash, or uses the reserved ``.stepstone`` prefix.
     """
-    if (
-        type(name) is str
-        and "/" not in name
-        and "\\" not in name
-        and name not in ("", ".", "..")
-        and not name.startswith(_RESERVED_PREFIX)
-    ):
-        return name  # a plain file name (nearly every name): no parts to split and check
     if not isinstance(name, str) or not name:
         raise ValueError(f"artifact file name must be a non-empty string, got {name!r}")
     if "\\" in name or name.startswith("/"):
         raise ValueError(f"artifact file name {name!r} must be a relative POSIX path")
-    parts = name.split("/")
-    if any(part in ("", ".", "..") for part in parts):
+    # A plain name (nearly every name) has one part: nothing to split.
+    if name in (".", "..") or (
+        "/" in name and any(part in ("", ".", "..") for part in name.split("/"))
+    ):
         raise ValueError(f"artifact file name {name!r} has an empty, '.' or '..' part")
-    if parts[0].startswith(_RESERVED_PREFIX):
+    if name.startswith(_RESERVED_PREFIX):  # the prefix has no "/": the first part's start
         raise ValueError(
             f"artifact file name {name!r} uses the reserved prefix {_RESERVED_PREFIX!r}"
         )
     return name
+
+
+def local_file_path(directory: str, name: str) -> str:
+    """The path of artifact file ``name`` (checked, relative POSIX) in a local artifact
+    ``directory``: what file stamps are kept under, so it is made in this one place."""
+    if "/" not in name:  # an artifact directory ends with its hash, never a separator
+        return directory + os.sep + name
+    return os.path.join(directory, *name.split("/"))
 
 
 class HashingFile(io.BufferedIOBase):
@@ -489,10 +491,7 @@ class LocalArtifactReader(ArtifactReader):
         return open(self.path(name), "rb")
 
     def path(self, name: str = "data") -> str:
-        name = check_name(name)
-        if "/" not in name:  # an artifact directory ends with its hash, never a separator
-            return self.directory + os.sep + name
-        return os.path.join(self.directory, *name.split("/"))
+        return local_file_path(self.directory, check_name(name))
 
     def exists(self, name: str) -> bool:
         return os.path.isfile(self.path(name))

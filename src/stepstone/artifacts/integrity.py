@@ -309,39 +309,49 @@ class VerifyingReader(ArtifactReader):
             )
         entry = self._entry(name)
         raw = self.inner.open(name, "rb")
-        if self._trusted(name):
-            file: IO[Any] = raw
-        elif self.verify_first:
-            try:
-                file = self._proven(raw, entry)
-            except BaseException:
-                raw.close()
-                raise
-        else:
-            size = _size_of(raw)
-            if size is not None and size != entry.size:
-                self.bad.setdefault(name, f"it has {size} bytes, {entry.size} were saved")
-            verifying = VerifyingFile(raw, entry, self._result)
-            file = io.BufferedReader(verifying, buffer_size=1 << 16)
+        file = raw if self._trusted(name) else self._checking(raw, entry)
         if mode == "r":
             return io.TextIOWrapper(file, encoding="utf-8", newline="")
         return file
 
+    def _checking(self, raw: IO[bytes], entry: FileEntry) -> IO[bytes]:
+        """``raw``, a file not known to be intact: proven before use (``verify_first``) or
+        checked while it is read."""
+        if self.verify_first:
+            try:
+                return self._proven(raw, entry)
+            except BaseException:
+                raw.close()
+                raise
+        size = _size_of(raw)
+        if size is not None and size != entry.size:
+            self.bad.setdefault(entry.name, f"it has {size} bytes, {entry.size} were saved")
+        verifying = VerifyingFile(raw, entry, self._result)
+        return io.BufferedReader(verifying, buffer_size=1 << 16)
+
     def read_bytes(self, name: str = "data") -> bytes:
         """A local file with a trusted stamp is read by plain ``os`` calls (an input loaded
         from the step before: no file object, half the system calls of :meth:`open`); any
-        other file through :meth:`open`, checked as usual."""
+        other is checked as :meth:`open` checks it, the local one on the descriptor opened
+        to look at its stamp."""
         entry = self._entry(name)
         local = self._local_path(name)
-        if local is not None and name not in self.verified:
-            fd = os.open(local, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-            try:
-                if stamps.trusted_open(local, fd, entry.blake3):
-                    self.verified.add(name)
-                    return _read_to_end(fd, entry.size)
-            finally:
+        if local is None or name in self.verified:
+            return super().read_bytes(name)
+        fd = os.open(local, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        handed_over = False
+        try:
+            if stamps.trusted_open(local, fd, entry.blake3):
+                self.verified.add(name)
+                return _read_to_end(fd, entry.size)
+            raw = os.fdopen(fd, "rb")
+            handed_over = True
+        finally:
+            if not handed_over:
                 os.close(fd)
-        return super().read_bytes(name)
+        with self._checking(raw, entry) as file:
+            data: bytes = file.read()
+        return data
 
     def _proven(self, raw: Any, entry: FileEntry) -> IO[bytes]:
         """``raw`` hashed whole and rewound (a local file) or its verified spooled copy."""

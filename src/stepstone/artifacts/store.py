@@ -43,7 +43,12 @@ from typing import Any, Literal
 from blake3 import blake3
 
 from stepstone.artifacts.backends import Backend, LocalBackend, local_root, writer_of
-from stepstone.artifacts.files import ArtifactReader, ArtifactWriter, write_new_file
+from stepstone.artifacts.files import (
+    ArtifactReader,
+    ArtifactWriter,
+    local_file_path,
+    write_new_file,
+)
 from stepstone.artifacts.hashing import (
     MANIFEST_NAME,
     FileEntry,
@@ -270,7 +275,7 @@ class ArtifactStore:
                 return "absent"
         if directory is not None:
             for entry in entries:
-                file = _file_path(directory, entry.name)
+                file = local_file_path(directory, entry.name)
                 if stamps.trusted(file, entry.blake3):
                     continue
                 try:
@@ -292,7 +297,7 @@ class ArtifactStore:
         directory = self._backend.local_directory(content_hash)
         if directory is not None:
             for entry in entries:
-                stamps.remember(_file_path(directory, entry.name), entry.blake3)
+                stamps.remember(local_file_path(directory, entry.name), entry.blake3)
             stamps.remember_manifest(directory + os.sep + MANIFEST_NAME, content_hash, entries)
 
     def _new_staging(self) -> str:
@@ -639,15 +644,6 @@ class ArtifactStore:
             "garbage-collected, or written to another artifact store (check STEPSTONE_* "
             "settings); rerun the step that produced it to recreate it."
         )
-
-
-def _file_path(directory: str, name: str) -> str:
-    """The local path of artifact file ``name`` (a checked relative POSIX name) in an
-    artifact's ``directory``: the path its stamp is kept under, as
-    :meth:`~.files.LocalArtifactReader.path` makes it."""
-    if "/" not in name:
-        return directory + os.sep + name  # os.path.join's result: no separator ends directory
-    return os.path.join(directory, *name.split("/"))
 
 
 def _remote_backend(

@@ -311,9 +311,8 @@ class RunDriver:
         if keyed.decision is None:
             keyed.decision = Decision.MISS
         self.flush()  # cached steps before this one become visible while it runs
-        if self.listeners:  # a run without listeners builds no events
-            self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
-            self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
+        self.emit(StepDecided(self.run.id, planned.name, keyed.decision))
+        self.emit(StepStarted(self.run.id, planned.name, planned.invocation.step.name))
         taken = version_taken(
             self.stores.metadata, planned, self.run.pipeline_name, self.started_at
         )
@@ -430,8 +429,7 @@ class RunDriver:
         state.finish(record)
         if succeeded:
             state.ran.append(planned.name)
-            if self.listeners:
-                self.emit(StepFinished(self.run.id, planned.name, result.duration))
+            self.emit(StepFinished(self.run.id, planned.name, result.duration))
         else:
             error = result.error
             summary = (

@@ -21,7 +21,6 @@ from stepstone.metadata.records import ArtifactVersionRecord, NewArtifactVersion
 from stepstone.metadata.sql.codec import RowCodec, artifact_from_row
 from stepstone.metadata.sql.columns import ARTIFACT_VERSIONS, ARTIFACTS
 from stepstone.metadata.sql.connection import DriverConnection
-from stepstone.metadata.sql.flavor import Flavor
 from stepstone.metadata.sql.runs import NO_LIMIT
 from stepstone.metadata.sql.statements import chunks, in_list, insert, select_columns
 
@@ -71,31 +70,28 @@ def is_version_clash(exc: BaseException) -> bool:
 class VersionStatements:
     """The statements of one store, in its flavor's parameter style."""
 
-    def __init__(self, flavor: Flavor) -> None:
-        self.flavor = flavor
+    def __init__(self, hot: DriverConnection) -> None:
+        flavor = hot.flavor
+        self.hot = hot
         self.insert_version = flavor.sql(insert(ARTIFACT_VERSIONS))
         self.lock = (
             flavor.sql(f"SELECT pg_advisory_xact_lock({POSTGRES_NUMBERING_LOCK})")
             if flavor.name == "postgresql"
             else None
         )
-        self._highest_of: dict[int, str] = {}
 
     def _highest(self, count: int) -> str:
-        """The statement reading the highest number of ``count`` names, built once per count
-        (it runs in every executed step's write).
+        """The statement reading the highest number of ``count`` names (it runs in every
+        executed step's write, so the connection keeps it).
 
         One ``MAX`` per name, each a single probe of the ``(name, number)`` index: a ``MAX``
         grouped over an ``IN`` list reads every version of the names instead, which grows
         with every run of the pipeline.
         """
-        statement = self._highest_of.get(count)
-        if statement is None:
-            one = "(SELECT MAX(number) FROM artifact_versions WHERE name = ?)"
-            statement = self._highest_of[count] = self.flavor.sql(
-                "SELECT " + ", ".join([one] * count)
-            )
-        return statement
+        one = "(SELECT MAX(number) FROM artifact_versions WHERE name = ?)"
+        return self.hot.sql_for(
+            "highest version numbers", count, lambda n: "SELECT " + ", ".join([one] * n)
+        )
 
     def write(self, cursor: Any, versions: Sequence[NewArtifactVersion], dt_in: Any) -> None:
         """Insert ``versions``, numbering those without a version after their name's highest."""

@@ -207,7 +207,7 @@ class SqlMetadataStore(MetadataStore):
         self._insert_edge = flavor.sql(statements.INSERT_EDGE)
         self._insert_log = flavor.sql(statements.INSERT_LOG)
         self._annotations = run_metadata.AnnotationStatements(flavor)
-        self._versions = artifact_versions.VersionStatements(flavor)
+        self._versions = artifact_versions.VersionStatements(self._hot)
         self._models = models.ModelStatements(flavor)
         self._leases = LeaseStatements(self._hot)
         self._insert_cache = flavor.insert_if_absent(CACHE_ENTRIES.name, CACHE_ENTRIES.names)
